@@ -1,0 +1,87 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Defter: an event-sourced, verifiable ledger for a city's citizen-request line.
+///
+/// Modules depend one way, from the storage core outwards:
+/// `CLMDB` (C) -> `DefterLog` (the append-only, provable log) -> `DefterCLI` -> `defter`.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Defter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "defter", targets: ["defter"]),
+        .library(name: "DefterLog", targets: ["DefterLog"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // The only place that sees LMDB's C API.
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        // SQLite, used only by the benchmark as a baseline.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "DefterLog",
+            dependencies: [
+                "CLMDB",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DefterCLI",
+            dependencies: [
+                "DefterLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "defter",
+            dependencies: ["DefterCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DefterBench",
+            dependencies: [
+                "DefterLog",
+                "CLMDB",
+                "CSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DefterLogTestSupport",
+            dependencies: ["DefterLog"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefterLogTests",
+            dependencies: ["DefterLog", "DefterLogTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefterCLITests",
+            dependencies: ["DefterLog", "DefterLogTestSupport", "defter"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

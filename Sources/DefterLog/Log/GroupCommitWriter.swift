@@ -1,0 +1,301 @@
+internal import CLMDB
+import Foundation
+import Logging
+
+/// The log's single writer: one dedicated thread that owns every write transaction.
+///
+/// Appenders enqueue work and suspend; the thread drains everything queued, writes it in one
+/// transaction with one fsync (group commit), then resumes each appender with its own outcome.
+/// A batch that is refused (version conflict, reused id) fails alone; the others still commit.
+final class GroupCommitWriter: @unchecked Sendable {
+    // Safe to share: `queue`, `stopping` and `head` are guarded by `condition`; everything else is
+    // immutable or touched only by the writer thread.
+    private enum Job {
+        case append([PreparedEvent], CheckedContinuation<AppendResult, any Error>)
+        case checkpoint(CheckedContinuation<SignedCheckpoint, any Error>)
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Job] = []
+    private var stopping = false
+    private var stopped = false
+    private let finished = DispatchSemaphore(value: 0)
+    private var head: UInt64
+
+    private let environment: LMDBEnvironment
+    private let dbi: Databases
+    private let clock: @Sendable () -> Date
+    private let signer: CheckpointSigner?
+    private let origin: String
+    private let notifier: CommitNotifier
+    private let maximumGroupEvents: Int
+    private let logger: Logger
+    private let observer: (@Sendable (_ events: Int, _ batches: Int) -> Void)?
+
+    struct Databases {
+        let events: MDB_dbi
+        let streams: MDB_dbi
+        let ids: MDB_dbi
+        let merkle: MDB_dbi
+        let checkpoints: MDB_dbi
+    }
+
+    init(
+        environment: LMDBEnvironment, head: UInt64, clock: @escaping @Sendable () -> Date, signer: CheckpointSigner?,
+        origin: String, notifier: CommitNotifier, maximumGroupEvents: Int, logger: Logger,
+        observer: (@Sendable (_ events: Int, _ batches: Int) -> Void)?
+    ) {
+        self.environment = environment
+        self.head = head
+        self.dbi = Databases(
+            events: environment.database(LogLayout.events), streams: environment.database(LogLayout.streams),
+            ids: environment.database(LogLayout.ids), merkle: environment.database(LogLayout.merkle),
+            checkpoints: environment.database(LogLayout.checkpoints))
+        self.clock = clock
+        self.signer = signer
+        self.origin = origin
+        self.notifier = notifier
+        self.maximumGroupEvents = maximumGroupEvents
+        self.logger = logger
+        self.observer = observer
+        let thread = Thread { [self] in run() }
+        thread.name = "defter-log-writer"
+        thread.start()
+    }
+
+    func append(_ events: [PreparedEvent]) async throws -> AppendResult {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.append(events, continuation))
+        }
+    }
+
+    func checkpoint() async throws -> SignedCheckpoint {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.checkpoint(continuation))
+        }
+    }
+
+    private func enqueue(_ job: Job) {
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            let error = StorageError(.closed, "the log at \(environment.path) is closed")
+            switch job {
+            case .append(_, let c): c.resume(throwing: error)
+            case .checkpoint(let c): c.resume(throwing: error)
+            }
+            return
+        }
+        queue.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Stops taking work, finishes everything already queued, and waits for the thread to end.
+    func stop() {
+        condition.lock()
+        let alreadyStopping = stopping
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        if !alreadyStopping { finished.wait() }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                condition.unlock()
+                break
+            }
+            var group: [Job] = []
+            var events = 0
+            while !queue.isEmpty && (group.isEmpty || events < maximumGroupEvents) {
+                let job = queue.removeFirst()
+                if case .append(let batch, _) = job { events += batch.count }
+                group.append(job)
+            }
+            condition.unlock()
+            process(group)
+        }
+        finished.signal()
+    }
+
+    private enum Outcome {
+        case appended(AppendResult)
+        case signed(SignedCheckpoint)
+        case refused(any Error)
+    }
+
+    private func process(_ group: [Job]) {
+        let recordedAt = Timestamp(clock())
+        var outcomes: [Outcome] = []
+        var newHead = head
+        do {
+            try environment.write { txn in
+                // Re-run from scratch when the map grows: reset everything this closure produces.
+                outcomes = []
+                newHead = head
+                var frontier = MerkleFrontier()
+                for job in group {
+                    switch job {
+                    case .append(let events, _):
+                        outcomes.append(try write(events, at: recordedAt, txn: txn, head: &newHead, frontier: &frontier))
+                    case .checkpoint:
+                        outcomes.append(try sign(size: newHead, at: recordedAt, txn: txn))
+                    }
+                }
+            }
+        } catch {
+            logger.error("group commit failed", metadata: ["batches": "\(group.count)", "error": "\(error)"])
+            for job in group {
+                switch job {
+                case .append(_, let c): c.resume(throwing: error)
+                case .checkpoint(let c): c.resume(throwing: error)
+                }
+            }
+            return
+        }
+        condition.lock()
+        head = newHead
+        condition.unlock()
+        notifier.publish(head: newHead)
+        var appendedBatches = 0
+        var appendedEvents = 0
+        for (job, outcome) in zip(group, outcomes) {
+            switch (job, outcome) {
+            case (.append(_, let c), .appended(let result)):
+                appendedBatches += 1
+                appendedEvents += result.appendedCount
+                c.resume(returning: result)
+            case (.append(_, let c), .refused(let error)): c.resume(throwing: error)
+            case (.checkpoint(let c), .signed(let checkpoint)): c.resume(returning: checkpoint)
+            case (.checkpoint(let c), .refused(let error)): c.resume(throwing: error)
+            default: preconditionFailure("outcome does not match its job")
+            }
+        }
+        observer?(appendedEvents, appendedBatches)
+    }
+
+    /// Validates one batch against the log inside the transaction, and writes it only if every
+    /// event passes, so that a refused batch leaves nothing behind.
+    private func write(
+        _ events: [PreparedEvent], at recordedAt: Timestamp, txn: LMDBTransaction, head: inout UInt64,
+        frontier: inout MerkleFrontier
+    ) throws -> Outcome {
+        var sequences: [UInt64] = []
+        var duplicates: [Bool] = []
+        var versions: [StreamID: UInt64] = [:]
+        var batchIDs: [EventID: Int] = [:]
+        var planned: [(index: Int, version: UInt64)] = []
+        var next = head + 1
+        for (index, prepared) in events.enumerated() {
+            let event = prepared.event
+            if let earlier = batchIDs[event.id] {
+                let original = events[earlier]
+                guard original.event.stream == event.stream, original.event.type == event.type,
+                    original.payload == prepared.payload
+                else { return .refused(AppendError.idempotencyConflict(id: event.id, existingSequence: sequences[earlier])) }
+                sequences.append(sequences[earlier])
+                duplicates.append(true)
+                continue
+            }
+            if let stored = try txn.get(dbi.ids, key: Array(event.id.rawValue.utf8)),
+                let sequence = LogLayout.decodeBigEndian(stored)
+            {
+                guard try isSameEvent(prepared, storedAt: sequence, txn: txn) else {
+                    return .refused(AppendError.idempotencyConflict(id: event.id, existingSequence: sequence))
+                }
+                batchIDs[event.id] = index
+                sequences.append(sequence)
+                duplicates.append(true)
+                continue
+            }
+            let current = try versions[event.stream] ?? txn.streamVersion(event.stream, in: dbi.streams)
+            if let expected = event.expectedVersion, expected != current {
+                return .refused(AppendError.versionConflict(stream: event.stream, expected: expected, actual: current))
+            }
+            versions[event.stream] = current + 1
+            batchIDs[event.id] = index
+            planned.append((index, current + 1))
+            sequences.append(next)
+            duplicates.append(false)
+            next += 1
+        }
+        for (index, version) in planned {
+            let prepared = events[index]
+            let sequence = head + 1
+            let event = prepared.event
+            let bytes = Envelope.encode(
+                sequence: sequence, id: event.id, stream: event.stream, streamVersion: version, type: event.type,
+                schemaVersion: event.schemaVersion, recordedAt: recordedAt, actor: event.actor, payload: prepared.payload)
+            let sequenceKey = LogLayout.bigEndian(sequence)
+            try txn.put(dbi.events, key: sequenceKey, value: bytes, append: true)
+            try txn.put(dbi.streams, key: LogLayout.streamKey(event.stream, version: version), value: sequenceKey)
+            try txn.put(dbi.ids, key: Array(event.id.rawValue.utf8), value: sequenceKey)
+            try appendLeaf(MerkleHash.leaf(bytes), index: sequence - 1, txn: txn, frontier: &frontier)
+            head = sequence
+        }
+        return .appended(AppendResult(sequences: sequences, duplicates: duplicates))
+    }
+
+    private func isSameEvent(_ prepared: PreparedEvent, storedAt sequence: UInt64, txn: LMDBTransaction) throws -> Bool {
+        try txn.withValue(dbi.events, key: LogLayout.bigEndian(sequence)) { raw in
+            guard let raw, let entry = try? Envelope.decode(raw) else {
+                throw StorageError(.corrupted, "entry \(sequence) is missing or damaged; run `defter log verify`")
+            }
+            return entry.stream == prepared.event.stream && entry.type == prepared.event.type
+                && entry.payload == prepared.payload
+        }
+    }
+
+    /// Stores leaf `index` and every perfect node it completes.
+    private func appendLeaf(
+        _ leaf: MerkleHash, index: UInt64, txn: LMDBTransaction, frontier: inout MerkleFrontier
+    ) throws {
+        var hash = leaf
+        var level = 0
+        var position = index
+        try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: 0, index: position), value: hash.bytes)
+        frontier.remember(level: 0, index: position, hash: hash)
+        while position & 1 == 1 {
+            let left = try frontier.node(level: level, index: position - 1)
+                ?? txn.merkleNode(level: level, index: position - 1, in: dbi.merkle)
+            hash = MerkleHash.node(left, hash)
+            level += 1
+            position >>= 1
+            try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: level, index: position), value: hash.bytes)
+            frontier.remember(level: level, index: position, hash: hash)
+        }
+    }
+
+    private func sign(size: UInt64, at time: Timestamp, txn: LMDBTransaction) throws -> Outcome {
+        guard let signer else {
+            return .refused(
+                CheckpointError.key("no signing key (checkpoint.key) in \(environment.path); restore it from your key backup to sign checkpoints"))
+        }
+        let root = try MerkleTree.root(size: size) { level, index in
+            try txn.merkleNode(level: level, index: index, in: dbi.merkle)
+        }
+        let signed = try signer.sign(Checkpoint(origin: origin, treeSize: size, root: root, timestamp: time))
+        let number = (try txn.last(dbi.checkpoints)).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
+        try txn.put(dbi.checkpoints, key: LogLayout.bigEndian(number + 1), value: Array(signed.text.utf8), append: true)
+        return .signed(signed)
+    }
+}
+
+/// The most recent perfect node written at each level during one transaction, so that completing
+/// a parent rarely needs to read its left child back.
+struct MerkleFrontier {
+    private var nodes: [(index: UInt64, hash: MerkleHash)?] = Array(repeating: nil, count: 64)
+
+    mutating func remember(level: Int, index: UInt64, hash: MerkleHash) {
+        nodes[level] = (index, hash)
+    }
+
+    func node(level: Int, index: UInt64) -> MerkleHash? {
+        guard let known = nodes[level], known.index == index else { return nil }
+        return known.hash
+    }
+}

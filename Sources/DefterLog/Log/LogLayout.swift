@@ -1,0 +1,67 @@
+internal import CLMDB
+
+/// The names and key encodings of the log's LMDB databases (see `Schemas/log-format.md`).
+enum LogLayout {
+    /// The value of the `format` key in `meta` that marks a Defter log.
+    static let formatMarker = "defter-log/1"
+
+    static let meta = "meta"
+    static let events = "events"
+    static let streams = "streams"
+    static let ids = "ids"
+    static let merkle = "merkle"
+    static let checkpoints = "checkpoints"
+    static let all = [meta, events, streams, ids, merkle, checkpoints]
+
+    /// 8-byte big-endian encoding of a sequence, version or index.
+    @inline(__always)
+    static func bigEndian(_ value: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    }
+
+    static func decodeBigEndian(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard bytes.count == 8 else { return nil }
+        var value: UInt64 = 0
+        for byte in bytes { value = value << 8 | UInt64(byte) }
+        return value
+    }
+
+    static func decodeBigEndian(_ bytes: [UInt8]) -> UInt64? {
+        bytes.withUnsafeBytes { decodeBigEndian($0) }
+    }
+
+    /// `streams` key: stream name bytes, 0x00, 8-byte big-endian stream version.
+    static func streamKey(_ stream: StreamID, version: UInt64) -> [UInt8] {
+        var key = Array(stream.rawValue.utf8)
+        key.append(0)
+        key.append(contentsOf: bigEndian(version))
+        return key
+    }
+
+    /// `merkle` key: 1-byte level, 8-byte big-endian index.
+    static func merkleKey(level: Int, index: UInt64) -> [UInt8] {
+        var key: [UInt8] = [UInt8(level)]
+        key.append(contentsOf: bigEndian(index))
+        return key
+    }
+}
+
+extension LMDBTransaction {
+    /// The current version of `stream` (0 when the stream has no events).
+    func streamVersion(_ stream: StreamID, in dbi: MDB_dbi) throws -> UInt64 {
+        let bound = LogLayout.streamKey(stream, version: UInt64.max)
+        guard let (key, _) = try last(dbi, atMost: bound) else { return 0 }
+        let prefix = Array(stream.rawValue.utf8) + [0]
+        guard key.count == prefix.count + 8, key.starts(with: prefix) else { return 0 }
+        return key.withUnsafeBytes { LogLayout.decodeBigEndian(UnsafeRawBufferPointer(rebasing: $0[prefix.count...])) } ?? 0
+    }
+
+    /// The stored perfect Merkle node `(level, index)`.
+    func merkleNode(level: Int, index: UInt64, in dbi: MDB_dbi) throws -> MerkleHash {
+        let key = LogLayout.merkleKey(level: level, index: index)
+        guard let bytes = try get(dbi, key: key), let hash = MerkleHash(bytes: bytes) else {
+            throw StorageError(.corrupted, "the Merkle node at level \(level), index \(index) is missing or damaged; run `defter log verify`")
+        }
+        return hash
+    }
+}

@@ -1,0 +1,38 @@
+internal import CLMDB
+import Foundation
+
+/// Every `mdb_*` return code goes through here: 0 passes, anything else becomes a `StorageError`
+/// carrying the code, the call's name and LMDB's own explanation.
+@inline(__always)
+func lmdbCheck(_ code: Int32, _ call: StaticString, path: String? = nil) throws(StorageError) {
+    guard code != 0 else { return }
+    throw lmdbError(code, call, path: path)
+}
+
+func lmdbError(_ code: Int32, _ call: StaticString, path: String? = nil) -> StorageError {
+    let explanation = String(cString: mdb_strerror(code))
+    let place = path.map { " at \($0)" } ?? ""
+    let kind: StorageError.Kind
+    let advice: String
+    switch code {
+    case ENOSPC, EDQUOT:
+        kind = .diskFull
+        advice = "the disk is full\(place); free space and retry (nothing of this write was kept)"
+    case MDB_INVALID, MDB_VERSION_MISMATCH:
+        kind = .notALog
+        advice = "\(place.isEmpty ? "the data file" : "the file\(place)") is not an LMDB database Defter can open (damaged or foreign)"
+    case MDB_CORRUPTED, MDB_PAGE_NOTFOUND:
+        kind = .corrupted
+        advice = "the log's data file\(place) is damaged (\(explanation)); restore it from a backup"
+    case EACCES, EROFS:
+        kind = .io
+        advice = "permission denied\(place): \(explanation)"
+    case EAGAIN, EBUSY:
+        kind = .busy
+        advice = "the log\(place) is locked by another process: \(explanation)"
+    default:
+        kind = .io
+        advice = "\(explanation)\(place)"
+    }
+    return StorageError(kind, advice, code: code, operation: "\(call)")
+}

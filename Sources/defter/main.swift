@@ -1,0 +1,3 @@
+import DefterCLI
+
+await Defter.runAndExit()
