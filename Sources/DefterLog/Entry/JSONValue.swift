@@ -90,8 +90,10 @@ enum CanonicalJSON {
 
     /// A non-integral number: the shortest decimal that reads back as the same `Double`.
     static func writeNumber(_ d: Double, into out: inout [UInt8]) {
-        if d.isFinite, d == d.rounded(), abs(d) < 9.007_199_254_740_992e15 {
-            // Integral doubles keep a ".0" so that the type survives a round trip.
+        if d.isFinite, d == d.rounded(), abs(d) < 1e16 {
+            // Integral doubles keep a ".0" so that the type survives a round trip (as Python's
+            // repr writes them below 1e16, where every integral double is an exact Int64).
+            if d == 0 && d.sign == .minus { out.append(UInt8(ascii: "-")) }
             out.append(contentsOf: String(Int64(d)).utf8)
             out.append(contentsOf: ".0".utf8)
         } else {

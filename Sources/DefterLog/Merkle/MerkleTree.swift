@@ -103,6 +103,7 @@ public enum MerkleProof {
         leafHash: [UInt8], index: UInt64, size: UInt64, proof: [[UInt8]], root: [UInt8]
     ) throws(ProofError) {
         guard index < size else { throw ProofError("leaf index \(index) is outside a tree of size \(size)") }
+        guard leafHash.count == 32 else { throw ProofError("the leaf hash is \(leafHash.count) bytes, not 32") }
         var fn = index
         var sn = size - 1
         var r = leafHash

@@ -1,0 +1,66 @@
+import DefterLog
+import DefterLogTestSupport
+import Foundation
+import Testing
+
+/// A child process appending one event per durable batch is killed with SIGKILL at random
+/// moments; after each kill the log must verify and hold every event whose append was
+/// acknowledged.
+@Suite struct CrashTests {
+    @Test("SIGKILL during appends never loses an acknowledged event nor breaks the log")
+    func killedAppender() async throws {
+        ignoreBrokenPipes()
+        try await withTemporaryDirectory { root in
+            let data = root.appendingPathComponent("data")
+            var acknowledged: [String: UInt64] = [:]
+            var generator = SystemRandomNumberGenerator()
+            for round in 0..<6 {
+                let process = Process()
+                process.executableURL = defterExecutable()
+                process.arguments = ["log", "append", "--data", data.path, "--batch", "1", "--echo-commits"]
+                let stdin = Pipe()
+                let stdout = Pipe()
+                process.standardInput = stdin
+                process.standardOutput = stdout
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                // Feed events on a thread; the child acknowledges each committed batch with its
+                // sequence, one line each, in order.
+                let ids = (0..<2000).map { "round\(round)-event\($0)" }
+                let feeder = Thread {
+                    for id in ids {
+                        let line = #"{"stream":"crash-\#(id.hashValue & 7)","type":"T","data":{"id":"\#(id)"},"id":"\#(id)"}"# + "\n"
+                        do { try stdin.fileHandleForWriting.write(contentsOf: Data(line.utf8)) } catch { return }
+                    }
+                }
+                feeder.start()
+                let delay = Double.random(in: 0.15...0.6, using: &generator)
+                try await Task.sleep(for: .seconds(delay))
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                try? stdin.fileHandleForWriting.close()
+                let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                var acked = 0
+                for line in output.split(separator: "\n") {
+                    // Only whole lines count: a line cut by the kill was never fully acknowledged.
+                    guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                        let committed = object["committed"] as? Int, let lines = object["lines"] as? Int
+                    else { continue }
+                    acknowledged[ids[lines - 1]] = UInt64(committed)
+                    acked += 1
+                }
+                #expect(process.terminationReason == .uncaughtSignal)
+
+                let log = try openReadOnly(data)
+                defer { log.close() }
+                let report = try log.verify()
+                #expect(report.ok, "round \(round): \(report.reason ?? "")")
+                for (id, sequence) in acknowledged {
+                    #expect(try log.entry(id: EventID(id))?.sequence == sequence, "acknowledged \(id) at \(sequence) is missing")
+                }
+                #expect(report.size >= UInt64(acknowledged.count))
+            }
+            #expect(acknowledged.count > 0, "the child never acknowledged anything; the test proved nothing")
+        }
+    }
+}
