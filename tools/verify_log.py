@@ -160,6 +160,11 @@ def be(n):
     return n.to_bytes(8, "big")
 
 
+def merkle_key(level, index):
+    """`merkle` key of perfect node (level, index): BE64 of its last leaf's index, then the level."""
+    return be(((index + 1) << level) - 1) + bytes([level])
+
+
 def parse_vkey(text):
     name, key_id, blob = (text.strip().split("+", 2) + ["", ""])[:3]
     raw = b64(blob)
@@ -305,11 +310,11 @@ def verify(path, vkey_arg):
                 if get("ids", obj["id"].encode()) != key:
                     problems.append(f"the id index does not point at entry {n}")
             level, node, index = 0, leaf_hash(raw), n - 1
-            if get("merkle", bytes([0]) + be(index)) != node:
+            if get("merkle", merkle_key(0, index)) != node:
                 problems.append(f"entry {n}'s bytes differ from its recorded leaf hash")
             while frontier and frontier[-1][0] == level:
                 node, level, index = node_hash(frontier.pop()[1], node), level + 1, index >> 1
-                if get("merkle", bytes([level]) + be(index)) != node:
+                if get("merkle", merkle_key(level, index)) != node:
                     problems.append(f"the recorded Merkle node at level {level}, index {index} differs from the recomputed one")
             frontier.append((level, node))
             if n in wanted:

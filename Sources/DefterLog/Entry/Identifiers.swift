@@ -90,7 +90,12 @@ public struct Timestamp: Hashable, Sendable, Comparable, CustomStringConvertible
 
     /// Parses the exact form `description` writes (`YYYY-MM-DDTHH:MM:SS.mmmZ`).
     public init?(rfc3339 text: String) {
-        let b = Array(text.utf8)
+        let parsed = Array(text.utf8).withUnsafeBytes { Timestamp(rfc3339: $0) }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    init?(rfc3339 b: UnsafeRawBufferPointer) {
         guard b.count == 24, b[4] == 0x2d, b[7] == 0x2d, b[10] == 0x54, b[13] == 0x3a, b[16] == 0x3a,
             b[19] == 0x2e, b[23] == 0x5a
         else { return nil }

@@ -13,7 +13,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 /// surrogates, integers beyond 64 bits, nesting deeper than 64 and trailing garbage.
 struct JSONParser: ~Copyable {
     private let bytes: UnsafeRawBufferPointer
-    private(set) var position = 0
+    var position = 0
     private var depth = 0
     static let maximumDepth = 64
 
@@ -273,6 +273,22 @@ struct JSONParser: ~Copyable {
             throw JSONParseError(offset: start, reason: "number \(text) is out of range")
         }
         return .number(value)
+    }
+
+    /// Parses a non-negative integer without building a value.
+    mutating func parseUnsigned() throws(JSONParseError) -> UInt64 {
+        let start = position
+        var value: UInt64 = 0
+        while let c = peek(), isDigit(c) {
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(c - UInt8(ascii: "0")))
+            guard !overflow1 && !overflow2 else { throw error("integer out of range") }
+            value = sum
+            position += 1
+        }
+        guard position > start else { throw error("expected a non-negative integer") }
+        guard position - start == 1 || bytes[start] != UInt8(ascii: "0") else { throw error("leading zeros are not allowed in numbers") }
+        return value
     }
 
     /// Skips one value without building it (used where only its byte range matters).

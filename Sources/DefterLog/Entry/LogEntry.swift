@@ -1,3 +1,5 @@
+import Foundation
+
 /// One entry of the log, exactly as stored: its envelope fields and the stored bytes, which are
 /// also its Merkle leaf.
 public struct LogEntry: Sendable, Hashable {
@@ -34,7 +36,7 @@ enum Envelope {
     /// Encodes an envelope; `payload` must already be canonical JSON of an object.
     static func encode(
         sequence: UInt64, id: EventID, stream: StreamID, streamVersion: UInt64, type: String,
-        schemaVersion: Int, recordedAt: Timestamp, actor: String, payload: [UInt8]
+        schemaVersion: Int, recordedAt: [UInt8], actor: String, payload: [UInt8]
     ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(payload.count + 200)
@@ -45,7 +47,7 @@ enum Envelope {
         out.append(contentsOf: #","id":"#.utf8)
         CanonicalJSON.writeString(id.rawValue, into: &out)
         out.append(contentsOf: #","recordedAt":""#.utf8)
-        out.append(contentsOf: recordedAt.description.utf8)
+        out.append(contentsOf: recordedAt)
         out.append(contentsOf: #"","schemaVersion":"#.utf8)
         out.append(contentsOf: String(schemaVersion).utf8)
         out.append(contentsOf: #","seq":"#.utf8)
@@ -66,66 +68,167 @@ enum Envelope {
         var description: String { reason }
     }
 
-    /// Decodes stored bytes, checking that they are an envelope with exactly the nine fields, in
-    /// canonical key order, with the right types. The payload is skimmed, not decoded.
+    /// Decodes stored bytes into an entry, checking that they are an envelope with exactly the
+    /// nine fields in canonical order and with the right types.
     static func decode(_ raw: UnsafeRawBufferPointer) throws -> LogEntry {
-        var parser = JSONParser(raw)
-        do {
-            guard parser.peek() == UInt8(ascii: "{") else { throw DecodingError(reason: "entry is not a JSON object") }
-            var fields: [String: JSONValue] = [:]
-            var payloadRange: Range<Int>?
-            var keyIndex = 0
-            _ = try parser.expect(UInt8(ascii: "{"), "'{'")
-            while true {
-                guard parser.peek() == UInt8(ascii: "\"") else { throw DecodingError(reason: "expected a key at byte \(parser.position + 1)") }
-                let key = try parser.parseString()
-                guard keyIndex < keys.count, key == keys[keyIndex] else {
-                    throw DecodingError(reason: "unexpected field \"\(key)\" (fields must be exactly \(keys.joined(separator: ", ")) in that order)")
+        let fields = try scan(raw)
+        func text(_ range: Range<Int>, _ name: String) throws -> String {
+            let body = UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound + 1)..<(range.upperBound - 1)])
+            if !body.contains(UInt8(ascii: "\\")) {
+                guard let value = String(validating: body, as: UTF8.self) else {
+                    throw DecodingError(reason: "\(name) is not valid UTF-8")
                 }
-                keyIndex += 1
-                try parser.expect(UInt8(ascii: ":"), "':'")
-                if key == "data" {
-                    let start = parser.position
-                    guard parser.peek() == UInt8(ascii: "{") else { throw DecodingError(reason: "data is not an object") }
-                    try parser.skipValue()
-                    payloadRange = start..<parser.position
-                } else {
-                    fields[key] = try parser.parseValue()
-                }
-                if parser.peek() == UInt8(ascii: "}") {
-                    _ = try parser.expect(UInt8(ascii: "}"), "'}'")
-                    break
-                }
-                try parser.expect(UInt8(ascii: ","), "','")
+                return value
             }
-            guard parser.atEnd else { throw DecodingError(reason: "bytes after the envelope") }
-            guard keyIndex == keys.count, let payloadRange else {
-                throw DecodingError(reason: "missing field \"\(keys[keyIndex])\"")
-            }
-            guard case .string(let actor)? = fields["actor"] else { throw DecodingError(reason: "actor is not a string") }
-            guard case .string(let idText)? = fields["id"], let id = try? EventID(idText) else {
-                throw DecodingError(reason: "id is not a valid event id")
-            }
-            guard case .string(let recordedText)? = fields["recordedAt"], let recordedAt = Timestamp(rfc3339: recordedText) else {
-                throw DecodingError(reason: "recordedAt is not an RFC 3339 UTC timestamp")
-            }
-            guard case .integer(let schemaVersion)? = fields["schemaVersion"], schemaVersion >= 1 else {
-                throw DecodingError(reason: "schemaVersion is not a positive integer")
-            }
-            guard case .integer(let seq)? = fields["seq"], seq >= 1 else { throw DecodingError(reason: "seq is not a positive integer") }
-            guard case .string(let streamText)? = fields["stream"], let stream = try? StreamID(streamText) else {
-                throw DecodingError(reason: "stream is not a valid stream name")
-            }
-            guard case .integer(let streamVersion)? = fields["streamVersion"], streamVersion >= 1 else {
-                throw DecodingError(reason: "streamVersion is not a positive integer")
-            }
-            guard case .string(let type)? = fields["type"] else { throw DecodingError(reason: "type is not a string") }
-            return LogEntry(
-                sequence: UInt64(seq), id: id, stream: stream, streamVersion: UInt64(streamVersion), type: type,
-                schemaVersion: Int(schemaVersion), recordedAt: recordedAt, actor: actor,
-                payload: Array(UnsafeRawBufferPointer(rebasing: raw[payloadRange])), bytes: Array(raw))
-        } catch let error as JSONParseError {
-            throw DecodingError(reason: "entry is not valid JSON: \(error)")
+            var parser = JSONParser(raw)
+            parser.position = range.lowerBound
+            do { return try parser.parseString() } catch { throw DecodingError(reason: "\(name) is not a valid string: \(error)") }
         }
+        let id: EventID
+        let stream: StreamID
+        do {
+            id = try EventID(try text(fields.id, "id"))
+            stream = try StreamID(try text(fields.stream, "stream"))
+        } catch let error as InvalidIdentifier {
+            throw DecodingError(reason: error.reason)
+        }
+        return LogEntry(
+            sequence: fields.sequence, id: id, stream: stream, streamVersion: fields.streamVersion,
+            type: try text(fields.type, "type"), schemaVersion: Int(fields.schemaVersion), recordedAt: fields.recordedAt,
+            actor: try text(fields.actor, "actor"), payload: Array(UnsafeRawBufferPointer(rebasing: raw[fields.data])),
+            bytes: Array(raw))
+    }
+}
+
+/// Where each field of an envelope lies (string ranges include their quotes), with the numbers
+/// already parsed.
+struct EnvelopeFields {
+    var actor = 0..<0
+    var data = 0..<0
+    var id = 0..<0
+    var stream = 0..<0
+    var type = 0..<0
+    var recordedAt = Timestamp(millisecondsSinceEpoch: 0)
+    var schemaVersion: UInt64 = 0
+    var sequence: UInt64 = 0
+    var streamVersion: UInt64 = 0
+}
+
+/// The fields of an envelope that verification needs: the sequence, and fingerprints of the two
+/// index keys that must point at the entry.
+struct EnvelopeHeader {
+    var sequence: UInt64
+    var streamVersion: UInt64
+    /// `Fingerprint` of the `streams` index key (stream bytes, 0x00, 8-byte version).
+    var streamKeyFingerprint: Int
+    /// `Fingerprint` of the `ids` index key (the event id's bytes).
+    var idFingerprint: Int
+}
+
+/// A 64-bit hash of index keys, consistent within one process, used to match index rows with
+/// entries without keeping the keys themselves.
+struct Fingerprint {
+    private var hasher = Hasher()
+
+    mutating func add(_ bytes: UnsafeRawBufferPointer) { hasher.combine(bytes: bytes) }
+    func finalize() -> Int { hasher.finalize() | 1 }
+
+    static func of(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var fingerprint = Fingerprint()
+        fingerprint.add(bytes)
+        return fingerprint.finalize()
+    }
+}
+
+extension Envelope {
+    private static let keyPrefixes: [[UInt8]] = keys.enumerated().map { offset, key in
+        Array(((offset == 0 ? "{" : ",") + "\"" + key + "\":").utf8)
+    }
+
+    /// Walks an envelope in canonical field order without building strings.
+    static func scan(_ raw: UnsafeRawBufferPointer) throws -> EnvelopeFields {
+        var fields = EnvelopeFields()
+        var parser = JSONParser(raw)
+        func fail(_ reason: String) -> DecodingError { DecodingError(reason: reason) }
+        for (index, prefix) in keyPrefixes.enumerated() {
+            let position = parser.position
+            guard position + prefix.count <= raw.count, memcmp(raw.baseAddress! + position, prefix, prefix.count) == 0 else {
+                throw fail("expected field \"\(keys[index])\" at byte \(position + 1) (fields must be exactly \(keys.joined(separator: ", ")) in that order)")
+            }
+            parser.position += prefix.count
+            let start = parser.position
+            do {
+                switch index {
+                case 1:
+                    guard parser.peek() == UInt8(ascii: "{") else { throw fail("data is not an object") }
+                    try parser.skipValue()
+                    fields.data = start..<parser.position
+                case 0, 2, 3, 6, 8:
+                    guard parser.peek() == UInt8(ascii: "\"") else { throw fail("\(keys[index]) is not a string") }
+                    try parser.skipValue()
+                    let range = start..<parser.position
+                    switch index {
+                    case 0: fields.actor = range
+                    case 2: fields.id = range
+                    case 3:
+                        guard range.count == 26,
+                            let time = Timestamp(rfc3339: UnsafeRawBufferPointer(rebasing: raw[(start + 1)..<(start + 25)]))
+                        else { throw fail("recordedAt is not an RFC 3339 UTC timestamp") }
+                        fields.recordedAt = time
+                    case 6: fields.stream = range
+                    default: fields.type = range
+                    }
+                case 4:
+                    fields.schemaVersion = try parser.parseUnsigned()
+                    guard fields.schemaVersion >= 1 else { throw fail("schemaVersion is not a positive integer") }
+                case 5:
+                    fields.sequence = try parser.parseUnsigned()
+                    guard fields.sequence >= 1 else { throw fail("seq is not a positive integer") }
+                default:
+                    fields.streamVersion = try parser.parseUnsigned()
+                    guard fields.streamVersion >= 1 else { throw fail("streamVersion is not a positive integer") }
+                }
+            } catch let error as JSONParseError {
+                throw fail("\(keys[index]) is not valid JSON: \(error)")
+            }
+        }
+        guard parser.position == raw.count - 1, raw[parser.position] == UInt8(ascii: "}") else {
+            throw fail("bytes after the envelope")
+        }
+        return fields
+    }
+
+    /// Checks that `raw` is a canonical-shaped envelope and returns what verification needs.
+    static func decodeHeader(_ raw: UnsafeRawBufferPointer) throws -> EnvelopeHeader {
+        let fields = try scan(raw)
+        var versionKey = (UInt8(0), fields.streamVersion.bigEndian)
+        let streamKey = try fingerprint(of: fields.stream, in: raw) { fingerprint in
+            withUnsafeBytes(of: &versionKey) { bytes in
+                // The tuple is padded: take the 0x00 byte, then the 8 version bytes.
+                fingerprint.add(UnsafeRawBufferPointer(rebasing: bytes[0..<1]))
+                fingerprint.add(UnsafeRawBufferPointer(rebasing: bytes[8..<16]))
+            }
+        }
+        return EnvelopeHeader(
+            sequence: fields.sequence, streamVersion: fields.streamVersion, streamKeyFingerprint: streamKey,
+            idFingerprint: try fingerprint(of: fields.id, in: raw) { _ in })
+    }
+
+    /// The fingerprint of a string's unescaped UTF-8 bytes, followed by what `suffix` adds.
+    private static func fingerprint(
+        of range: Range<Int>, in raw: UnsafeRawBufferPointer, suffix: (inout Fingerprint) -> Void
+    ) throws -> Int {
+        var fingerprint = Fingerprint()
+        let body = UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound + 1)..<(range.upperBound - 1)])
+        if body.contains(UInt8(ascii: "\\")) {
+            var parser = JSONParser(raw)
+            parser.position = range.lowerBound
+            let unescaped = Array(try parser.parseString().utf8)
+            unescaped.withUnsafeBytes { fingerprint.add($0) }
+        } else {
+            fingerprint.add(body)
+        }
+        suffix(&fingerprint)
+        return fingerprint.finalize()
     }
 }

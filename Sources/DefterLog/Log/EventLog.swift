@@ -412,7 +412,7 @@ public final class EventLog: Sendable {
             var hash = MerkleHash.leaf(bytes)
             var level = 0
             var index = sequence - 1
-            try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: 0, index: index), value: hash.bytes)
+            try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: 0, index: index), value: hash)
             while true {
                 let sibling = index ^ 1
                 let siblingEnd = (sibling + 1) << UInt64(level)
@@ -421,7 +421,7 @@ public final class EventLog: Sendable {
                 hash = index & 1 == 1 ? MerkleHash.node(other, hash) : MerkleHash.node(hash, other)
                 level += 1
                 index >>= 1
-                try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: level, index: index), value: hash.bytes)
+                try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: level, index: index), value: hash)
             }
         }
     }

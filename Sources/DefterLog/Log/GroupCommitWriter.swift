@@ -21,6 +21,10 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var stopped = false
     private let finished = DispatchSemaphore(value: 0)
     private var head: UInt64
+    /// The committed version of recently written streams; read and written only on the writer
+    /// thread, bounded so that a city's year of tickets does not grow it without limit.
+    private var streamHeads: [StreamID: UInt64] = [:]
+    private static let streamHeadCacheLimit = 100_000
 
     private let environment: LMDBEnvironment
     private let dbi: Databases
@@ -130,18 +134,22 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     private func process(_ group: [Job]) {
         let recordedAt = Timestamp(clock())
+        let recordedAtText = Array(recordedAt.description.utf8)
         var outcomes: [Outcome] = []
+        var streamOverlay: [StreamID: UInt64] = [:]
         var newHead = head
         do {
             try environment.write { txn in
                 // Re-run from scratch when the map grows: reset everything this closure produces.
                 outcomes = []
                 newHead = head
+                streamOverlay = [:]
                 var frontier = MerkleFrontier()
                 for job in group {
                     switch job {
                     case .append(let events, _):
-                        outcomes.append(try write(events, at: recordedAt, txn: txn, head: &newHead, frontier: &frontier))
+                        outcomes.append(
+                            try write(events, at: recordedAtText, txn: txn, head: &newHead, streams: &streamOverlay, frontier: &frontier))
                     case .checkpoint:
                         outcomes.append(try sign(size: newHead, at: recordedAt, txn: txn))
                     }
@@ -157,6 +165,8 @@ final class GroupCommitWriter: @unchecked Sendable {
             }
             return
         }
+        if streamHeads.count + streamOverlay.count > Self.streamHeadCacheLimit { streamHeads.removeAll(keepingCapacity: true) }
+        streamHeads.merge(streamOverlay) { _, new in new }
         condition.lock()
         head = newHead
         condition.unlock()
@@ -181,8 +191,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// Validates one batch against the log inside the transaction, and writes it only if every
     /// event passes, so that a refused batch leaves nothing behind.
     private func write(
-        _ events: [PreparedEvent], at recordedAt: Timestamp, txn: LMDBTransaction, head: inout UInt64,
-        frontier: inout MerkleFrontier
+        _ events: [PreparedEvent], at recordedAt: [UInt8], txn: LMDBTransaction, head: inout UInt64,
+        streams: inout [StreamID: UInt64], frontier: inout MerkleFrontier
     ) throws -> Outcome {
         var sequences: [UInt64] = []
         var duplicates: [Bool] = []
@@ -212,7 +222,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                 duplicates.append(true)
                 continue
             }
-            let current = try versions[event.stream] ?? txn.streamVersion(event.stream, in: dbi.streams)
+            let current = try versions[event.stream] ?? streams[event.stream] ?? streamHeads[event.stream]
+                ?? txn.streamVersion(event.stream, in: dbi.streams)
             if let expected = event.expectedVersion, expected != current {
                 return .refused(AppendError.versionConflict(stream: event.stream, expected: expected, actual: current))
             }
@@ -237,6 +248,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             try appendLeaf(MerkleHash.leaf(bytes), index: sequence - 1, txn: txn, frontier: &frontier)
             head = sequence
         }
+        streams.merge(versions) { _, new in new }
         return .appended(AppendResult(sequences: sequences, duplicates: duplicates))
     }
 
@@ -257,7 +269,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         var hash = leaf
         var level = 0
         var position = index
-        try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: 0, index: position), value: hash.bytes)
+        try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: 0, index: position), value: hash, append: true)
         frontier.remember(level: 0, index: position, hash: hash)
         while position & 1 == 1 {
             let left = try frontier.node(level: level, index: position - 1)
@@ -265,7 +277,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             hash = MerkleHash.node(left, hash)
             level += 1
             position >>= 1
-            try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: level, index: position), value: hash.bytes)
+            try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: level, index: position), value: hash, append: true)
             frontier.remember(level: level, index: position, hash: hash)
         }
     }

@@ -38,10 +38,12 @@ enum LogLayout {
         return key
     }
 
-    /// `merkle` key: 1-byte level, 8-byte big-endian index.
+    /// `merkle` key of the perfect node `(level, index)`: the 8-byte big-endian index of its last
+    /// leaf, then the 1-byte level. Nodes are created in exactly this key order (by last leaf, then
+    /// upwards), so every write appends and a verifier reads them back with one cursor.
     static func merkleKey(level: Int, index: UInt64) -> [UInt8] {
-        var key: [UInt8] = [UInt8(level)]
-        key.append(contentsOf: bigEndian(index))
+        var key = bigEndian(((index + 1) << UInt64(level)) - 1)
+        key.append(UInt8(level))
         return key
     }
 }

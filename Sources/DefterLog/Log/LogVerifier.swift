@@ -1,4 +1,3 @@
-internal import CLMDB
 import Foundation
 
 /// The outcome of checking a whole log.
@@ -36,106 +35,176 @@ private struct Failure: Error {
     let reason: String
 }
 
+/// One pass over a read snapshot. Index rows are first read sequentially into per-sequence
+/// fingerprints; then entries are scanned in order while a single cursor walks the Merkle nodes,
+/// which are stored in the order the scan recomputes them.
 private struct LogVerifier {
     let log: EventLog
     let txn: LMDBTransaction
     let progress: ((UInt64, UInt64) -> Void)?
 
-    init(log: EventLog, txn: LMDBTransaction, progress: ((UInt64, UInt64) -> Void)?) {
-        self.log = log
-        self.txn = txn
-        self.progress = progress
-    }
-
     func run() throws -> VerificationReport {
         var checkpointsVerified = 0
-        var size: UInt64 = 0
+        let total = try txn.last(log.dbi.events).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
         do {
             let checkpoints = try loadCheckpoints()
-            let total = try txn.last(log.dbi.events).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
-            var frontier: [(level: Int, hash: MerkleHash)] = []
-            var streamVersions: [StreamID: UInt64] = [:]
+            let streamRows = try streamIndexFingerprints(total: total)
+            let idRows = try idIndexFingerprints(total: total)
             var pending = checkpoints.enumerated().map { (number: $0.offset + 1, checkpoint: $0.element) }
                 .sorted { $0.checkpoint.checkpoint.treeSize < $1.checkpoint.checkpoint.treeSize }[...]
             var lastGoodCheckpointSize: UInt64 = 0
-            var expected: UInt64 = 1
-            let dbi = log.dbi
-
+            var frontier: [(level: Int, hash: MerkleHash)] = []
+            var size: UInt64 = 0
             try checkCheckpoints(&pending, atSize: 0, frontier: frontier, lastGood: &lastGoodCheckpointSize, verified: &checkpointsVerified)
-            try txn.scan(dbi.events) { key, value in
-                guard let sequence = LogLayout.decodeBigEndian(key) else {
-                    throw Failure(sequence: expected, reason: "the events database holds a key that is not an 8-byte sequence")
-                }
-                guard sequence == expected else {
-                    throw Failure(sequence: expected, reason: "entry \(expected) is missing: the next stored entry is \(sequence)")
-                }
-                let leaf = MerkleHash.leaf(raw: value)
-                let storedLeaf = try txn.get(dbi.merkle, key: LogLayout.merkleKey(level: 0, index: sequence - 1))
-                guard storedLeaf == leaf.bytes else {
-                    throw Failure(
-                        sequence: sequence,
-                        reason: storedLeaf == nil
-                            ? "entry \(sequence) has no recorded leaf hash"
-                            : "entry \(sequence)'s bytes differ from its recorded leaf hash: it was altered after it was written")
-                }
-                let entry: LogEntry
-                do {
-                    entry = try Envelope.decode(value)
-                } catch {
-                    throw Failure(sequence: sequence, reason: "entry \(sequence) is not a valid envelope: \(error)")
-                }
-                guard entry.sequence == sequence else {
-                    throw Failure(sequence: sequence, reason: "entry \(sequence) says it is entry \(entry.sequence)")
-                }
-                let previousVersion = streamVersions[entry.stream] ?? 0
-                guard entry.streamVersion == previousVersion + 1 else {
-                    throw Failure(
-                        sequence: sequence,
-                        reason: "entry \(sequence) is version \(entry.streamVersion) of stream '\(entry.stream)', which is at version \(previousVersion)")
-                }
-                streamVersions[entry.stream] = entry.streamVersion
-                let sequenceKey = Array(key)
-                guard try txn.get(dbi.streams, key: LogLayout.streamKey(entry.stream, version: entry.streamVersion)) == sequenceKey else {
-                    throw Failure(sequence: sequence, reason: "the stream index does not point at entry \(sequence)")
-                }
-                guard try txn.get(dbi.ids, key: Array(entry.id.rawValue.utf8)) == sequenceKey else {
-                    throw Failure(sequence: sequence, reason: "the id index does not point at entry \(sequence) for id '\(entry.id)'")
-                }
-                // Fold the leaf into the frontier of perfect subtrees; check each node it completes.
-                var node = (level: 0, hash: leaf)
-                var index = sequence - 1
-                while let last = frontier.last, last.level == node.level {
-                    frontier.removeLast()
-                    node = (node.level + 1, MerkleHash.node(last.hash, node.hash))
-                    index >>= 1
-                    let stored = try txn.get(dbi.merkle, key: LogLayout.merkleKey(level: node.level, index: index))
-                    guard stored == node.hash.bytes else {
+            try txn.withCursor(log.dbi.merkle) { nodes in
+                var node = try nodes.first()
+                /// Checks that the next stored node is `(level, index)` with `hash`, and moves on.
+                func expectNode(level: Int, index: UInt64, hash: MerkleHash, sequence: UInt64) throws {
+                    let key = LogLayout.merkleKey(level: level, index: index)
+                    guard let stored = node, stored.key.elementsEqual(key) else {
                         throw Failure(
                             sequence: sequence,
-                            reason: "the recorded Merkle node at level \(node.level), index \(index) differs from the one recomputed from the entries")
+                            reason: level == 0
+                                ? "entry \(sequence) has no recorded leaf hash"
+                                : "the Merkle node at level \(level), index \(index) is missing")
+                    }
+                    guard hash.matches(stored.value) else {
+                        throw Failure(
+                            sequence: sequence,
+                            reason: level == 0
+                                ? "entry \(sequence)'s bytes differ from its recorded leaf hash: it was altered after it was written"
+                                : "the recorded Merkle node at level \(level), index \(index) differs from the one recomputed from the entries")
+                    }
+                    node = try nodes.next()
+                }
+                var expected: UInt64 = 1
+                try txn.withCursor(log.dbi.events) { events in
+                    var row = try events.first()
+                    while let (key, value) = row {
+                        guard let sequence = LogLayout.decodeBigEndian(key) else {
+                            throw Failure(sequence: expected, reason: "the events database holds a key that is not an 8-byte sequence")
+                        }
+                        guard sequence == expected else {
+                            throw Failure(sequence: expected, reason: "entry \(expected) is missing: the next stored entry is \(sequence)")
+                        }
+                        let leaf = MerkleHash.leaf(raw: value)
+                        try expectNode(level: 0, index: sequence - 1, hash: leaf, sequence: sequence)
+                        let header: EnvelopeHeader
+                        do {
+                            header = try Envelope.decodeHeader(value)
+                        } catch {
+                            throw Failure(sequence: sequence, reason: "entry \(sequence) is not a valid envelope: \(error)")
+                        }
+                        guard header.sequence == sequence else {
+                            throw Failure(sequence: sequence, reason: "entry \(sequence) says it is entry \(header.sequence)")
+                        }
+                        let slot = Int(sequence - 1)
+                        guard streamRows[slot] == header.streamKeyFingerprint else {
+                            throw Failure(
+                                sequence: sequence,
+                                reason: streamRows[slot] == 0
+                                    ? "no stream index row points at entry \(sequence)"
+                                    : "the stream index row that points at entry \(sequence) names another stream or version")
+                        }
+                        guard idRows[slot] == header.idFingerprint else {
+                            throw Failure(
+                                sequence: sequence,
+                                reason: idRows[slot] == 0
+                                    ? "no id index row points at entry \(sequence)"
+                                    : "the id index row that points at entry \(sequence) names another event id")
+                        }
+                        // Fold the leaf into the frontier of perfect subtrees; check each node it completes.
+                        var current = (level: 0, hash: leaf)
+                        var index = sequence - 1
+                        while let last = frontier.last, last.level == current.level {
+                            frontier.removeLast()
+                            current = (current.level + 1, MerkleHash.node(last.hash, current.hash))
+                            index >>= 1
+                            try expectNode(level: current.level, index: index, hash: current.hash, sequence: sequence)
+                        }
+                        frontier.append(current)
+                        size = sequence
+                        expected = sequence + 1
+                        try checkCheckpoints(&pending, atSize: sequence, frontier: frontier, lastGood: &lastGoodCheckpointSize, verified: &checkpointsVerified)
+                        if sequence & 0xFFFF == 0 { progress?(sequence, total) }
+                        row = try events.next()
                     }
                 }
-                frontier.append(node)
-                size = sequence
-                expected = sequence + 1
-                try checkCheckpoints(&pending, atSize: sequence, frontier: frontier, lastGood: &lastGoodCheckpointSize, verified: &checkpointsVerified)
-                if sequence & 0xFFFF == 0 { progress?(sequence, total) }
-                return true
+                if node != nil {
+                    throw Failure(sequence: nil, reason: "the Merkle tree holds nodes beyond the \(size) entries of the log")
+                }
             }
             progress?(size, total)
             if let truncated = pending.first {
+                let covered = truncated.checkpoint.checkpoint.treeSize
                 throw Failure(
                     sequence: size + 1,
-                    reason: "the log holds \(size) entries but checkpoint #\(truncated.number) (taken \(truncated.checkpoint.checkpoint.timestamp)) covers \(truncated.checkpoint.checkpoint.treeSize): entries \(size + 1)...\(truncated.checkpoint.checkpoint.treeSize) were removed")
+                    reason: "the log holds \(size) entries but checkpoint #\(truncated.number) (taken \(truncated.checkpoint.checkpoint.timestamp)) covers \(covered): entries \(size + 1)...\(covered) were removed")
             }
-            try checkCounts(size: size)
-            let root = Self.root(of: frontier)
-            return VerificationReport(ok: true, size: size, root: root, checkpointsVerified: checkpointsVerified, firstBadSequence: nil, reason: nil)
+            return VerificationReport(
+                ok: true, size: size, root: Self.root(of: frontier), checkpointsVerified: checkpointsVerified,
+                firstBadSequence: nil, reason: nil)
         } catch let failure as Failure {
             return VerificationReport(
-                ok: false, size: try txn.last(log.dbi.events).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0, root: nil,
-                checkpointsVerified: checkpointsVerified, firstBadSequence: failure.sequence, reason: failure.reason)
+                ok: false, size: total, root: nil, checkpointsVerified: checkpointsVerified,
+                firstBadSequence: failure.sequence, reason: failure.reason)
         }
+    }
+
+    /// Reads the stream index in key order, checking that each stream's versions run 1, 2, 3...
+    /// at rising sequences, and returns, for each sequence, the fingerprint of the row naming it.
+    private func streamIndexFingerprints(total: UInt64) throws -> [Int] {
+        var rows = [Int](repeating: 0, count: Int(total))
+        var previousStream: [UInt8] = []
+        var previousVersion: UInt64 = 0
+        var previousSequence: UInt64 = 0
+        try txn.scan(log.dbi.streams) { key, value in
+            guard key.count >= 10, key[key.count - 9] == 0,
+                let version = LogLayout.decodeBigEndian(UnsafeRawBufferPointer(rebasing: key[(key.count - 8)...])),
+                let sequence = LogLayout.decodeBigEndian(value)
+            else { throw Failure(sequence: nil, reason: "the stream index holds a malformed row") }
+            let stream = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 9)])
+            let name = String(decoding: stream, as: UTF8.self)
+            guard sequence >= 1, sequence <= total else {
+                throw Failure(sequence: nil, reason: "the stream index row for '\(name)' version \(version) points at entry \(sequence), beyond the log's \(total)")
+            }
+            if stream.elementsEqual(previousStream) {
+                guard version == previousVersion + 1, sequence > previousSequence else {
+                    throw Failure(
+                        sequence: sequence,
+                        reason: "stream '\(name)' has version \(version) at entry \(sequence) after version \(previousVersion) at entry \(previousSequence)")
+                }
+            } else {
+                guard version == 1 else {
+                    throw Failure(sequence: sequence, reason: "stream '\(name)' starts at version \(version) (entry \(sequence)), not 1")
+                }
+                previousStream = Array(stream)
+            }
+            previousVersion = version
+            previousSequence = sequence
+            let slot = Int(sequence - 1)
+            guard rows[slot] == 0 else {
+                throw Failure(sequence: sequence, reason: "two stream index rows point at entry \(sequence)")
+            }
+            rows[slot] = Fingerprint.of(key)
+            return true
+        }
+        return rows
+    }
+
+    /// Reads the id index and returns, for each sequence, the fingerprint of the id naming it.
+    private func idIndexFingerprints(total: UInt64) throws -> [Int] {
+        var rows = [Int](repeating: 0, count: Int(total))
+        try txn.scan(log.dbi.ids) { key, value in
+            guard let sequence = LogLayout.decodeBigEndian(value), sequence >= 1, sequence <= total else {
+                throw Failure(sequence: nil, reason: "the id index row for '\(String(decoding: key, as: UTF8.self))' does not point at an entry of the log")
+            }
+            let slot = Int(sequence - 1)
+            guard rows[slot] == 0 else { throw Failure(sequence: sequence, reason: "two id index rows point at entry \(sequence)") }
+            rows[slot] = Fingerprint.of(key)
+            return true
+        }
+        return rows
     }
 
     private func loadCheckpoints() throws -> [SignedCheckpoint] {
@@ -181,28 +250,6 @@ private struct LogVerifier {
             }
             lastGood = size
             verified += 1
-        }
-    }
-
-    private func checkCounts(size: UInt64) throws {
-        let dbi = log.dbi
-        let streams = try txn.count(dbi.streams)
-        guard streams == size else {
-            throw Failure(sequence: nil, reason: "the stream index has \(streams) rows for \(size) entries")
-        }
-        let ids = try txn.count(dbi.ids)
-        guard ids == size else {
-            throw Failure(sequence: nil, reason: "the id index has \(ids) rows for \(size) entries")
-        }
-        var expectedNodes: UInt64 = 0
-        var level = size
-        while level > 0 {
-            expectedNodes += level
-            level >>= 1
-        }
-        let nodes = try txn.count(dbi.merkle)
-        guard nodes == expectedNodes else {
-            throw Failure(sequence: nil, reason: "the Merkle tree has \(nodes) recorded nodes; \(size) entries make \(expectedNodes)")
         }
     }
 

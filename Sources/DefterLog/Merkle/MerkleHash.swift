@@ -1,25 +1,60 @@
 import Crypto
-import Foundation
+public import Foundation
 
-/// A SHA-256 hash in the log's Merkle tree (RFC 6962 / RFC 9162, section 2.1.1).
-public struct MerkleHash: Hashable, Sendable, CustomStringConvertible {
-    /// The 32 bytes of the hash.
-    public let bytes: [UInt8]
+/// A SHA-256 hash in the log's Merkle tree (RFC 6962 / RFC 9162, section 2.1.1), stored inline
+/// (no heap allocation), since verification makes one per entry.
+public struct MerkleHash: Hashable, Sendable, CustomStringConvertible, ContiguousBytes {
+    private var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    private init(raw: UnsafeRawBufferPointer) {
+        precondition(raw.count == 32)
+        Swift.withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) }
+    }
 
     /// Wraps 32 bytes; returns nil for any other length.
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
-        self.bytes = bytes
+        bytes.withUnsafeBytes { source in Swift.withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) } }
+    }
+
+    /// Copies 32 stored bytes; nil for any other length.
+    init?(stored raw: UnsafeRawBufferPointer) {
+        guard raw.count == 32 else { return nil }
+        self.init(raw: raw)
     }
 
     /// Parses 64 hexadecimal digits.
     public init?(hex: String) {
         guard let decoded = Hex.decode(hex), decoded.count == 32 else { return nil }
-        self.bytes = decoded
+        self.init(bytes: decoded)
     }
 
     init(digest: SHA256.Digest) {
-        self.bytes = Array(digest)
+        digest.withUnsafeBytes { source in Swift.withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) } }
+    }
+
+    /// The 32 bytes of the hash.
+    public var bytes: [UInt8] { Swift.withUnsafeBytes(of: storage) { Array($0) } }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: storage, body)
+    }
+
+    /// Whether `raw` holds exactly these 32 bytes.
+    func matches(_ raw: UnsafeRawBufferPointer?) -> Bool {
+        guard let raw, raw.count == 32 else { return false }
+        return withUnsafeBytes { memcmp($0.baseAddress!, raw.baseAddress!, 32) == 0 }
+    }
+
+    public static func == (a: MerkleHash, b: MerkleHash) -> Bool {
+        a.storage.0 == b.storage.0 && a.storage.1 == b.storage.1 && a.storage.2 == b.storage.2 && a.storage.3 == b.storage.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(storage.0)
+        hasher.combine(storage.1)
+        hasher.combine(storage.2)
+        hasher.combine(storage.3)
     }
 
     /// Lowercase hexadecimal, the form used in JSON output.
@@ -38,16 +73,24 @@ public struct MerkleHash: Hashable, Sendable, CustomStringConvertible {
 
     static func leaf(raw entry: UnsafeRawBufferPointer) -> MerkleHash {
         var hasher = SHA256()
-        hasher.update(data: [0x00])
+        var prefix: UInt8 = 0x00
+        Swift.withUnsafeBytes(of: &prefix) { hasher.update(bufferPointer: $0) }
         hasher.update(bufferPointer: entry)
         return MerkleHash(digest: hasher.finalize())
     }
 
     /// The hash of an interior node: `SHA-256(0x01 || left || right)`.
     public static func node(_ left: MerkleHash, _ right: MerkleHash) -> MerkleHash {
-        MerkleHash(digest: nodeDigest(left.bytes, right.bytes))
+        var hasher = SHA256()
+        var prefix: UInt8 = 0x01
+        Swift.withUnsafeBytes(of: &prefix) { hasher.update(bufferPointer: $0) }
+        left.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        right.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return MerkleHash(digest: hasher.finalize())
     }
 
+    /// `SHA-256(0x01 || left || right)` over arbitrary byte strings (proof verification must not
+    /// trap on malformed input).
     static func nodeDigest(_ left: [UInt8], _ right: [UInt8]) -> SHA256.Digest {
         var hasher = SHA256()
         hasher.update(data: [0x01])

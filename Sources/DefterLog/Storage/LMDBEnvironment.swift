@@ -317,3 +317,41 @@ struct LMDBTransaction {
 
 @available(*, unavailable)
 extension LMDBTransaction: Sendable {}
+
+extension LMDBTransaction {
+    /// Runs `body` with a cursor over `dbi`, closed when `body` returns.
+    func withCursor<T>(_ dbi: MDB_dbi, _ body: (inout LMDBCursor) throws -> T) throws -> T {
+        var pointer: OpaquePointer?
+        try lmdbCheck(mdb_cursor_open(self.pointer, dbi, &pointer), "mdb_cursor_open")
+        defer { mdb_cursor_close(pointer) }
+        var cursor = LMDBCursor(pointer: pointer!)
+        return try body(&cursor)
+    }
+}
+
+/// A cursor handed to a closure by `withCursor`; its buffers are valid until it moves.
+struct LMDBCursor {
+    let pointer: OpaquePointer
+
+    /// Moves to the first entry, or returns nil when the database is empty.
+    mutating func first() throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+        try move(MDB_FIRST)
+    }
+
+    /// Moves to the next entry, or returns nil past the last one.
+    mutating func next() throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+        try move(MDB_NEXT)
+    }
+
+    private mutating func move(_ op: MDB_cursor_op) throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+        var k = MDB_val()
+        var v = MDB_val()
+        let rc = mdb_cursor_get(pointer, &k, &v, op)
+        if rc == MDB_NOTFOUND { return nil }
+        try lmdbCheck(rc, "mdb_cursor_get")
+        return (UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size), UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+    }
+}
+
+@available(*, unavailable)
+extension LMDBCursor: Sendable {}
