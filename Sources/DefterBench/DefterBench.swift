@@ -56,10 +56,14 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
-func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+func secondsAsync(_ body: () async throws -> Void) async rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try await body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func bigEndian(_ value: UInt64) -> [UInt8] {
+    withUnsafeBytes(of: value.bigEndian) { Array($0) }
 }
 
 func percentile(_ values: [Double], _ p: Double) -> Double {
@@ -106,7 +110,7 @@ struct DefterBench {
 
         // 1. Batched durable append.
         let log = try EventLog.open(at: root.appendingPathComponent("defter"), configuration: configuration)
-        let defterAppend = try await seconds {
+        let defterAppend = try await secondsAsync {
             for start in stride(from: 0, to: n, by: options.batch) {
                 try await log.append(Array(events[start..<min(n, start + options.batch)]))
             }
@@ -124,15 +128,56 @@ struct DefterBench {
                 try sqlite.appendBatch(first: UInt64(start + 1), values: entryBytes[start..<min(n, start + options.batch)])
             }
         }
+        // The same rows the log writes (entry, stream index, id index, tree nodes), precomputed, put
+        // through the C API: the storage floor under the log's own work.
+        let storedEntries = try log.entries(from: 1, limit: n)
+        var rowBatches: [[RawLMDB.Row]] = []
+        var leafIndex: UInt64 = 0
+        var frontier: [(level: Int, hash: MerkleHash)] = []
+        for start in stride(from: 0, to: n, by: options.batch) {
+            var rows: [RawLMDB.Row] = []
+            for entry in storedEntries[start..<min(n, start + options.batch)] {
+                let seqKey = bigEndian(entry.sequence)
+                rows.append(.init(table: 0, key: seqKey, value: entry.bytes, append: true))
+                rows.append(
+                    .init(
+                        table: 1, key: Array(entry.stream.rawValue.utf8) + [0] + bigEndian(entry.streamVersion), value: seqKey,
+                        append: false))
+                rows.append(.init(table: 2, key: Array(entry.id.rawValue.utf8), value: seqKey, append: false))
+                var node = (level: 0, hash: MerkleHash.leaf(entry.bytes))
+                rows.append(.init(table: 3, key: bigEndian(leafIndex) + [0], value: node.hash.bytes, append: true))
+                while let last = frontier.last, last.level == node.level {
+                    frontier.removeLast()
+                    node = (node.level + 1, MerkleHash.node(last.hash, node.hash))
+                    rows.append(.init(table: 3, key: bigEndian(leafIndex) + [UInt8(node.level)], value: node.hash.bytes, append: true))
+                }
+                frontier.append(node)
+                leafIndex += 1
+            }
+            rowBatches.append(rows)
+        }
+        let rawRowsAppend = try seconds {
+            for rows in rowBatches { try raw.putRows(rows[...]) }
+        }
         let appendRate = Double(n) / defterAppend
-        results.append(Measurement(name: "batched append (\(options.batch)/txn)", value: appendRate, unit: "events/s", baselineName: "raw LMDB", baseline: Double(n) / rawAppend, lowerIsBetter: false))
-        results.append(Measurement(name: "batched append (\(options.batch)/txn)", value: appendRate, unit: "events/s", baselineName: "SQLite WAL FULL", baseline: Double(n) / sqliteAppend, lowerIsBetter: false))
+        results.append(
+            Measurement(
+                name: "batched append (\(options.batch)/txn)", value: appendRate, unit: "events/s", baselineName: "raw LMDB, entries only",
+                baseline: Double(n) / rawAppend, lowerIsBetter: false))
+        results.append(
+            Measurement(
+                name: "batched append (\(options.batch)/txn)", value: appendRate, unit: "events/s", baselineName: "raw LMDB, same rows",
+                baseline: Double(n) / rawRowsAppend, lowerIsBetter: false))
+        results.append(
+            Measurement(
+                name: "batched append (\(options.batch)/txn)", value: appendRate, unit: "events/s", baselineName: "SQLite WAL FULL",
+                baseline: Double(n) / sqliteAppend, lowerIsBetter: false))
 
         // 2. Single-event durable append latency: one event, one transaction, one fsync.
         var defterLatencies: [Double] = []
         for i in 0..<options.singles {
             let event = sampleEvent(n + i)
-            defterLatencies.append(try await seconds { try await log.append(event) })
+            defterLatencies.append(try await secondsAsync { try await log.append(event) })
         }
         var rawLatencies: [Double] = []
         var sqliteLatencies: [Double] = []
@@ -142,15 +187,21 @@ struct DefterBench {
             sqliteLatencies.append(try seconds { try sqlite.appendBatch(first: UInt64(n + i + 1), values: [value][...]) })
         }
         for (label, p) in [("p50", 0.5), ("p99", 0.99)] {
-            results.append(Measurement(name: "single append latency \(label)", value: percentile(defterLatencies, p) * 1000, unit: "ms", baselineName: "raw LMDB", baseline: percentile(rawLatencies, p) * 1000, lowerIsBetter: true))
-            results.append(Measurement(name: "single append latency \(label)", value: percentile(defterLatencies, p) * 1000, unit: "ms", baselineName: "SQLite WAL FULL", baseline: percentile(sqliteLatencies, p) * 1000, lowerIsBetter: true))
+            results.append(
+                Measurement(
+                    name: "single append latency \(label)", value: percentile(defterLatencies, p) * 1000, unit: "ms",
+                    baselineName: "raw LMDB", baseline: percentile(rawLatencies, p) * 1000, lowerIsBetter: true))
+            results.append(
+                Measurement(
+                    name: "single append latency \(label)", value: percentile(defterLatencies, p) * 1000, unit: "ms",
+                    baselineName: "SQLite WAL FULL", baseline: percentile(sqliteLatencies, p) * 1000, lowerIsBetter: true))
         }
         let oneFsyncPerEventRate = Double(options.singles) / defterLatencies.reduce(0, +)
 
         // 3. Group commit: 64 appenders, each appending one event at a time.
         let perAppender = max(10, options.singles / 4)
         let appenders = options.concurrentAppenders
-        let groupSeconds = try await seconds {
+        let groupSeconds = try await secondsAsync {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for a in 0..<appenders {
                     group.addTask {
@@ -162,7 +213,10 @@ struct DefterBench {
                 try await group.waitForAll()
             }
         }
-        results.append(Measurement(name: "group commit, \(appenders) concurrent appenders", value: Double(appenders * perAppender) / groupSeconds, unit: "events/s", baselineName: "one fsync per event", baseline: oneFsyncPerEventRate, lowerIsBetter: false))
+        results.append(
+            Measurement(
+                name: "group commit, \(appenders) concurrent appenders", value: Double(appenders * perAppender) / groupSeconds,
+                unit: "events/s", baselineName: "one fsync per event", baseline: oneFsyncPerEventRate, lowerIsBetter: false))
 
         // 4. Full verify versus a raw scan + SHA-256 over the same entries.
         let total = try log.size()
@@ -179,7 +233,10 @@ struct DefterBench {
             }
         }
         let rawCount = Double(n + options.singles)
-        results.append(Measurement(name: "full verify", value: Double(total) / verifySeconds, unit: "entries/s", baselineName: "raw scan + SHA-256", baseline: rawCount / rawVerifySeconds, lowerIsBetter: false))
+        results.append(
+            Measurement(
+                name: "full verify", value: Double(total) / verifySeconds, unit: "entries/s", baselineName: "raw scan + SHA-256",
+                baseline: rawCount / rawVerifySeconds, lowerIsBetter: false))
 
         // 5. Full scan: decoded entries versus raw cursors.
         var scanned = 0
@@ -196,24 +253,37 @@ struct DefterBench {
         let rawScanSeconds = try seconds { try raw.scan { rawBytes &+= $0.count } }
         var sqliteBytes = 0
         let sqliteScanSeconds = try seconds { try sqlite.scan { sqliteBytes &+= $0.count } }
-        results.append(Measurement(name: "full scan (decoded entries)", value: Double(scanned) / scanSeconds, unit: "entries/s", baselineName: "raw LMDB cursor", baseline: rawCount / rawScanSeconds, lowerIsBetter: false))
-        results.append(Measurement(name: "full scan (decoded entries)", value: Double(scanned) / scanSeconds, unit: "entries/s", baselineName: "SQLite scan", baseline: rawCount / sqliteScanSeconds, lowerIsBetter: false))
+        results.append(
+            Measurement(
+                name: "full scan (decoded entries)", value: Double(scanned) / scanSeconds, unit: "entries/s",
+                baselineName: "raw LMDB cursor", baseline: rawCount / rawScanSeconds, lowerIsBetter: false))
+        results.append(
+            Measurement(
+                name: "full scan (decoded entries)", value: Double(scanned) / scanSeconds, unit: "entries/s", baselineName: "SQLite scan",
+                baseline: rawCount / sqliteScanSeconds, lowerIsBetter: false))
         log.close()
 
         if options.json {
             for m in results {
-                var object: [String: JSONValue] = ["name": .string(m.name), "value": .number(m.value.rounded(toPlaces: 3)), "unit": .string(m.unit)]
+                var object: [String: JSONValue] = [
+                    "name": .string(m.name), "value": .number(m.value.rounded(toPlaces: 3)), "unit": .string(m.unit),
+                ]
                 object["baseline"] = m.baseline.map { .number($0.rounded(toPlaces: 3)) } ?? .null
                 object["baselineName"] = m.baselineName.map { .string($0) } ?? .null
                 object["ratio"] = m.ratio.map { .number($0.rounded(toPlaces: 3)) } ?? .null
                 print(JSONValue.object(object).canonicalString)
             }
         } else {
-            print("defter-bench: \(n) events (~\(entryBytes.first?.count ?? 0) bytes each), batches of \(options.batch), \(options.singles) single appends, checksum \(checksum)")
+            print(
+                "defter-bench: \(n) events (~\(entryBytes.first?.count ?? 0) bytes each), batches of \(options.batch), \(options.singles) single appends, checksum \(checksum)"
+            )
             let header = ["measurement", "defter", "unit", "baseline", "baseline value", "ratio"]
             var rows = [header]
             for m in results {
-                rows.append([m.name, format(m.value), m.unit, m.baselineName ?? "-", m.baseline.map(format) ?? "-", m.ratio.map { String(format: "%.2fx", $0) } ?? "-"])
+                rows.append([
+                    m.name, format(m.value), m.unit, m.baselineName ?? "-", m.baseline.map(format) ?? "-",
+                    m.ratio.map { String(format: "%.2fx", $0) } ?? "-",
+                ])
             }
             let widths = header.indices.map { column in rows.map { $0[column].count }.max()! }
             for (index, row) in rows.enumerated() {

@@ -10,16 +10,16 @@ public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async thr
 }
 
 /// Runs `body` with a new log in a temporary folder (a real LMDB environment), closing the log
-/// and removing the folder afterwards. `configure` adjusts the configuration first.
+/// and removing the folder afterwards. The origin is `test.defter/log` unless `configuration`
+/// names one.
 public func withTemporaryLog<T>(
-    configure: (inout LogConfiguration) -> Void = { _ in },
+    _ configuration: LogConfiguration = LogConfiguration(),
     _ body: (EventLog, URL) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory { root in
         let folder = root.appendingPathComponent("data")
-        var configuration = LogConfiguration()
-        configuration.origin = "test.defter/log"
-        configure(&configuration)
+        var configuration = configuration
+        configuration.origin = configuration.origin ?? "test.defter/log"
         let log = try EventLog.open(at: folder, configuration: configuration)
         defer { log.close() }
         return try await body(log, folder)

@@ -1,6 +1,7 @@
-@testable import DefterLog
 import Foundation
 import Testing
+
+@testable import DefterLog
 
 @Suite struct CanonicalJSONTests {
     func parse(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
@@ -67,7 +68,8 @@ import Testing
 @Suite struct AppendLineTests {
     @Test("a full line decodes into an event")
     func decodesFullLine() throws {
-        let line = #"{"stream":"ticket-1","type":"CallReceived","data":{"a":1},"id":"call-9","expectedVersion":0,"actor":"op","schemaVersion":2}"#
+        let line =
+            #"{"stream":"ticket-1","type":"CallReceived","data":{"a":1},"id":"call-9","expectedVersion":0,"actor":"op","schemaVersion":2}"#
         let event = try AppendLine.decode(Array(line.utf8), line: 1, defaultActor: "cli")
         #expect(event.stream.rawValue == "ticket-1")
         #expect(event.id.rawValue == "call-9")

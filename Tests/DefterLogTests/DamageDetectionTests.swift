@@ -1,7 +1,8 @@
-@testable import DefterLog
 import DefterLogTestSupport
 import Foundation
 import Testing
+
+@testable import DefterLog
 
 @Suite struct DamageDetectionTests {
     /// Makes a compacted copy (only live pages, so each entry's bytes occur once in the file),

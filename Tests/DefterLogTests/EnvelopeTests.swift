@@ -1,6 +1,7 @@
-@testable import DefterLog
 import Foundation
 import Testing
+
+@testable import DefterLog
 
 @Suite struct EnvelopeTests {
     let sample = Envelope.encode(

@@ -1,13 +1,16 @@
-@testable import DefterLog
 import DefterLogTestSupport
 import Foundation
 import Testing
+
+@testable import DefterLog
 
 @Suite struct EventLogAppendTests {
     @Test("appended events read back with consecutive sequences and stream versions")
     func appendAndRead() async throws {
         try await withTemporaryLog { log, _ in
-            let result = try await log.append([SampleEvents.call("ticket-1", 1), SampleEvents.call("ticket-2", 1), SampleEvents.call("ticket-1", 2)])
+            let result = try await log.append([
+                SampleEvents.call("ticket-1", 1), SampleEvents.call("ticket-2", 1), SampleEvents.call("ticket-1", 2),
+            ])
             #expect(result.sequences == [1, 2, 3])
             #expect(result.appendedCount == 3)
             let entries = try log.entries(from: 1)
@@ -79,7 +82,9 @@ import Testing
     @Test("concurrent appends are coalesced into fewer group commits than appends")
     func groupCommitCoalesces() async throws {
         let commits = Counter()
-        try await withTemporaryLog(configure: { $0.groupCommitObserver = { _, _ in commits.increment() } }) { log, _ in
+        var configuration = LogConfiguration()
+        configuration.groupCommitObserver = { _, _ in commits.increment() }
+        try await withTemporaryLog(configuration) { log, _ in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for writer in 0..<64 {
                     group.addTask { try await log.append(SampleEvents.call("g\(writer)", 0)) }
@@ -135,7 +140,9 @@ import Testing
 
     @Test("invalid events are refused before anything is written")
     func invalidEvents() async throws {
-        try await withTemporaryLog(configure: { $0.maximumPayloadBytes = 1000 }) { log, _ in
+        var configuration = LogConfiguration()
+        configuration.maximumPayloadBytes = 1000
+        try await withTemporaryLog(configuration) { log, _ in
             let big = NewEvent(stream: try StreamID("s"), type: "Big", data: ["text": .string(String(repeating: "ş", count: 600))])
             await #expect(throws: AppendError.self) { try await log.append([SampleEvents.call("s", 1), big]) }
             let badType = NewEvent(stream: try StreamID("s"), type: "1 bad", data: [:])
@@ -149,7 +156,9 @@ import Testing
 
     @Test("the map grows by itself from a tiny initial size")
     func mapGrowth() async throws {
-        try await withTemporaryLog(configure: { $0.initialMapSize = 64 << 10 }) { log, _ in
+        var configuration = LogConfiguration()
+        configuration.initialMapSize = 64 << 10
+        try await withTemporaryLog(configuration) { log, _ in
             let before = log.environment.mapSize
             for batch in 0..<20 {
                 try await log.append((0..<100).map { SampleEvents.call("grow-\(batch)", $0) })

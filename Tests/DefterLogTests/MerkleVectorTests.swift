@@ -31,8 +31,12 @@ import Testing
     }
 
     struct ReferenceRoots: Decodable {
-        let leaves_hex: [String]
-        let roots_hex_by_size: [String]
+        let leavesHex: [String]
+        let rootsHexBySize: [String]
+        enum CodingKeys: String, CodingKey {
+            case leavesHex = "leaves_hex"
+            case rootsHexBySize = "roots_hex_by_size"
+        }
     }
 
     static let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/merkle")
@@ -48,8 +52,16 @@ import Testing
         }
     }
 
-    static let inclusionCases: [InclusionCase] = load("inclusion", as: InclusionCase.self).map { var c = $0.1; c.file = $0.0; return c }
-    static let consistencyCases: [ConsistencyCase] = load("consistency", as: ConsistencyCase.self).map { var c = $0.1; c.file = $0.0; return c }
+    static let inclusionCases: [InclusionCase] = load("inclusion", as: InclusionCase.self).map {
+        var c = $0.1
+        c.file = $0.0
+        return c
+    }
+    static let consistencyCases: [ConsistencyCase] = load("consistency", as: ConsistencyCase.self).map {
+        var c = $0.1
+        c.file = $0.0
+        return c
+    }
     static let reference = try! JSONDecoder().decode(
         ReferenceRoots.self, from: Data(contentsOf: fixtures.appendingPathComponent("reference-roots.json")))
 
@@ -58,7 +70,7 @@ import Testing
         stride(from: 0, to: hex.count, by: 2).map { UInt8(hex.dropFirst($0).prefix(2), radix: 16)! }
     }
 
-    static var referenceLeaves: [MerkleHash] { reference.leaves_hex.map { MerkleHash.leaf(hexBytes($0)) } }
+    static var referenceLeaves: [MerkleHash] { reference.leavesHex.map { MerkleHash.leaf(hexBytes($0)) } }
 
     /// A perfect-node reader over leaf hashes kept in memory, the way the log reads them from LMDB.
     static func perfectNode(_ leaves: [MerkleHash]) -> MerkleTree.PerfectNode {
@@ -79,7 +91,7 @@ import Testing
     @Test("roots of the first N reference leaves match RFC 6962", arguments: 0...8)
     func referenceRoot(size: Int) throws {
         let root = try MerkleTree.root(size: UInt64(size), node: Self.perfectNode(Self.referenceLeaves))
-        #expect(root.hex == Self.reference.roots_hex_by_size[size])
+        #expect(root.hex == Self.reference.rootsHexBySize[size])
     }
 
     @Test("inclusion proofs are accepted exactly when the vector says so", arguments: inclusionCases)

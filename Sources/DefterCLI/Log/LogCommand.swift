@@ -55,7 +55,8 @@ struct AppendCommand: AsyncParsableCommand {
             do {
                 session.pending.append(try AppendLine.decode(line, line: session.lineNumber, defaultActor: actor))
             } catch {
-                throw CLIFailure(error.description + "; nothing of its batch was written" + session.writtenSoFar, exitCode: CLIFailure.badInput)
+                throw CLIFailure(
+                    error.description + "; nothing of its batch was written" + session.writtenSoFar, exitCode: CLIFailure.badInput)
             }
             if session.pending.count >= batch { try await session.flush() }
         }

@@ -61,7 +61,9 @@ public struct SignedCheckpoint: Sendable, Hashable {
         let lines = body.dropLast().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard lines.count == 4 else { throw .malformed("the body has \(lines.count) lines; expected origin, size, root and time") }
         guard !lines[0].isEmpty else { throw .malformed("the origin is empty") }
-        guard let size = UInt64(lines[1]), String(size) == lines[1] else { throw .malformed("the tree size '\(lines[1])' is not a decimal number") }
+        guard let size = UInt64(lines[1]), String(size) == lines[1] else {
+            throw .malformed("the tree size '\(lines[1])' is not a decimal number")
+        }
         guard let rootBytes = Data(base64Encoded: lines[2]), let root = MerkleHash(bytes: Array(rootBytes)) else {
             throw .malformed("the root '\(lines[2])' is not a base64 SHA-256 hash")
         }
@@ -85,7 +87,9 @@ public struct SignedCheckpoint: Sendable, Hashable {
     /// Checks the signature with `key`.
     public func verify(with key: CheckpointVerifierKey) throws(CheckpointError) {
         guard keyName == key.name, keyID == key.keyID else {
-            throw .wrongKey("the checkpoint is signed by '\(keyName)' (key id \(Hex.encode(keyID))), not by the log's key '\(key.name)' (key id \(Hex.encode(key.keyID)))")
+            throw .wrongKey(
+                "the checkpoint is signed by '\(keyName)' (key id \(Hex.encode(keyID))), not by the log's key '\(key.name)' (key id \(Hex.encode(key.keyID)))"
+            )
         }
         guard key.publicKey.isValidSignature(signature, for: Array(checkpoint.body.utf8)) else {
             throw .badSignature("the signature of the checkpoint at size \(checkpoint.treeSize) does not verify")
@@ -132,7 +136,8 @@ public struct CheckpointVerifierKey: Sendable, Hashable {
 
     /// Parses the verifier-key text form.
     public init(vkey: String) throws(CheckpointError) {
-        let parts = vkey.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
+        let parts = vkey.trimmingCharacters(in: .whitespacesAndNewlines).split(
+            separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let blob = Data(base64Encoded: String(parts[2])), blob.count == 33, blob.first == 0x01,
             let key = try? Curve25519.Signing.PublicKey(rawRepresentation: blob.dropFirst())
         else { throw .key("'\(vkey)' is not an Ed25519 verifier key of the form name+keyid+base64") }
@@ -174,7 +179,8 @@ struct CheckpointSigner: Sendable {
     }
 
     init(fileText text: String) throws(CheckpointError) {
-        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(
+            separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY",
             let blob = Data(base64Encoded: String(parts[4])), blob.count == 33, blob.first == 0x01,
             let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: blob.dropFirst())

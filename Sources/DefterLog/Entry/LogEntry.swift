@@ -153,7 +153,9 @@ extension Envelope {
         for (index, prefix) in keyPrefixes.enumerated() {
             let position = parser.position
             guard position + prefix.count <= raw.count, memcmp(raw.baseAddress! + position, prefix, prefix.count) == 0 else {
-                throw fail("expected field \"\(keys[index])\" at byte \(position + 1) (fields must be exactly \(keys.joined(separator: ", ")) in that order)")
+                throw fail(
+                    "expected field \"\(keys[index])\" at byte \(position + 1) (fields must be exactly \(keys.joined(separator: ", ")) in that order)"
+                )
             }
             parser.position += prefix.count
             let start = parser.position

@@ -38,7 +38,8 @@ public struct NewEvent: Sendable, Hashable {
         guard let first = typeBytes.first, first.isASCIILetter, typeBytes.count <= 100,
             typeBytes.allSatisfy({ $0.isASCIILetter || $0.isASCIIDigit || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d })
         else {
-            throw EventValidationError("type '\(type)' must start with a letter and use only letters, digits, '.', '_' or '-' (at most 100)")
+            throw EventValidationError(
+                "type '\(type)' must start with a letter and use only letters, digits, '.', '_' or '-' (at most 100)")
         }
         do { try InvalidIdentifier.check(actor, what: "actor", maximumBytes: 200) } catch {
             throw EventValidationError(error.reason)

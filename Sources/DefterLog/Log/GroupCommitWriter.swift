@@ -63,7 +63,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         self.logger = logger
         self.observer = observer
         let thread = Thread { [self] in run() }
-        thread.name = "defter-log-writer"
+        thread.name = "defter-writer"
         thread.start()
     }
 
@@ -222,7 +222,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                 duplicates.append(true)
                 continue
             }
-            let current = try versions[event.stream] ?? streams[event.stream] ?? streamHeads[event.stream]
+            let current =
+                try versions[event.stream] ?? streams[event.stream] ?? streamHeads[event.stream]
                 ?? txn.streamVersion(event.stream, in: dbi.streams)
             if let expected = event.expectedVersion, expected != current {
                 return .refused(AppendError.versionConflict(stream: event.stream, expected: expected, actual: current))
@@ -272,7 +273,8 @@ final class GroupCommitWriter: @unchecked Sendable {
         try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: 0, index: position), value: hash, append: true)
         frontier.remember(level: 0, index: position, hash: hash)
         while position & 1 == 1 {
-            let left = try frontier.node(level: level, index: position - 1)
+            let left =
+                try frontier.node(level: level, index: position - 1)
                 ?? txn.merkleNode(level: level, index: position - 1, in: dbi.merkle)
             hash = MerkleHash.node(left, hash)
             level += 1
@@ -285,7 +287,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     private func sign(size: UInt64, at time: Timestamp, txn: LMDBTransaction) throws -> Outcome {
         guard let signer else {
             return .refused(
-                CheckpointError.key("no signing key (checkpoint.key) in \(environment.path); restore it from your key backup to sign checkpoints"))
+                CheckpointError.key(
+                    "no signing key (checkpoint.key) in \(environment.path); restore it from your key backup to sign checkpoints"))
         }
         let root = try MerkleTree.root(size: size) { level, index in
             try txn.merkleNode(level: level, index: index, in: dbi.merkle)

@@ -38,6 +38,13 @@ enum LogLayout {
         return key
     }
 
+    /// Whether `key` is the `merkle` key of `(level, index)`, without building the key.
+    @inline(__always)
+    static func isMerkleKey(_ key: UnsafeRawBufferPointer, level: Int, index: UInt64) -> Bool {
+        guard key.count == 9, key[8] == UInt8(level) else { return false }
+        return decodeBigEndian(UnsafeRawBufferPointer(rebasing: key[0..<8])) == ((index + 1) << UInt64(level)) - 1
+    }
+
     /// `merkle` key of the perfect node `(level, index)`: the 8-byte big-endian index of its last
     /// leaf, then the 1-byte level. Nodes are created in exactly this key order (by last leaf, then
     /// upwards), so every write appends and a verifier reads them back with one cursor.
@@ -62,7 +69,8 @@ extension LMDBTransaction {
     func merkleNode(level: Int, index: UInt64, in dbi: MDB_dbi) throws -> MerkleHash {
         let key = LogLayout.merkleKey(level: level, index: index)
         guard let bytes = try get(dbi, key: key), let hash = MerkleHash(bytes: bytes) else {
-            throw StorageError(.corrupted, "the Merkle node at level \(level), index \(index) is missing or damaged; run `defter log verify`")
+            throw StorageError(
+                .corrupted, "the Merkle node at level \(level), index \(index) is missing or damaged; run `defter log verify`")
         }
         return hash
     }

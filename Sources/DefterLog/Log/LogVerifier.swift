@@ -20,13 +20,25 @@ extension EventLog {
     /// Recomputes every leaf from the stored bytes, every stored Merkle node and the root; checks
     /// that sequences have no gaps, that the stream and id indexes point at the right entries and
     /// hold nothing else, and that every stored checkpoint is validly signed by this log's key and
-    /// matches the tree at its size. Reads one consistent snapshot; appends may continue meanwhile.
+    /// matches the tree at its size. Reads one consistent snapshot, in two passes that run on
+    /// both cores at once; appends may continue meanwhile.
     ///
     /// - Parameter progress: called now and then with (entries checked, entries in the log).
     public func verify(progress: ((UInt64, UInt64) -> Void)? = nil) throws -> VerificationReport {
-        try environment.read { txn in
-            try LogVerifier(log: self, txn: txn, progress: progress).run()
+        let (tree, structure) = try environment.readInParallel(
+            { txn in try LogVerifier(log: self, txn: txn, progress: progress).checkTree() },
+            { txn in try LogVerifier(log: self, txn: txn, progress: nil).checkStructure() })
+        // Report the problem at the lowest sequence; one that names no sequence comes last.
+        let failures = [tree.failure, structure].compactMap { $0 }
+        let first = failures.min { ($0.sequence ?? .max) < ($1.sequence ?? .max) }
+        if let first {
+            return VerificationReport(
+                ok: false, size: tree.total, root: nil, checkpointsVerified: tree.checkpointsVerified,
+                firstBadSequence: first.sequence, reason: first.reason)
         }
+        return VerificationReport(
+            ok: true, size: tree.total, root: tree.root, checkpointsVerified: tree.checkpointsVerified,
+            firstBadSequence: nil, reason: nil)
     }
 }
 
@@ -35,21 +47,30 @@ private struct Failure: Error {
     let reason: String
 }
 
-/// One pass over a read snapshot. Index rows are first read sequentially into per-sequence
-/// fingerprints; then entries are scanned in order while a single cursor walks the Merkle nodes,
-/// which are stored in the order the scan recomputes them.
+/// What the tree pass found.
+private struct TreeOutcome {
+    let total: UInt64
+    let root: MerkleHash?
+    let checkpointsVerified: Int
+    let failure: Failure?
+}
+
+/// The two passes over a read snapshot.
+///
+/// The tree pass scans entries in order, recomputing leaves and perfect nodes while a single
+/// cursor walks the stored nodes (stored in exactly that order), and checks checkpoints as it
+/// passes their sizes. The structure pass reads the index rows sequentially into per-sequence
+/// fingerprints, then decodes every envelope and matches it against them.
 private struct LogVerifier {
     let log: EventLog
     let txn: LMDBTransaction
     let progress: ((UInt64, UInt64) -> Void)?
 
-    func run() throws -> VerificationReport {
+    func checkTree() throws -> TreeOutcome {
         var checkpointsVerified = 0
         let total = try txn.last(log.dbi.events).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
         do {
             let checkpoints = try loadCheckpoints()
-            let streamRows = try streamIndexFingerprints(total: total)
-            let idRows = try idIndexFingerprints(total: total)
             var pending = checkpoints.enumerated().map { (number: $0.offset + 1, checkpoint: $0.element) }
                 .sorted { $0.checkpoint.checkpoint.treeSize < $1.checkpoint.checkpoint.treeSize }[...]
             var lastGoodCheckpointSize: UInt64 = 0
@@ -60,8 +81,7 @@ private struct LogVerifier {
                 var node = try nodes.first()
                 /// Checks that the next stored node is `(level, index)` with `hash`, and moves on.
                 func expectNode(level: Int, index: UInt64, hash: MerkleHash, sequence: UInt64) throws {
-                    let key = LogLayout.merkleKey(level: level, index: index)
-                    guard let stored = node, stored.key.elementsEqual(key) else {
+                    guard let stored = node, LogLayout.isMerkleKey(stored.key, level: level, index: index) else {
                         throw Failure(
                             sequence: sequence,
                             reason: level == 0
@@ -73,7 +93,8 @@ private struct LogVerifier {
                             sequence: sequence,
                             reason: level == 0
                                 ? "entry \(sequence)'s bytes differ from its recorded leaf hash: it was altered after it was written"
-                                : "the recorded Merkle node at level \(level), index \(index) differs from the one recomputed from the entries")
+                                : "the recorded Merkle node at level \(level), index \(index) differs from the one recomputed from the entries"
+                        )
                     }
                     node = try nodes.next()
                 }
@@ -89,30 +110,6 @@ private struct LogVerifier {
                         }
                         let leaf = MerkleHash.leaf(raw: value)
                         try expectNode(level: 0, index: sequence - 1, hash: leaf, sequence: sequence)
-                        let header: EnvelopeHeader
-                        do {
-                            header = try Envelope.decodeHeader(value)
-                        } catch {
-                            throw Failure(sequence: sequence, reason: "entry \(sequence) is not a valid envelope: \(error)")
-                        }
-                        guard header.sequence == sequence else {
-                            throw Failure(sequence: sequence, reason: "entry \(sequence) says it is entry \(header.sequence)")
-                        }
-                        let slot = Int(sequence - 1)
-                        guard streamRows[slot] == header.streamKeyFingerprint else {
-                            throw Failure(
-                                sequence: sequence,
-                                reason: streamRows[slot] == 0
-                                    ? "no stream index row points at entry \(sequence)"
-                                    : "the stream index row that points at entry \(sequence) names another stream or version")
-                        }
-                        guard idRows[slot] == header.idFingerprint else {
-                            throw Failure(
-                                sequence: sequence,
-                                reason: idRows[slot] == 0
-                                    ? "no id index row points at entry \(sequence)"
-                                    : "the id index row that points at entry \(sequence) names another event id")
-                        }
                         // Fold the leaf into the frontier of perfect subtrees; check each node it completes.
                         var current = (level: 0, hash: leaf)
                         var index = sequence - 1
@@ -125,7 +122,9 @@ private struct LogVerifier {
                         frontier.append(current)
                         size = sequence
                         expected = sequence + 1
-                        try checkCheckpoints(&pending, atSize: sequence, frontier: frontier, lastGood: &lastGoodCheckpointSize, verified: &checkpointsVerified)
+                        try checkCheckpoints(
+                            &pending, atSize: sequence, frontier: frontier, lastGood: &lastGoodCheckpointSize,
+                            verified: &checkpointsVerified)
                         if sequence & 0xFFFF == 0 { progress?(sequence, total) }
                         row = try events.next()
                     }
@@ -139,15 +138,56 @@ private struct LogVerifier {
                 let covered = truncated.checkpoint.checkpoint.treeSize
                 throw Failure(
                     sequence: size + 1,
-                    reason: "the log holds \(size) entries but checkpoint #\(truncated.number) (taken \(truncated.checkpoint.checkpoint.timestamp)) covers \(covered): entries \(size + 1)...\(covered) were removed")
+                    reason:
+                        "the log holds \(size) entries but checkpoint #\(truncated.number) (taken \(truncated.checkpoint.checkpoint.timestamp)) covers \(covered): entries \(size + 1)...\(covered) were removed"
+                )
             }
-            return VerificationReport(
-                ok: true, size: size, root: Self.root(of: frontier), checkpointsVerified: checkpointsVerified,
-                firstBadSequence: nil, reason: nil)
+            return TreeOutcome(total: total, root: Self.root(of: frontier), checkpointsVerified: checkpointsVerified, failure: nil)
         } catch let failure as Failure {
-            return VerificationReport(
-                ok: false, size: total, root: nil, checkpointsVerified: checkpointsVerified,
-                firstBadSequence: failure.sequence, reason: failure.reason)
+            return TreeOutcome(total: total, root: nil, checkpointsVerified: checkpointsVerified, failure: failure)
+        }
+    }
+
+    func checkStructure() throws -> Failure? {
+        let total = try txn.last(log.dbi.events).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
+        do {
+            let streamRows = try streamIndexFingerprints(total: total)
+            let idRows = try idIndexFingerprints(total: total)
+            try txn.withCursor(log.dbi.events) { events in
+                var row = try events.first()
+                while let (key, value) = row {
+                    // Gaps and foreign keys are the tree pass's to report.
+                    guard let sequence = LogLayout.decodeBigEndian(key), sequence >= 1, sequence <= total else { return }
+                    let header: EnvelopeHeader
+                    do {
+                        header = try Envelope.decodeHeader(value)
+                    } catch {
+                        throw Failure(sequence: sequence, reason: "entry \(sequence) is not a valid envelope: \(error)")
+                    }
+                    guard header.sequence == sequence else {
+                        throw Failure(sequence: sequence, reason: "entry \(sequence) says it is entry \(header.sequence)")
+                    }
+                    let slot = Int(sequence - 1)
+                    guard streamRows[slot] == header.streamKeyFingerprint else {
+                        throw Failure(
+                            sequence: sequence,
+                            reason: streamRows[slot] == 0
+                                ? "no stream index row points at entry \(sequence)"
+                                : "the stream index row that points at entry \(sequence) names another stream or version")
+                    }
+                    guard idRows[slot] == header.idFingerprint else {
+                        throw Failure(
+                            sequence: sequence,
+                            reason: idRows[slot] == 0
+                                ? "no id index row points at entry \(sequence)"
+                                : "the id index row that points at entry \(sequence) names another event id")
+                    }
+                    row = try events.next()
+                }
+            }
+            return nil
+        } catch let failure as Failure {
+            return failure
         }
     }
 
@@ -166,13 +206,17 @@ private struct LogVerifier {
             let stream = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 9)])
             let name = String(decoding: stream, as: UTF8.self)
             guard sequence >= 1, sequence <= total else {
-                throw Failure(sequence: nil, reason: "the stream index row for '\(name)' version \(version) points at entry \(sequence), beyond the log's \(total)")
+                throw Failure(
+                    sequence: nil,
+                    reason: "the stream index row for '\(name)' version \(version) points at entry \(sequence), beyond the log's \(total)")
             }
             if stream.elementsEqual(previousStream) {
                 guard version == previousVersion + 1, sequence > previousSequence else {
                     throw Failure(
                         sequence: sequence,
-                        reason: "stream '\(name)' has version \(version) at entry \(sequence) after version \(previousVersion) at entry \(previousSequence)")
+                        reason:
+                            "stream '\(name)' has version \(version) at entry \(sequence) after version \(previousVersion) at entry \(previousSequence)"
+                    )
                 }
             } else {
                 guard version == 1 else {
@@ -197,7 +241,9 @@ private struct LogVerifier {
         var rows = [Int](repeating: 0, count: Int(total))
         try txn.scan(log.dbi.ids) { key, value in
             guard let sequence = LogLayout.decodeBigEndian(value), sequence >= 1, sequence <= total else {
-                throw Failure(sequence: nil, reason: "the id index row for '\(String(decoding: key, as: UTF8.self))' does not point at an entry of the log")
+                throw Failure(
+                    sequence: nil,
+                    reason: "the id index row for '\(String(decoding: key, as: UTF8.self))' does not point at an entry of the log")
             }
             let slot = Int(sequence - 1)
             guard rows[slot] == 0 else { throw Failure(sequence: sequence, reason: "two id index rows point at entry \(sequence)") }
@@ -224,12 +270,15 @@ private struct LogVerifier {
                 throw Failure(sequence: nil, reason: "checkpoint #\(number) is not valid: \(error)")
             }
             guard checkpoint.checkpoint.origin == log.origin else {
-                throw Failure(sequence: nil, reason: "checkpoint #\(number) is for log '\(checkpoint.checkpoint.origin)', not '\(log.origin)'")
+                throw Failure(
+                    sequence: nil, reason: "checkpoint #\(number) is for log '\(checkpoint.checkpoint.origin)', not '\(log.origin)'")
             }
             if let previous = out.last, previous.checkpoint.treeSize > checkpoint.checkpoint.treeSize {
                 throw Failure(
                     sequence: nil,
-                    reason: "checkpoint #\(number) covers \(checkpoint.checkpoint.treeSize) entries, fewer than checkpoint #\(number - 1) (\(previous.checkpoint.treeSize)): the log shrank")
+                    reason:
+                        "checkpoint #\(number) covers \(checkpoint.checkpoint.treeSize) entries, fewer than checkpoint #\(number - 1) (\(previous.checkpoint.treeSize)): the log shrank"
+                )
             }
             out.append(checkpoint)
             return true
@@ -246,7 +295,9 @@ private struct LogVerifier {
             guard Self.root(of: frontier) == next.checkpoint.checkpoint.root else {
                 throw Failure(
                     sequence: lastGood + 1,
-                    reason: "entries \(lastGood + 1)...\(size) are not what checkpoint #\(next.number) (taken \(next.checkpoint.checkpoint.timestamp)) signed: the log was rewritten")
+                    reason:
+                        "entries \(lastGood + 1)...\(size) are not what checkpoint #\(next.number) (taken \(next.checkpoint.checkpoint.timestamp)) signed: the log was rewritten"
+                )
             }
             lastGood = size
             verified += 1

@@ -84,10 +84,12 @@ final class LMDBEnvironment: @unchecked Sendable {
                 var dbi: MDB_dbi = 0
                 let rc = mdb_dbi_open(txn.pointer, name, create ? UInt32(MDB_CREATE) : 0, &dbi)
                 if rc == MDB_NOTFOUND {
-                    throw StorageError(.notALog, "\(path) holds an LMDB environment without Defter's '\(name)' database; it is not a Defter log")
+                    throw StorageError(
+                        .notALog, "\(path) holds an LMDB environment without Defter's '\(name)' database; it is not a Defter log")
                 }
                 if rc == MDB_INCOMPATIBLE {
-                    throw StorageError(.notALog, "\(path) holds an LMDB environment whose '\(name)' is not a database; it is not a Defter log")
+                    throw StorageError(
+                        .notALog, "\(path) holds an LMDB environment whose '\(name)' is not a database; it is not a Defter log")
                 }
                 try lmdbCheck(rc, "mdb_dbi_open", path: path)
                 databases[name] = dbi
@@ -150,6 +152,57 @@ final class LMDBEnvironment: @unchecked Sendable {
         }
     }
 
+    /// Runs `first` on this thread and `second` on a new thread, each in its own read-only
+    /// transaction over the same snapshot, and returns both results once both are done.
+    func readInParallel<A, B>(
+        _ first: (LMDBTransaction) throws -> A, _ second: (LMDBTransaction) throws -> B
+    ) throws -> (A, B) {
+        try resizeLock.withSharedLock {
+            guard let handle else { throw StorageError(.closed, "the log at \(path) is closed") }
+            var one: OpaquePointer?
+            var two: OpaquePointer?
+            // Two transactions begun back to back may straddle a commit; retry until they agree.
+            while true {
+                try lmdbCheck(mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &one), "mdb_txn_begin", path: path)
+                let rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &two)
+                if rc != 0 {
+                    mdb_txn_abort(one)
+                    try lmdbCheck(rc, "mdb_txn_begin", path: path)
+                }
+                if mdb_txn_id(one) == mdb_txn_id(two) { break }
+                mdb_txn_abort(one)
+                mdb_txn_abort(two)
+            }
+            defer {
+                mdb_txn_abort(one)
+                mdb_txn_abort(two)
+            }
+            let firstTransaction = LMDBTransaction(pointer: one!, environment: self, isWrite: false)
+            let secondTransaction = LMDBTransaction(pointer: two!, environment: self, isWrite: false)
+            return try withoutActuallyEscaping(second) { second in
+                // The thread ends before this function returns, so the closure and the
+                // transaction it uses never outlive this call; only that thread touches them.
+                let work = UncheckedTransfer<(() throws -> B)?>({ try second(secondTransaction) })
+                let done = DispatchSemaphore(value: 0)
+                let outcome = UncheckedTransfer<Result<B, any Error>?>(nil)
+                let thread = Thread {
+                    do {
+                        // Drop the last reference to `second` before signalling, so that it has
+                        // not escaped when `withoutActuallyEscaping` checks.
+                        let job = work.value!
+                        work.value = nil
+                        outcome.value = Result { try job() }
+                    }
+                    done.signal()
+                }
+                thread.start()
+                let firstResult = Result { try first(firstTransaction) }
+                done.wait()
+                return (try firstResult.get(), try outcome.value!.get())
+            }
+        }
+    }
+
     /// The current size of the memory map in bytes.
     var mapSize: Int {
         resizeLock.withSharedLock {
@@ -193,6 +246,12 @@ final class LMDBEnvironment: @unchecked Sendable {
             try lmdbCheck(mdb_env_copy2(handle, destination, UInt32(MDB_CP_COMPACT)), "mdb_env_copy2", path: destination)
         }
     }
+}
+
+/// Carries a value to another thread whose lifetime the sender bounds (see `readInParallel`).
+final class UncheckedTransfer<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// A transaction handed to a closure by `LMDBEnvironment.read` or `write`. Never store it:
