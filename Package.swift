@@ -44,10 +44,32 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The ticket domain: pure (no I/O, no LMDB), decide/evolve over events.
+        .target(
+            name: "DefterDomain",
+            swiftSettings: swiftSettings
+        ),
+        // The router: Turkish text, a curated lexicon and a naive Bayes model trained on a corpus.
+        .target(
+            name: "DefterRouting",
+            dependencies: ["DefterDomain"],
+            resources: [.copy("Resources/corpus.csv"), .copy("Resources/lexicon.json")],
+            swiftSettings: swiftSettings
+        ),
+        // The application layer: intake, commands against the log, sealing personal data.
+        .target(
+            name: "DefterTickets",
+            dependencies: [
+                "DefterDomain", "DefterRouting", "DefterLog",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources/catalog-v1.json")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "DefterCLI",
             dependencies: [
-                "DefterLog",
+                "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -76,6 +98,21 @@ let package = Package(
             name: "DefterLogTests",
             dependencies: ["DefterLog", "DefterLogTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefterDomainTests",
+            dependencies: ["DefterDomain"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefterRoutingTests",
+            dependencies: ["DefterDomain", "DefterRouting", "DefterTickets"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefterTicketsTests",
+            dependencies: ["DefterDomain", "DefterRouting", "DefterTickets", "DefterLog", "DefterLogTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,7 @@
 public import ArgumentParser
+import DefterDomain
 import DefterLog
+import DefterTickets
 import Foundation
 
 /// The `defter` command: the root of every subcommand.
@@ -10,7 +12,7 @@ public struct Defter: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success, 1 a verification found a problem (or storage failed), 2 bad usage or input.
             """,
-        subcommands: [LogCommand.self]
+        subcommands: [LogCommand.self, IntakeCommand.self, ShowTicketCommand.self, RoutingCommand.self, PrivacyCommand.self]
     )
 
     public init() {}
@@ -68,6 +70,9 @@ struct CLIFailure: Error {
         case let error as AppendError: self.init(error.description, exitCode: Self.badInput)
         case let error as LogRequestError: self.init(error.description, exitCode: Self.badInput)
         case let error as EventValidationError: self.init(error.description, exitCode: Self.badInput)
+        case let error as TicketError: self.init(error.description, exitCode: Self.badInput)
+        case let error as DomainInputError: self.init(error.description, exitCode: Self.badInput)
+        case let error as IntakeError: self.init(error.description, exitCode: Self.badInput)
         case let error as CheckpointError: self.init(error.description, exitCode: Self.problemFound)
         case let error as StorageError:
             switch error.kind {

@@ -139,3 +139,11 @@ enum CanonicalJSON {
         out.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONValue {
+    /// Parses one JSON document strictly (see `JSONParser`): invalid UTF-8, duplicate keys,
+    /// lone surrogates, integers beyond 64 bits and trailing text are refused.
+    public init(parsing bytes: [UInt8]) throws(JSONParseError) {
+        self = try JSONParser.parse(bytes)
+    }
+}

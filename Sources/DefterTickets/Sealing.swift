@@ -1,0 +1,84 @@
+import Crypto
+public import DefterDomain
+public import DefterLog
+import Foundation
+
+/// Seals personal data with AES-256-GCM under a key per citizen, kept in the key vault. The log
+/// only ever sees the ciphertext and the citizen reference (which is the key's id).
+public struct PersonalDataSealer: Sendable {
+    let vault: KeyVault
+    private static let pepperID = "pepper"
+
+    /// Seals with keys from `vault`.
+    public init(vault: KeyVault) {
+        self.vault = vault
+    }
+
+    /// The citizen a caller is: the same phone number (or national id) always gives the same
+    /// reference, through a keyed hash whose key never leaves the vault; a caller with neither
+    /// gets a new reference.
+    public func citizen(for data: PersonalData) throws -> CitizenRef {
+        let identity = data.nationalId.map { "tckn:" + $0 } ?? data.phone.map { "tel:" + $0 }
+        guard let identity else {
+            return CitizenRef(unchecked: "c-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20))
+        }
+        let pepper = try vault.key(Self.pepperID) { Self.randomBytes(32) }
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(identity.utf8), using: SymmetricKey(data: pepper))
+        return CitizenRef(unchecked: "c-" + Data(mac).prefix(10).map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// Seals `data` (already validated) under `citizen`'s key, creating the key when needed.
+    public func seal(_ data: PersonalData, for citizen: CitizenRef) throws -> SealedPersonalData {
+        let key = try vault.key(citizen.rawValue) { Self.randomBytes(32) }
+        let plaintext = try JSONEncoder.sorted.encode(data)
+        let box = try AES.GCM.seal(plaintext, using: SymmetricKey(data: key), authenticating: Array(citizen.rawValue.utf8))
+        guard let combined = box.combined else { throw SealingError.unsealable }
+        return SealedPersonalData(citizen: citizen, sealed: combined.base64EncodedString(), fields: data.presentFields)
+    }
+
+    /// Opens sealed data; nil when the citizen's key was erased.
+    public func open(_ sealed: SealedPersonalData) throws -> PersonalData? {
+        guard let key = try vault.key(sealed.citizen.rawValue) else { return nil }
+        guard let combined = Data(base64Encoded: sealed.sealed) else { throw SealingError.damaged(sealed.citizen) }
+        do {
+            let box = try AES.GCM.SealedBox(combined: combined)
+            let plaintext = try AES.GCM.open(box, using: SymmetricKey(data: key), authenticating: Array(sealed.citizen.rawValue.utf8))
+            return try JSONDecoder().decode(PersonalData.self, from: plaintext)
+        } catch {
+            throw SealingError.damaged(sealed.citizen)
+        }
+    }
+
+    /// Destroys `citizen`'s key: everything sealed under it becomes unreadable for good.
+    public func erase(_ citizen: CitizenRef) throws -> Bool {
+        try vault.erase(citizen.rawValue)
+    }
+
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+}
+
+/// Why sealed personal data could not be handled.
+public enum SealingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The cipher produced no output.
+    case unsealable
+    /// The ciphertext does not open with the citizen's key.
+    case damaged(CitizenRef)
+
+    public var description: String {
+        switch self {
+        case .unsealable: "personal data could not be sealed"
+        case .damaged(let citizen): "the sealed personal data of \(citizen) is damaged and cannot be opened"
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}

@@ -1,0 +1,327 @@
+public import DefterDomain
+public import DefterLog
+public import DefterRouting
+public import Foundation
+
+/// What an operator submits for a call.
+public struct CallRequest: Sendable, Codable, Equatable {
+    /// The telephony system's call id: retrying with the same id never makes a second ticket.
+    public var callId: String
+    public var channel: Channel
+    public var operatorId: String
+    /// When the call came in; now when absent.
+    public var at: Date?
+    public var district: String
+    public var neighbourhood: String?
+    /// The caller's personal data and free text.
+    public var caller: PersonalData
+    /// The category the operator chose, if any (it overrides the router).
+    public var category: String?
+    /// Set when the caller only needed information: the topic, closed at first contact.
+    public var informationTopic: String?
+
+    /// Describes a call.
+    public init(
+        callId: String, channel: Channel, operatorId: String, at: Date? = nil, district: String, neighbourhood: String? = nil,
+        caller: PersonalData, category: String? = nil, informationTopic: String? = nil
+    ) {
+        self.callId = callId
+        self.channel = channel
+        self.operatorId = operatorId
+        self.at = at
+        self.district = district
+        self.neighbourhood = neighbourhood
+        self.caller = caller
+        self.category = category
+        self.informationTopic = informationTopic
+    }
+}
+
+/// What intake did with a call.
+public struct IntakeResult: Sendable, Equatable {
+    /// The ticket the call made (or had already made).
+    public let ticket: TicketID
+    /// The ticket's state now.
+    public let status: Ticket.Status
+    /// Where it went: a department, triage, or nil for information-only calls.
+    public let destination: DepartmentID?
+    /// The router's decision, when it was consulted.
+    public let routing: RoutingDecision?
+    /// Whether the call had been recorded before (an idempotent retry).
+    public let duplicate: Bool
+}
+
+/// Refusals of the application layer that are not ticket rules.
+public enum IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The event id was already used for a different command.
+    case commandIDReused(String)
+    /// The ticket numbering kept conflicting with another writer.
+    case numberingContention
+
+    public var description: String {
+        switch self {
+        case .commandIDReused(let id): "command id '\(id)' was already used for a different command; use a new id"
+        case .numberingContention: "could not reserve a ticket number after several attempts; retry"
+        }
+    }
+}
+
+/// The application service of the request line: records calls, decides commands against the
+/// tickets' histories, and appends the resulting events to the log. Personal data is sealed
+/// before anything is written; the router runs once, and its decision is stored.
+public actor TicketService {
+    let log: EventLog
+    let sealer: PersonalDataSealer
+    let router: Router
+    let clock: @Sendable () -> Date
+    private var catalog: Catalog?
+    private let bundledCatalog: Catalog
+    private var nextNumbers: [Int: Int] = [:]
+
+    /// Streams the service writes besides tickets.
+    public static let catalogStream = "catalog"
+
+    /// Creates the service over a log and a vault.
+    public init(log: EventLog, vault: KeyVault, router: Router, bundledCatalog: Catalog, clock: @escaping @Sendable () -> Date = { Date() })
+    {
+        self.log = log
+        self.sealer = PersonalDataSealer(vault: vault)
+        self.router = router
+        self.bundledCatalog = bundledCatalog
+        self.clock = clock
+    }
+
+    // MARK: Catalog
+
+    /// The catalog in force: the newest `CatalogPublished`, publishing the bundled one first
+    /// when the log has none.
+    public func catalogInForce() async throws -> Catalog {
+        if let catalog { return catalog }
+        let stream = try StreamID(Self.catalogStream)
+        if let latest = try log.entries(inStream: stream, fromVersion: max(1, try log.version(of: stream)), limit: 1).last {
+            let published = try Self.decode(CatalogPublished.self, latest)
+            catalog = published.catalog
+            return published.catalog
+        }
+        try await publish(bundledCatalog)
+        return bundledCatalog
+    }
+
+    /// Publishes a new catalog version; tickets opened from now on use it.
+    public func publish(_ newCatalog: Catalog) async throws {
+        let stream = try StreamID(Self.catalogStream)
+        let current = try log.version(of: stream)
+        let event = CatalogPublished(catalog: newCatalog, at: clock())
+        do {
+            try await log.append(
+                NewEvent(
+                    stream: stream, type: "CatalogPublished", data: try Self.json(event), id: try EventID("catalog:v\(newCatalog.version)"),
+                    expectedVersion: current, actor: "system"))
+        } catch AppendError.idempotencyConflict {
+            throw DomainInputError(
+                field: "catalog.version", reason: "version \(newCatalog.version) was already published with other content")
+        }
+        catalog = newCatalog
+    }
+
+    // MARK: Intake
+
+    /// Records a call: validates and seals the caller's data, asks the router, and appends the
+    /// call, the ticket and its routing in one atomic batch. Retrying the same call id returns
+    /// the ticket made the first time.
+    public func receiveCall(_ request: CallRequest) async throws -> IntakeResult {
+        if let existing = try existingTicket(forCall: request.callId) { return existing }
+        let catalog = try await catalogInForce()
+        let caller: PersonalData
+        do { caller = try request.caller.validated() } catch { throw TicketError.invalid(error) }
+        let operatorId: ActorID
+        do { operatorId = try ActorID(request.operatorId) } catch { throw TicketError.invalid(error) }
+        var category: CategoryID?
+        if let chosen = request.category {
+            do { category = try CategoryID(chosen) } catch { throw TicketError.invalid(error) }
+        }
+        let at = request.at ?? clock()
+        let citizen = try sealer.citizen(for: caller)
+        let sealed = try sealer.seal(caller, for: citizen)
+        let routing = request.informationTopic == nil ? router.classify(caller.text) : nil
+        let year = Calendar.istanbul.component(.year, from: at)
+        for _ in 0..<5 {
+            let number = try reserveNumber(year: year)
+            let ticket = TicketID(year: year, sequence: number)
+            let intake = CallIntake(
+                ticket: ticket, callId: request.callId, channel: request.channel, operatorId: operatorId, at: at,
+                location: Location(district: request.district, neighbourhood: request.neighbourhood), personalData: sealed,
+                textLength: caller.text.count, operatorCategory: category, informationTopic: request.informationTopic, routing: routing)
+            let events = try TicketRules.decide(ticket, nil, .receiveCall(intake), catalog: catalog)
+            let counter = try StreamID("ticket-numbers-\(year)")
+            var batch = [
+                NewEvent(
+                    stream: counter, type: "TicketNumberAssigned",
+                    data: try Self.json(TicketNumberAssigned(ticket: ticket, callId: request.callId, at: at)),
+                    id: try EventID("number:\(ticket)"), expectedVersion: UInt64(number - 1), actor: operatorId.rawValue)
+            ]
+            batch += try Self.newEvents(events, ticket: ticket, expectedVersion: 0, idPrefix: "call:\(request.callId)", actor: operatorId)
+            do {
+                try await log.append(batch)
+            } catch AppendError.versionConflict(let stream, _, _) where stream == counter {
+                nextNumbers[year] = nil
+                continue
+            } catch AppendError.idempotencyConflict {
+                // The same call arrived twice at once; the other one won.
+                if let existing = try existingTicket(forCall: request.callId) { return existing }
+                throw IntakeError.commandIDReused("call:\(request.callId)")
+            } catch {
+                nextNumbers[year] = nil
+                throw error
+            }
+            let state = try TicketRules.replay(events)!
+            return IntakeResult(
+                ticket: ticket, status: state.status, destination: state.department, routing: routing, duplicate: false)
+        }
+        throw IntakeError.numberingContention
+    }
+
+    private func reserveNumber(year: Int) throws -> Int {
+        let current = try nextNumbers[year] ?? Int(log.version(of: StreamID("ticket-numbers-\(year)")))
+        nextNumbers[year] = current + 1
+        return current + 1
+    }
+
+    private func existingTicket(forCall callId: String) throws -> IntakeResult? {
+        guard let eventID = try? EventID("call:\(callId)"), let entry = try log.entry(id: eventID) else { return nil }
+        guard let id = TicketID(streamName: entry.stream.rawValue), let state = try ticket(id) else { return nil }
+        let routed = try log.entries(inStream: entry.stream, limit: 3).compactMap { try Self.ticketEvent($0) }
+            .compactMap { event -> RoutingDecision? in
+                if case .ticketRouted(let routed) = event { return routed.decision }
+                return nil
+            }.first
+        return IntakeResult(ticket: id, status: state.status, destination: state.department, routing: routed, duplicate: true)
+    }
+
+    // MARK: Commands
+
+    /// Decides `command` against ticket `id` and appends its events. With a `commandId`, a retry
+    /// of the same command returns the ticket as it is without deciding again.
+    @discardableResult
+    public func handle(_ command: TicketCommand, on id: TicketID, commandId: String? = nil, actor: ActorID) async throws -> Ticket {
+        if let commandId, let eventID = try? EventID("cmd:\(commandId)"), let entry = try log.entry(id: eventID) {
+            guard entry.stream.rawValue == id.streamName else { throw IntakeError.commandIDReused(commandId) }
+            return try ticket(id)!
+        }
+        let catalog = try await catalogInForce()
+        let state = try ticket(id)
+        let events = try TicketRules.decide(id, state, command, catalog: catalog)
+        let batch = try Self.newEvents(
+            events, ticket: id, expectedVersion: UInt64(state?.version ?? 0), idPrefix: commandId.map { "cmd:\($0)" }, actor: actor)
+        try await log.append(batch)
+        var next = state
+        for event in events { next = try TicketRules.evolve(next, event) }
+        return next!
+    }
+
+    /// The ticket as its events leave it, or nil when it does not exist.
+    public func ticket(_ id: TicketID) throws -> Ticket? {
+        try TicketRules.replay(try events(of: id))
+    }
+
+    /// The ticket's events, in order.
+    public func events(of id: TicketID) throws -> [TicketEvent] {
+        let stream = try StreamID(id.streamName)
+        var events: [TicketEvent] = []
+        var from: UInt64 = 1
+        while true {
+            let entries = try log.entries(inStream: stream, fromVersion: from, limit: 500)
+            guard let last = entries.last else { break }
+            events += try entries.compactMap { try Self.ticketEvent($0) }
+            from = last.streamVersion + 1
+        }
+        return events
+    }
+
+    // MARK: Personal data
+
+    /// Erases a citizen's personal data for good: destroys their key (so every sealed record of
+    /// them becomes unreadable) and records `PersonalDataErased`. The log's bytes and proofs are
+    /// untouched.
+    public func eraseCitizen(_ citizen: CitizenRef, by: ActorID, reason: String) async throws -> Bool {
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 500 else {
+            throw TicketError.invalid(DomainInputError(field: "reason", reason: "an erasure needs a reason of 1 to 500 characters"))
+        }
+        let existed = try sealer.erase(citizen)
+        try await log.append(
+            NewEvent(
+                stream: try StreamID("citizen-\(citizen)"), type: "PersonalDataErased",
+                data: try Self.json(PersonalDataErased(citizen: citizen, by: by, reason: trimmed, at: clock())), actor: by.rawValue))
+        return existed
+    }
+
+    /// Opens a ticket's sealed personal data; nil when it was erased.
+    public func personalData(of id: TicketID) throws -> PersonalData? {
+        guard let first = try events(of: id).first, case .callReceived(let call) = first else { throw TicketError.notFound(id) }
+        return try sealer.open(call.personalData)
+    }
+
+    // MARK: Encoding
+
+    static func newEvents(_ events: [TicketEvent], ticket: TicketID, expectedVersion: UInt64, idPrefix: String?, actor: ActorID) throws
+        -> [NewEvent]
+    {
+        let stream = try StreamID(ticket.streamName)
+        return try events.enumerated().map { index, event in
+            NewEvent(
+                stream: stream, type: event.typeName, data: try JSONValue(parsing: Array(TicketEventCodec.encode(event))),
+                id: try idPrefix.map { try EventID(index == 0 ? $0 : "\($0):\(index)") } ?? .random(),
+                expectedVersion: index == 0 ? expectedVersion : nil, actor: actor.rawValue, schemaVersion: TicketEvent.schemaVersion)
+        }
+    }
+
+    /// Decodes a log entry into a ticket event; nil for entries that are not ticket events.
+    public static func ticketEvent(_ entry: LogEntry) throws -> TicketEvent? {
+        do {
+            return try TicketEventCodec.decode(type: entry.type, data: Data(entry.payload))
+        } catch {
+            throw TicketError.inconsistentHistory(
+                TicketID(streamName: entry.stream.rawValue) ?? TicketID(year: 0, sequence: 0),
+                "entry \(entry.sequence) (\(entry.type)) does not decode: \(error)")
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> JSONValue {
+        try JSONValue(parsing: Array(TicketEventCodec.makeEncoder().encode(value)))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ entry: LogEntry) throws -> T {
+        try TicketEventCodec.makeDecoder().decode(T.self, from: Data(entry.payload))
+    }
+}
+
+/// The catalog version that takes effect, on stream `catalog`.
+public struct CatalogPublished: Codable, Sendable, Equatable {
+    public let catalog: Catalog
+    public let at: Date
+}
+
+/// A ticket number was given to a call, on stream `ticket-numbers-<year>`: the stream's version
+/// is the number, so numbers are consecutive and never reused.
+public struct TicketNumberAssigned: Codable, Sendable, Equatable {
+    public let ticket: TicketID
+    public let callId: String
+    public let at: Date
+}
+
+/// A citizen's personal data was erased, on stream `citizen-<ref>`.
+public struct PersonalDataErased: Codable, Sendable, Equatable {
+    public let citizen: CitizenRef
+    public let by: ActorID
+    public let reason: String
+    public let at: Date
+}
+
+extension Calendar {
+    static let istanbul: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Istanbul")!
+        return calendar
+    }()
+}

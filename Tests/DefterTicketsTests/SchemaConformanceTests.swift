@@ -1,0 +1,91 @@
+import DefterDomain
+import DefterLog
+import DefterLogTestSupport
+import DefterTickets
+import Foundation
+import Testing
+
+/// Every event type the application emits is produced here through the real service, and every
+/// stored entry is checked against `Schemas/events` by an independent validator (Python's
+/// `jsonschema`, run by `tools/validate_events.py`).
+@Suite struct SchemaConformanceTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test("every event the domain emits validates against its JSON Schema")
+    func everyEventValidates() async throws {
+        try await withService { service, log, folder in
+            let t0 = SampleCalls.t0
+            func at(_ hours: Double) -> Date { t0.addingTimeInterval(hours * 3600) }
+            let crew = ActorID(unchecked: "ekip-1")
+            let operatorID = ActorID(unchecked: "op-7")
+
+            // Routed, worked, resolved, closed, rated, reopened, notified.
+            let one = try await service.receiveCall(SampleCalls.garbage(1, caller: SampleCalls.personal)).ticket
+            let department = try #require(try await service.ticket(one)?.department)
+            for command: DefterDomain.TicketCommand in [
+                .assign(assignee: "ekip-1", actingDepartment: department, by: crew, at: at(0.5)),
+                .acknowledge(actingDepartment: department, by: crew, at: at(1)),
+                .startWork(actingDepartment: department, by: crew, at: at(2)),
+                .resolve(code: "collected", note: "Boşaltıldı.", actingDepartment: department, by: crew, at: at(3)),
+                .notifyCitizen(channel: "sms", template: "resolved", by: operatorID, at: at(3.1)),
+                .close(reason: "confirmed", by: operatorID, at: at(4)),
+                .recordFeedback(satisfaction: 4, at: at(5)),
+                .reopen(reason: "Yine taştı", by: operatorID, at: at(30)),
+                .escalate(at: at(30 + 25)),
+            ] {
+                try await service.handle(command, on: one, actor: crew)
+            }
+            // Referred, overridden, merged, cancelled, information-only.
+            let two = try await service.receiveCall(SampleCalls.garbage(2)).ticket
+            try await service.handle(
+                .refer(
+                    to: DepartmentID(unchecked: "fen-isleri"), category: nil, reason: "Yol işi", actingDepartment: nil, by: crew, at: at(1)),
+                on: two, actor: crew)
+            try await service.handle(
+                .overrideRouting(department: DepartmentID(unchecked: "zabita"), category: nil, reason: "İşgal", by: operatorID, at: at(2)),
+                on: two, actor: operatorID)
+            try await service.handle(.mergeAsDuplicate(of: one, by: operatorID, at: at(3)), on: two, actor: operatorID)
+            let three = try await service.receiveCall(SampleCalls.garbage(3)).ticket
+            try await service.handle(.cancel(reason: .abusive, note: "Hakaret", by: operatorID, at: at(1)), on: three, actor: operatorID)
+            var information = SampleCalls.garbage(4)
+            information.informationTopic = "vergi-odeme"
+            _ = try await service.receiveCall(information)
+            var unsure = SampleCalls.garbage(5)
+            unsure.caller = PersonalData(text: "alo merhaba")
+            _ = try await service.receiveCall(unsure)
+            guard case .callReceived(let call)? = try await service.events(of: one).first else { throw CancellationError() }
+            _ = try await service.eraseCitizen(call.personalData.citizen, by: ActorID(unchecked: "kvkk"), reason: "KVKK başvurusu")
+
+            let entries = try log.entries(from: 1, limit: 10_000)
+            let emitted = Set(entries.map(\.type))
+            #expect(emitted.isSuperset(of: Set(TicketEvent.typeNames)), "missing: \(Set(TicketEvent.typeNames).subtracting(emitted))")
+            #expect(emitted.isSuperset(of: ["CatalogPublished", "TicketNumberAssigned", "PersonalDataErased"]))
+
+            let file = folder.deletingLastPathComponent().appendingPathComponent("entries.ndjson")
+            var ndjson = Data()
+            for entry in entries {
+                ndjson.append(contentsOf: entry.bytes)
+                ndjson.append(0x0a)
+            }
+            try ndjson.write(to: file)
+            let result = try Self.runPython(["tools/validate_events.py", "--schemas", "Schemas/events", file.path])
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("\(entries.count) passed, 0 failed"))
+        }
+    }
+
+    static func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        process.currentDirectoryURL = repository
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+}
