@@ -66,10 +66,22 @@ let package = Package(
             resources: [.copy("Resources/catalog-v1.json")],
             swiftSettings: swiftSettings
         ),
+        // Read models built from the log: ticket views, department queues, statistics.
+        .target(
+            name: "DefterProjections",
+            dependencies: ["DefterDomain", "DefterLog", "DefterTickets"],
+            swiftSettings: swiftSettings
+        ),
+        // Demo data: a city's year of calls through the real intake path.
+        .target(
+            name: "DefterDemo",
+            dependencies: ["DefterDomain", "DefterLog", "DefterTickets", "DefterRouting"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "DefterCLI",
             dependencies: [
-                "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets",
+                "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -113,6 +125,11 @@ let package = Package(
         .testTarget(
             name: "DefterTicketsTests",
             dependencies: ["DefterDomain", "DefterRouting", "DefterTickets", "DefterLog", "DefterLogTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefterProjectionsTests",
+            dependencies: ["DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterRouting", "DefterLogTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

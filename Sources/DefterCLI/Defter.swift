@@ -12,7 +12,10 @@ public struct Defter: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success, 1 a verification found a problem (or storage failed), 2 bad usage or input.
             """,
-        subcommands: [LogCommand.self, IntakeCommand.self, ShowTicketCommand.self, RoutingCommand.self, PrivacyCommand.self]
+        subcommands: [
+            LogCommand.self, IntakeCommand.self, ShowTicketCommand.self, QueueCommand.self, StatsCommand.self, ReplayCommand.self,
+            ProjectionsCommand.self, RoutingCommand.self, PrivacyCommand.self, DemoCommand.self,
+        ]
     )
 
     public init() {}

@@ -3,13 +3,26 @@ public import Foundation
 /// Encodes ticket events to JSON and back. Times are RFC 3339 UTC with milliseconds; keys are
 /// sorted so that the same event always gives the same bytes.
 public enum TicketEventCodec {
-    static let timeStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+    static let parseStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+    static let secondsStyle = Date.ISO8601FormatStyle(timeZone: .gmt)
 
-    /// Formats a time the way events store it: `2025-03-01T08:15:00.123Z`.
-    public static func format(_ date: Date) -> String { timeStyle.format(date) }
+    /// Formats a time the way events store it: `2025-03-01T08:15:00.123Z`, rounded to the
+    /// millisecond (Foundation's formatter truncates, and a millisecond held in a `Double` is
+    /// often a hair below itself, so a time would not survive a round trip).
+    public static func format(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let fraction = milliseconds - seconds * 1000
+        let whole = secondsStyle.format(Date(timeIntervalSince1970: Double(seconds)))
+        let digits = String(fraction)
+        return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+    }
 
-    /// Parses a time in the stored form.
-    public static func parseTime(_ text: String) -> Date? { try? timeStyle.parse(text) }
+    /// Parses a time in the stored form, to the millisecond.
+    public static func parseTime(_ text: String) -> Date? {
+        guard let date = try? parseStyle.parse(text) else { return nil }
+        return Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
 
     /// The encoder events are written with.
     public static func makeEncoder() -> JSONEncoder {

@@ -160,3 +160,12 @@ public enum Geography {
         }
     }
 }
+
+extension Calendar {
+    /// The Gregorian calendar in Europe/Istanbul, where the city's days and years begin and end.
+    public static let istanbul: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Istanbul")!
+        return calendar
+    }()
+}

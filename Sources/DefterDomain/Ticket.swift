@@ -1,7 +1,7 @@
 public import Foundation
 
 /// A ticket as its events leave it: the state commands are decided against.
-public struct Ticket: Sendable, Equatable {
+public struct Ticket: Sendable, Equatable, Codable {
     /// Where a ticket is in its lifecycle.
     public enum Status: String, Sendable, Codable, CaseIterable {
         /// The call is recorded; nothing else happened yet.

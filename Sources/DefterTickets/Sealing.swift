@@ -28,8 +28,8 @@ public struct PersonalDataSealer: Sendable {
     }
 
     /// Seals `data` (already validated) under `citizen`'s key, creating the key when needed.
-    public func seal(_ data: PersonalData, for citizen: CitizenRef) throws -> SealedPersonalData {
-        let key = try vault.key(citizen.rawValue) { Self.randomBytes(32) }
+    public func seal(_ data: PersonalData, for citizen: CitizenRef, key known: [UInt8]? = nil) throws -> SealedPersonalData {
+        let key = try known ?? vault.key(citizen.rawValue) { Self.randomBytes(32) }
         let plaintext = try JSONEncoder.sorted.encode(data)
         let box = try AES.GCM.seal(plaintext, using: SymmetricKey(data: key), authenticating: Array(citizen.rawValue.utf8))
         guard let combined = box.combined else { throw SealingError.unsealable }

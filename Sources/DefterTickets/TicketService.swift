@@ -317,11 +317,3 @@ public struct PersonalDataErased: Codable, Sendable, Equatable {
     public let reason: String
     public let at: Date
 }
-
-extension Calendar {
-    static let istanbul: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Istanbul")!
-        return calendar
-    }()
-}

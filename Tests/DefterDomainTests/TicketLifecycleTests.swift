@@ -267,3 +267,22 @@ import Testing
         #expect(TicketEventCodec.parseTime("2025-03-01T08:15:00.000Z") == Fixtures.t0)
     }
 }
+
+@Suite struct TimeFormatTests {
+    @Test(
+        "times survive a round trip to the millisecond, whatever their sub-millisecond part",
+        arguments: [0.001, 0.0015, 0.999, 0.9996, 0.5004])
+    func roundTrip(fraction: Double) throws {
+        let date = Date(timeIntervalSince1970: 1_756_606_275 + fraction)
+        let text = TicketEventCodec.format(date)
+        let parsed = try #require(TicketEventCodec.parseTime(text))
+        #expect(TicketEventCodec.format(parsed) == text)
+        #expect(abs(parsed.timeIntervalSince(date)) <= 0.0006)
+    }
+
+    @Test("a millisecond value formats as itself")
+    func exactMilliseconds() {
+        #expect(TicketEventCodec.format(Date(timeIntervalSince1970: 1_756_606_275.001)) == "2025-08-31T02:11:15.001Z")
+        #expect(TicketEventCodec.format(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
+    }
+}

@@ -30,6 +30,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         maximumMapSize: Int,
         readOnly: Bool,
         create: Bool,
+        durable: Bool = true,
         logger: Logger
     ) throws {
         self.path = path
@@ -43,6 +44,10 @@ final class LMDBEnvironment: @unchecked Sendable {
             try lmdbCheck(mdb_env_set_mapsize(env, initialMapSize), "mdb_env_set_mapsize")
             try lmdbCheck(mdb_env_set_maxreaders(env, 254), "mdb_env_set_maxreaders")
             var flags = UInt32(MDB_NOTLS)
+            // Only for stores that can be rebuilt from the log: commits skip fsync. A crashed
+            // process loses nothing (the page cache survives it); a crashed machine may roll
+            // the store back to an earlier commit, never to a torn one on an ordered file system.
+            if !durable { flags |= UInt32(MDB_NOSYNC) }
             if readOnly { flags |= UInt32(MDB_RDONLY) }
             try lmdbCheck(mdb_env_open(env, path, flags, 0o644), "mdb_env_open", path: path)
         } catch {

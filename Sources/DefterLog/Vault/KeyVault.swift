@@ -56,6 +56,10 @@ public final class KeyVault: Sendable {
         }
     }
 
+    func withEnvironmentForBulk<T>(_ body: (LMDBEnvironment) throws -> T) throws -> T {
+        try withEnvironment(body)
+    }
+
     /// The key stored under `id`, or nil when there is none (never created, or erased).
     public func key(_ id: String) throws -> [UInt8]? {
         try withEnvironment { environment in
@@ -110,6 +114,29 @@ public final class KeyVault: Sendable {
         state.withLock { environment in
             environment?.close()
             environment = nil
+        }
+    }
+}
+
+extension KeyVault {
+    /// The keys stored under `ids`, creating the missing ones with `make`, in one durable
+    /// transaction (for bulk intake).
+    public func keys(_ ids: [String], creatingWith make: () -> [UInt8]) throws -> [String: [UInt8]] {
+        try withEnvironmentForBulk { environment in
+            let dbi = environment.database("keys")
+            return try environment.write { txn in
+                var keys: [String: [UInt8]] = [:]
+                for id in ids {
+                    if let existing = try txn.get(dbi, key: Array(id.utf8)) {
+                        keys[id] = existing
+                    } else {
+                        let fresh = make()
+                        try txn.put(dbi, key: Array(id.utf8), value: fresh)
+                        keys[id] = fresh
+                    }
+                }
+                return keys
+            }
         }
     }
 }

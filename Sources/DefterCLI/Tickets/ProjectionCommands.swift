@@ -1,0 +1,396 @@
+import ArgumentParser
+import DefterDemo
+import DefterDomain
+import DefterLog
+import DefterProjections
+import DefterRouting
+import DefterTickets
+import Foundation
+
+/// Opens the log (read-write, so projections can follow it) and the projections.
+struct ProjectionContext {
+    let log: EventLog
+    let projections: Projections
+
+    static func open(_ dataFolder: DataFolderOptions, catchUp: Bool = true) throws -> ProjectionContext {
+        let log = try dataFolder.open()
+        do {
+            let projections = try Projections(log: log)
+            if catchUp {
+                let largestLag = try projections.all.map { try $0.lag() }.max() ?? 0
+                let bar = Terminal.stderrIsTerminal && largestLag > 50_000 ? ProgressBar(label: "projecting") : nil
+                for worker in projections.all {
+                    try worker.catchUp()
+                    bar?.update(done: try worker.checkpoint(), total: try log.size())
+                }
+                bar?.finish()
+            }
+            return ProjectionContext(log: log, projections: projections)
+        } catch {
+            log.close()
+            throw error
+        }
+    }
+
+    func close() {
+        projections.close()
+        log.close()
+    }
+}
+
+struct ProjectionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "projections",
+        abstract: "Inspect the projections (read models) built from the log.",
+        subcommands: [ProjectionStatusCommand.self]
+    )
+}
+
+struct ProjectionStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Name, version, checkpoint, lag and state digest of every projection.")
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Flag(help: "Do not catch up first: show the projections as they are.")
+    var noCatchUp = false
+
+    func run() async throws {
+        let context = try ProjectionContext.open(dataFolder, catchUp: !noCatchUp)
+        defer { context.close() }
+        var rows: [JSONValue] = []
+        for worker in context.projections.all {
+            rows.append([
+                "name": .string(worker.projection.name), "version": .integer(Int64(worker.projection.version)),
+                "checkpoint": .integer(Int64(try worker.checkpoint())), "lag": .integer(Int64(try worker.lag())),
+                "digest": .string(try worker.digest()),
+            ])
+        }
+        if json {
+            Terminal.json(.array(rows))
+        } else {
+            for row in rows {
+                Terminal.line(
+                    "\(row["name"]!.stringValue!) v\(row["version"]!.integerValue!)  checkpoint \(row["checkpoint"]!.integerValue!)  lag \(row["lag"]!.integerValue!)  digest \(row["digest"]!.stringValue!)"
+                )
+            }
+        }
+    }
+}
+
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Rebuild projections from zero by replaying the log; with --as-of, the state at a moment.",
+        discussion: """
+            Without --as-of, each projection is rebuilt beside the current one and swapped in when done.
+            With --as-of (RFC 3339, e.g. 2025-02-14T09:00:00+03:00), the state as it stood then is built
+            in a temporary folder (or --into DIR) and its queue/stats can be read with --data-projections.
+            """
+    )
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Option(help: "Only this projection (tickets, queues, stats).")
+    var projection: String?
+
+    @Option(help: "Build the state as it stood at this time (RFC 3339).")
+    var asOf: String?
+
+    @Option(help: "With --as-of: the folder to build into (default: a new temporary folder).")
+    var into: String?
+
+    @Option(help: "With --as-of: print this department's queue as it stood.")
+    var queue: String?
+
+    func run() async throws {
+        let context = try ProjectionContext.open(dataFolder, catchUp: false)
+        defer { context.close() }
+        let chosen = context.projections.all.filter { worker in
+            guard let projection else { return true }
+            return worker.projection.name == projection
+        }
+        guard !chosen.isEmpty else {
+            throw CLIFailure("there is no projection '\(projection ?? "")'; known: tickets, queues, stats", exitCode: CLIFailure.badInput)
+        }
+        if let asOf {
+            guard let moment = Self.parseTime(asOf) else {
+                throw CLIFailure("--as-of '\(asOf)' is not an RFC 3339 time like 2025-02-14T09:00:00+03:00", exitCode: CLIFailure.badInput)
+            }
+            let root =
+                into.map { URL(fileURLWithPath: $0) }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("defter-as-of-\(UUID().uuidString)")
+            for worker in chosen {
+                let temporary = try ProjectionWorker(projection: worker.projection, log: context.log, root: root)
+                defer { temporary.close() }
+                try temporary.catchUp(asOf: moment)
+                Terminal.json([
+                    "projection": .string(worker.projection.name), "asOf": .string(TicketEventCodec.format(moment)),
+                    "folder": .string(ProjectionWorker.folder(for: worker.projection, under: root).path),
+                    "digest": .string(try temporary.digest()),
+                ])
+                if let queue, worker.projection.name == "queues" {
+                    let page = try temporary.queue(try DepartmentID(queue), filter: QueueFilter(limit: 20))
+                    QueueCommand.print(page, now: moment)
+                }
+            }
+            return
+        }
+        for worker in chosen {
+            let started = Date()
+            let rebuilt = try worker.rebuilt(root: context.projections.root)
+            defer { rebuilt.close() }
+            Terminal.json([
+                "projection": .string(worker.projection.name), "checkpoint": .integer(Int64(try rebuilt.checkpoint())),
+                "digest": .string(try rebuilt.digest()), "seconds": .number((Date().timeIntervalSince(started) * 100).rounded() / 100),
+            ])
+        }
+    }
+
+    static func parseTime(_ text: String) -> Date? {
+        if let date = TicketEventCodec.parseTime(text) { return date }
+        return try? Date.ISO8601FormatStyle(timeZone: .gmt).parse(text)
+    }
+}
+
+struct QueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue",
+        abstract: "A department's open tickets: by priority, then deadline, then age; overdue flagged.")
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Argument(help: "The department id (e.g. fen-isleri), or triage.")
+    var department: String
+
+    @Option(help: "Only tickets in this status (triage, routed, acknowledged, in-progress).")
+    var status: String?
+
+    @Option(help: "Only this category.")
+    var category: String?
+
+    @Option(help: "Only this district.")
+    var district: String?
+
+    @Option(help: "How many tickets to show.")
+    var limit: Int = 20
+
+    @Option(help: "How many to skip.")
+    var offset: Int = 0
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let departmentID: DepartmentID
+        var filter = QueueFilter(offset: max(0, offset), limit: max(0, limit))
+        do {
+            departmentID = try DepartmentID(department)
+            if let category { filter.category = try CategoryID(category) }
+        } catch { throw CLIFailure(error.description, exitCode: CLIFailure.badInput) }
+        if let status {
+            guard let parsed = Ticket.Status(rawValue: status), parsed.isOpen else {
+                throw CLIFailure("--status must be one of triage, routed, acknowledged, in-progress", exitCode: CLIFailure.badInput)
+            }
+            filter.status = parsed
+        }
+        filter.district = district
+        let context = try ProjectionContext.open(dataFolder)
+        defer { context.close() }
+        let catalog = try BundledCatalog.load()
+        guard departmentID == .triage || catalog.department(departmentID) != nil else {
+            throw CLIFailure(
+                TicketError.unknownDepartment(departmentID, known: catalog.departments.map(\.id)).description, exitCode: CLIFailure.badInput
+            )
+        }
+        let page = try context.projections.queues.queue(departmentID, filter: filter)
+        if json {
+            let now = Date()
+            Terminal.json([
+                "department": .string(departmentID.rawValue), "matching": .integer(Int64(page.matching)),
+                "counts": .object(
+                    Dictionary(uniqueKeysWithValues: page.counts.map { ($0.key.rawValue, JSONValue.integer(Int64($0.value))) })),
+                "items": .array(
+                    page.items.map { item in
+                        var object: [String: JSONValue] = [
+                            "ticket": .string(item.ticket.rawValue), "status": .string(item.status.rawValue),
+                            "district": .string(item.district),
+                            "receivedAt": .string(TicketEventCodec.format(item.receivedAt)), "overdue": .bool(item.isOverdue(at: now)),
+                            "escalated": .bool(item.escalated), "reopenCount": .integer(Int64(item.reopenCount)),
+                        ]
+                        object["category"] = item.category.map { .string($0.rawValue) } ?? .null
+                        object["priority"] = item.priority.map { .integer(Int64($0)) } ?? .null
+                        object["dueAt"] = item.dueAt.map { .string(TicketEventCodec.format($0)) } ?? .null
+                        return .object(object)
+                    }),
+            ])
+        } else {
+            Self.print(page, now: Date())
+        }
+    }
+
+    static func print(_ page: QueuePage, now: Date) {
+        let counts = page.counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(
+            separator: ", ")
+        Terminal.line("\(page.department): \(page.matching) matching; open by status: \(counts.isEmpty ? "none" : counts)")
+        for item in page.items {
+            let due = item.dueAt.map(TicketEventCodec.format) ?? "-"
+            let flag = item.isOverdue(at: now) ? " OVERDUE" : ""
+            Terminal.line(
+                "\(item.ticket)  p\(item.priority ?? 0)  due \(due)\(flag)  \(item.status.rawValue)  \(item.category?.rawValue ?? "-")  \(item.district)"
+            )
+        }
+    }
+}
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Accountability figures of calls received in a period, grouped by a dimension.")
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Option(help: "First day (YYYY-MM-DD, Europe/Istanbul), inclusive.")
+    var from: String?
+
+    @Option(help: "Last day (YYYY-MM-DD), inclusive.")
+    var to: String?
+
+    @Option(help: "Group by department, category, district, channel, day, month or hour.")
+    var by: String?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Flag(help: "Print CSV.")
+    var csv = false
+
+    func validate() throws {
+        for day in [from, to].compactMap({ $0 }) where !Self.isDay(day) {
+            throw ValidationError("'\(day)' is not a day like 2025-03-01")
+        }
+        if let by, StatisticsDimension(rawValue: by) == nil {
+            throw ValidationError("--by must be one of \(StatisticsDimension.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if json && csv { throw ValidationError("choose --json or --csv") }
+    }
+
+    static func isDay(_ text: String) -> Bool {
+        guard let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) else { return false }
+        return Date.ISO8601FormatStyle().year().month().day().format(date) == text
+    }
+
+    func run() async throws {
+        let context = try ProjectionContext.open(dataFolder)
+        defer { context.close() }
+        let report = StatisticsReport(
+            facts: try context.projections.stats.facts(), from: from, to: to, by: by.flatMap(StatisticsDimension.init))
+        let rows = [report.total] + report.rows
+        func number(_ value: Double?) -> JSONValue { value.map { .number(($0 * 100).rounded() / 100) } ?? .null }
+        func object(_ row: StatisticsRow) -> [String: JSONValue] {
+            [
+                "key": .string(row.key), "calls": .integer(Int64(row.calls)), "opened": .integer(Int64(row.opened)),
+                "resolved": .integer(Int64(row.resolved)), "closedAtFirstContact": .integer(Int64(row.closedAtFirstContact)),
+                "cancelled": .integer(Int64(row.cancelled)), "merged": .integer(Int64(row.merged)), "triaged": .integer(Int64(row.triaged)),
+                "acknowledgeMedianHours": number(row.acknowledgeMedianHours), "acknowledgeP90Hours": number(row.acknowledgeP90Hours),
+                "resolveMedianHours": number(row.resolveMedianHours), "resolveP90Hours": number(row.resolveP90Hours),
+                "slaMetShare": number(row.slaMetShare), "reopenRate": number(row.reopenRate), "referrals": .integer(Int64(row.referrals)),
+                "overrides": .integer(Int64(row.overrides)), "escalated": .integer(Int64(row.escalated)),
+                "satisfactionAverage": number(row.satisfactionAverage), "satisfactionCount": .integer(Int64(row.satisfactionCount)),
+            ]
+        }
+        if json {
+            Terminal.json([
+                "from": from.map { .string($0) } ?? .null, "to": to.map { .string($0) } ?? .null, "by": by.map { .string($0) } ?? .null,
+                "total": .object(object(report.total)), "rows": .array(report.rows.map { .object(object($0)) }),
+                "backlog": .array(report.backlog.map { ["day": .string($0.day), "open": .integer(Int64($0.open))] }),
+            ])
+            return
+        }
+        let columns = [
+            "key", "calls", "opened", "resolved", "closedAtFirstContact", "cancelled", "merged", "triaged", "acknowledgeMedianHours",
+            "acknowledgeP90Hours", "resolveMedianHours", "resolveP90Hours", "slaMetShare", "reopenRate", "referrals", "overrides",
+            "escalated", "satisfactionAverage", "satisfactionCount",
+        ]
+        if csv {
+            Terminal.line(columns.joined(separator: ","))
+            for row in rows {
+                let values = object(row)
+                Terminal.line(
+                    columns.map { values[$0].map { $0.stringValue.map { "\"\($0)\"" } ?? ($0 == .null ? "" : $0.canonicalString) } ?? "" }
+                        .joined(separator: ","))
+            }
+            return
+        }
+        if report.total.calls == 0 {
+            Terminal.line("no calls recorded between \(from ?? "the beginning") and \(to ?? "the end of the log")")
+            return
+        }
+        for row in rows {
+            func hours(_ value: Double?) -> String { value.map { String(format: "%.1fh", $0) } ?? "-" }
+            func share(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
+            Terminal.line(
+                "\(row.key.padding(toLength: 28, withPad: " ", startingAt: 0)) calls \(row.calls)  opened \(row.opened)  resolved \(row.resolved)  first-contact \(row.closedAtFirstContact)  resolve median \(hours(row.resolveMedianHours)) p90 \(hours(row.resolveP90Hours))  within standard \(share(row.slaMetShare))  reopened \(share(row.reopenRate))"
+            )
+        }
+    }
+}
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Demo data.", subcommands: [SeedCommand.self])
+}
+
+struct SeedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seed",
+        abstract: "Generate a city's year of calls through the real intake path (router, rules, sealing).",
+        discussion: "Deterministic for a given seed. The log must be empty.")
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Option(help: "How many calls.")
+    var calls: Int = 148_910
+
+    @Option(help: "Which year.")
+    var year: Int = 2025
+
+    @Option(help: "The random seed.")
+    var seed: UInt64 = 153
+
+    func validate() throws {
+        guard calls >= 1, calls <= 5_000_000 else { throw ValidationError("--calls must be between 1 and 5000000") }
+        guard (2000...2100).contains(year) else { throw ValidationError("--year must be between 2000 and 2100") }
+    }
+
+    func run() async throws {
+        let context = try ServiceContext.open(dataFolder)
+        defer { context.close() }
+        guard try context.log.size() == 0 else {
+            throw CLIFailure(
+                "the log at \(context.log.folder.path) already holds \(try context.log.size()) entries; seed into an empty data folder",
+                exitCode: CLIFailure.badInput)
+        }
+        let catalog = try await context.service.catalogInForce()
+        let router = try Router.bundled(catalog: catalog)
+        var seeder = DemoSeeder(
+            batch: TicketBatch(log: context.log, vault: context.vault, router: router, catalog: catalog),
+            corpus: try Router.bundledCorpus(),
+            year: year, seed: seed)
+        let bar = Terminal.stderrIsTerminal ? ProgressBar(label: "seeding") : nil
+        let summary = try await seeder.seed(calls: calls) { done, total in
+            if let bar {
+                bar.update(done: UInt64(done), total: UInt64(total))
+            } else if done % 50_000 == 0 || done == total {
+                FileHandle.standardError.write(Data("seeding: \(done)/\(total) calls\n".utf8))
+            }
+        }
+        bar?.finish()
+        Terminal.json([
+            "calls": .integer(Int64(summary.calls)), "tickets": .integer(Int64(summary.tickets)),
+            "informationOnly": .integer(Int64(summary.informationOnly)), "events": .integer(Int64(summary.events)),
+            "seconds": .number((summary.seconds * 10).rounded() / 10),
+        ])
+    }
+}

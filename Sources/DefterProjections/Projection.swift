@@ -1,0 +1,70 @@
+public import DefterDomain
+public import DefterLog
+import DefterTickets
+public import Foundation
+
+/// A read model built from the log: it has a name and a version, keeps its state in its own
+/// store (never in the log), and applies ticket events in log order.
+///
+/// The worker keeps each ticket's state (`Ticket`, replayed with the domain's `evolve`) and hands
+/// the projection the state before and after every ticket event.
+public protocol TicketProjection: Sendable {
+    /// A stable name, e.g. `queues`.
+    var name: String { get }
+    /// Bumping it rebuilds the projection from zero.
+    var version: Int { get }
+    /// The store databases the projection writes (besides the worker's own).
+    var databases: [String] { get }
+    /// Applies one ticket event.
+    func apply(_ change: TicketChange, to store: StoreWriter) throws
+    /// Applies an entry that is not a ticket event (catalog, erasure...). Default: nothing.
+    func apply(other entry: LogEntry, to store: StoreWriter) throws
+}
+
+extension TicketProjection {
+    public func apply(other entry: LogEntry, to store: StoreWriter) throws {}
+}
+
+/// One ticket event with the ticket before and after it.
+public struct TicketChange: Sendable {
+    /// The log entry that carried the event.
+    public let entry: LogEntry
+    public let event: TicketEvent
+    public let before: Ticket?
+    public let after: Ticket
+}
+
+/// A projection that cannot go on: it names the entry and the reason, and the projection stays
+/// stopped (at its last good checkpoint) until the cause is fixed; nothing is skipped.
+public struct ProjectionError: Error, Sendable, CustomStringConvertible {
+    public let projection: String
+    public let sequence: UInt64
+    public let type: String
+    public let reason: String
+
+    public var description: String {
+        "projection '\(projection)' stopped at entry \(sequence) (\(type)): \(reason)"
+    }
+}
+
+/// Keys and encodings shared by the projections.
+enum ProjectionCodec {
+    static let encoder: JSONEncoder = {
+        let encoder = TicketEventCodec.makeEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+    static let decoder = TicketEventCodec.makeDecoder()
+
+    static func bigEndian(_ value: UInt64) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
+
+    static func uint64(_ bytes: [UInt8]?) -> UInt64? {
+        guard let bytes, bytes.count == 8 else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    static func milliseconds(_ date: Date?) -> UInt64 {
+        guard let date else { return UInt64.max }
+        return UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded()))
+    }
+}

@@ -1,0 +1,156 @@
+public import DefterDomain
+public import DefterLog
+import DefterTickets
+public import Foundation
+import Synchronization
+
+/// Runs one projection: catches up from its checkpoint in batches, then follows the log's live
+/// tail. Each batch's state and the checkpoint (the last sequence applied) commit in the same
+/// store transaction, so a crash can neither apply an entry twice nor skip one.
+public final class ProjectionWorker: Sendable {
+    /// The projection it runs.
+    public let projection: any TicketProjection
+    /// Its store.
+    public let store: KeyValueStore
+    let log: EventLog
+    private let batchSize: Int
+    private let failure = Mutex<ProjectionError?>(nil)
+
+    /// The worker's own databases: `meta` (checkpoint) and `state` (each ticket's `Ticket`).
+    static let workerDatabases = ["meta", "state"]
+    static let checkpointKey = Array("checkpoint".utf8)
+
+    /// The folder of `projection`'s store under `root`: `<name>-v<version>`.
+    public static func folder(for projection: any TicketProjection, under root: URL) -> URL {
+        root.appendingPathComponent("\(projection.name)-v\(projection.version)")
+    }
+
+    /// Opens the projection's store under `root` (creating it empty when missing).
+    public init(projection: any TicketProjection, log: EventLog, root: URL, batchSize: Int = 2000) throws {
+        self.projection = projection
+        self.log = log
+        self.batchSize = batchSize
+        store = try KeyValueStore.open(
+            at: Self.folder(for: projection, under: root), databases: Self.workerDatabases + projection.databases, durable: false)
+    }
+
+    /// The last sequence applied.
+    public func checkpoint() throws -> UInt64 {
+        try store.read { try ProjectionCodec.uint64($0.get("meta", Self.checkpointKey)) } ?? 0
+    }
+
+    /// Log head minus checkpoint.
+    public func lag() throws -> UInt64 {
+        let head = try log.size()
+        return head - min(head, try checkpoint())
+    }
+
+    /// The error that stopped the projection, if one did.
+    public var error: ProjectionError? { failure.withLock { $0 } }
+
+    /// Applies everything the log holds now (up to `limit`, if given); returns the new checkpoint.
+    @discardableResult
+    public func catchUp(upTo limit: UInt64? = nil, asOf: Date? = nil) throws -> UInt64 {
+        if let error { throw error }
+        var next = try checkpoint() + 1
+        while true {
+            var entries = try log.entries(from: next, limit: batchSize)
+            if let limit { entries = entries.filter { $0.sequence <= limit } }
+            guard let last = entries.last else { return next - 1 }
+            do {
+                try apply(entries, asOf: asOf)
+            } catch let error as ProjectionError {
+                failure.withLock { $0 = error }
+                throw error
+            }
+            next = last.sequence + 1
+        }
+    }
+
+    /// Catches up, then waits for commits and applies them, until cancelled or the log closes.
+    /// Stops with `ProjectionError` at an entry it cannot apply.
+    public func run() async throws {
+        while !Task.isCancelled {
+            let applied = try catchUp()
+            guard await log.waitForCommits(beyond: applied) else { return }
+        }
+    }
+
+    /// Applies a batch in one store transaction, with the checkpoint.
+    func apply(_ entries: [LogEntry], asOf: Date?) throws {
+        try store.write { writer in
+            var cache: [TicketID: Ticket] = [:]
+            var touched: Set<TicketID> = []
+            for entry in entries {
+                do {
+                    try applyOne(entry, asOf: asOf, writer: writer, cache: &cache, touched: &touched)
+                } catch let error as ProjectionError {
+                    throw error
+                } catch {
+                    throw ProjectionError(projection: projection.name, sequence: entry.sequence, type: entry.type, reason: "\(error)")
+                }
+            }
+            for id in touched.sorted() {
+                try writer.put("state", Array(id.rawValue.utf8), Array(try ProjectionCodec.encoder.encode(cache[id]!)))
+            }
+            try writer.put("meta", Self.checkpointKey, ProjectionCodec.bigEndian(entries.last!.sequence))
+        }
+    }
+
+    private func applyOne(
+        _ entry: LogEntry, asOf: Date?, writer: StoreWriter, cache: inout [TicketID: Ticket], touched: inout Set<TicketID>
+    ) throws {
+        guard let event = try TicketService.ticketEvent(entry) else {
+            if asOf == nil || entry.recordedAt.date <= asOf! { try projection.apply(other: entry, to: writer) }
+            return
+        }
+        if let asOf, event.at > asOf { return }
+        guard let id = TicketID(streamName: entry.stream.rawValue) else {
+            throw ProjectionError(
+                projection: projection.name, sequence: entry.sequence, type: entry.type,
+                reason: "a ticket event on stream '\(entry.stream)'")
+        }
+        let before: Ticket?
+        if let cached = cache[id] {
+            before = cached
+        } else if let stored = try writer.get("state", Array(id.rawValue.utf8)) {
+            before = try ProjectionCodec.decoder.decode(Ticket.self, from: Data(stored))
+        } else {
+            before = nil
+        }
+        let after: Ticket
+        do {
+            after = try TicketRules.evolve(before, event)
+        } catch {
+            throw ProjectionError(projection: projection.name, sequence: entry.sequence, type: entry.type, reason: error.description)
+        }
+        try projection.apply(TicketChange(entry: entry, event: event, before: before, after: after), to: writer)
+        cache[id] = after
+        touched.insert(id)
+    }
+
+    /// Rebuilds from zero into a fresh store beside the current one, then swaps it in; the old
+    /// state serves readers until the swap. Returns the new worker (this one is closed).
+    public func rebuilt(root: URL) throws -> ProjectionWorker {
+        let staging = root.appendingPathComponent(".rebuild-\(projection.name)-\(UUID().uuidString)")
+        let fresh = try ProjectionWorker(projection: projection, log: log, root: staging)
+        try fresh.catchUp()
+        fresh.close()
+        close()
+        let target = Self.folder(for: projection, under: root)
+        try? FileManager.default.removeItem(at: target)
+        try FileManager.default.moveItem(at: Self.folder(for: projection, under: staging), to: target)
+        try? FileManager.default.removeItem(at: staging)
+        return try ProjectionWorker(projection: projection, log: log, root: root)
+    }
+
+    /// The digest of the projection's contents (its own databases and the ticket states).
+    public func digest() throws -> String {
+        try store.digest(excluding: ["meta"])
+    }
+
+    /// Closes the store.
+    public func close() {
+        store.close()
+    }
+}

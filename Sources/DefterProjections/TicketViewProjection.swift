@@ -1,0 +1,68 @@
+public import DefterDomain
+public import DefterLog
+import DefterTickets
+public import Foundation
+
+/// The current state of every ticket, without personal data: status, department, category,
+/// priority, deadlines, assignee, the time of each step, reopen count, duplicate links, and
+/// whether the citizen's personal data was erased. The state itself is the worker's `state`
+/// database; this projection adds the citizen index and erasure marks.
+public struct TicketViewProjection: TicketProjection {
+    public let name = "tickets"
+    public let version = 1
+    public let databases = ["citizens", "erased", "duplicates"]
+
+    public init() {}
+
+    public func apply(_ change: TicketChange, to store: StoreWriter) throws {
+        if change.before == nil {
+            let key = Array(change.after.citizen.rawValue.utf8) + [0] + Array(change.after.id.rawValue.utf8)
+            try store.put("citizens", key, [])
+        }
+        if case .ticketMergedAsDuplicate(let merged) = change.event {
+            try store.put("duplicates", Array(merged.duplicateOf.rawValue.utf8) + [0] + Array(merged.ticket.rawValue.utf8), [])
+        }
+    }
+
+    public func apply(other entry: LogEntry, to store: StoreWriter) throws {
+        guard entry.type == "PersonalDataErased", case .string(let citizen)? = try entry.data()["citizen"] else { return }
+        let prefix = Array(citizen.utf8) + [0]
+        var tickets: [[UInt8]] = []
+        try store.scan("citizens", from: prefix) { key, _ in
+            guard key.starts(with: prefix) else { return false }
+            tickets.append(Array(key.dropFirst(prefix.count)))
+            return true
+        }
+        for ticket in tickets { try store.put("erased", ticket, Array(TicketEventCodec.format(entry.recordedAt.date).utf8)) }
+    }
+}
+
+/// A ticket as the view shows it.
+public struct TicketView: Sendable, Equatable {
+    public let ticket: Ticket
+    /// When the citizen's personal data was erased, if it was.
+    public let personalDataErasedAt: String?
+    /// Tickets merged into this one.
+    public let duplicates: [TicketID]
+}
+
+extension ProjectionWorker {
+    /// Reads one ticket from a `tickets` projection.
+    public func ticketView(_ id: TicketID) throws -> TicketView? {
+        try store.read { reader in
+            guard let stored = try reader.get("state", Array(id.rawValue.utf8)) else { return nil }
+            let ticket = try ProjectionCodec.decoder.decode(Ticket.self, from: Data(stored))
+            let erased = try reader.get("erased", Array(id.rawValue.utf8)).map { String(decoding: $0, as: UTF8.self) }
+            let prefix = Array(id.rawValue.utf8) + [0]
+            var duplicates: [TicketID] = []
+            try reader.scan("duplicates", from: prefix) { key, _ in
+                guard key.starts(with: prefix) else { return false }
+                if let duplicate = try? TicketID(String(decoding: key.dropFirst(prefix.count), as: UTF8.self)) {
+                    duplicates.append(duplicate)
+                }
+                return true
+            }
+            return TicketView(ticket: ticket, personalDataErasedAt: erased, duplicates: duplicates)
+        }
+    }
+}

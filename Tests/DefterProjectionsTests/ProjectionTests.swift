@@ -1,0 +1,273 @@
+import DefterDemo
+import DefterDomain
+import DefterLog
+import DefterLogTestSupport
+import DefterProjections
+import DefterRouting
+import DefterTickets
+import Foundation
+import Testing
+
+/// A ticket service, its log and projections over real stores in a temporary folder.
+func withProjections<T>(_ body: (TicketService, EventLog, KeyVault, Projections, URL) async throws -> T) async throws -> T {
+    try await withTemporaryLog { log, folder in
+        let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
+        defer { vault.close() }
+        let catalog = try BundledCatalog.load()
+        let service = TicketService(log: log, vault: vault, router: try Router.bundled(catalog: catalog), bundledCatalog: catalog)
+        let projections = try Projections(log: log)
+        defer { projections.close() }
+        return try await body(service, log, vault, projections, folder)
+    }
+}
+
+let t0 = Date(timeIntervalSince1970: 1_740_816_900)  // 2025-03-01T08:15:00Z
+func hours(_ h: Double) -> Date { t0.addingTimeInterval(h * 3600) }
+let crew = ActorID(unchecked: "ekip-1")
+let operatorID = ActorID(unchecked: "op-7")
+let cleaning = DepartmentID(unchecked: "temizlik")
+let roads = DepartmentID(unchecked: "fen-isleri")
+
+func call(
+    _ n: Int, text: String = "Sokağımızdaki çöp konteyneri taştı, çöpler toplanmadı", district: String = "Onikişubat",
+    information: String? = nil
+) -> CallRequest {
+    CallRequest(
+        callId: "c-\(n)", channel: .phone, operatorId: "op-7", at: hours(Double(n) * 0.1), district: district, neighbourhood: "Hayrullah",
+        caller: PersonalData(phone: "0532 000 00 \(String(format: "%02d", n % 100))", text: text), informationTopic: information)
+}
+
+@Suite struct QueueProjectionTests {
+    @Test("a ticket moves through its department's queue: counts change, resolution removes it, reopening brings it back")
+    func lifecycle() async throws {
+        try await withProjections { service, _, _, projections, _ in
+            let ticket = try await service.receiveCall(call(1)).ticket
+            try projections.catchUp()
+            var page = try projections.queues.queue(cleaning)
+            #expect(page.items.map(\.ticket) == [ticket])
+            #expect(page.counts == [.routed: 1])
+            try await service.handle(.acknowledge(actingDepartment: cleaning, by: crew, at: hours(1)), on: ticket, actor: crew)
+            try projections.catchUp()
+            #expect(try projections.queues.queue(cleaning).counts == [.acknowledged: 1])
+            try await service.handle(
+                .resolve(code: "done", note: "", actingDepartment: cleaning, by: crew, at: hours(2)), on: ticket, actor: crew)
+            try await service.handle(.close(reason: "confirmed", by: operatorID, at: hours(3)), on: ticket, actor: operatorID)
+            try projections.catchUp()
+            page = try projections.queues.queue(cleaning)
+            #expect(page.items.isEmpty && page.counts.isEmpty && page.matching == 0)
+            try await service.handle(.reopen(reason: "Yine doldu", by: operatorID, at: hours(30)), on: ticket, actor: operatorID)
+            try projections.catchUp()
+            page = try projections.queues.queue(cleaning)
+            #expect(page.items.map(\.ticket) == [ticket])
+            #expect(page.items.first?.reopenCount == 1)
+        }
+    }
+
+    @Test("order is priority, then deadline, then age; referral moves a ticket; merge and cancel remove it")
+    func orderingReferralMerge() async throws {
+        try await withProjections { service, _, _, projections, _ in
+            let garbage = try await service.receiveCall(call(1)).ticket
+            let pothole = try await service.receiveCall(call(2, text: "Caddede kocaman çukur var, asfalt çökmüş, lastiğim patladı")).ticket
+            let second = try await service.receiveCall(call(3)).ticket
+            try projections.catchUp()
+            #expect(try projections.queues.queue(cleaning).items.map(\.ticket) == [garbage, second])
+            try await service.handle(
+                .refer(to: roads, category: nil, reason: "Yol işi", actingDepartment: cleaning, by: crew, at: hours(1)), on: second,
+                actor: crew)
+            try await service.handle(.mergeAsDuplicate(of: pothole, by: operatorID, at: hours(1)), on: garbage, actor: operatorID)
+            try projections.catchUp()
+            #expect(try projections.queues.queue(cleaning).items.isEmpty)
+            let roadsQueue = try projections.queues.queue(roads).items
+            #expect(Set(roadsQueue.map(\.ticket)) == [pothole, second])
+            // Priority first: ordering follows (priority, deadline, age).
+            let keys = roadsQueue.map { ($0.priority ?? 9, $0.dueAt ?? .distantFuture, $0.receivedAt) }
+            #expect(
+                zip(keys, keys.dropFirst()).allSatisfy { $0.0 < $1.0 || ($0.0 == $1.0 && ($0.1 < $1.1 || ($0.1 == $1.1 && $0.2 <= $1.2))) })
+            let filtered = try projections.queues.queue(roads, filter: QueueFilter(district: "Elbistan"))
+            #expect(filtered.items.isEmpty && filtered.matching == 0)
+        }
+    }
+
+    @Test("an unsure ticket waits in the triage queue until an operator routes it")
+    func triage() async throws {
+        try await withProjections { service, _, _, projections, _ in
+            let ticket = try await service.receiveCall(call(1, text: "alo merhaba bir şey soracaktım")).ticket
+            try projections.catchUp()
+            #expect(try projections.queues.queue(.triage).items.map(\.ticket) == [ticket])
+            try await service.handle(
+                .overrideRouting(department: roads, category: nil, reason: "Yol", by: operatorID, at: hours(1)), on: ticket,
+                actor: operatorID)
+            try projections.catchUp()
+            #expect(try projections.queues.queue(.triage).items.isEmpty)
+            #expect(try projections.queues.queue(roads).items.map(\.ticket) == [ticket])
+        }
+    }
+}
+
+@Suite struct TicketViewAndStatisticsTests {
+    @Test("the ticket view shows state, duplicates and erasure, never personal data")
+    func ticketView() async throws {
+        try await withProjections { service, _, _, projections, folder in
+            let original = try await service.receiveCall(call(1)).ticket
+            let duplicate = try await service.receiveCall(call(2)).ticket
+            try await service.handle(.mergeAsDuplicate(of: original, by: operatorID, at: hours(1)), on: duplicate, actor: operatorID)
+            guard case .callReceived(let first)? = try await service.events(of: original).first else { throw CancellationError() }
+            _ = try await service.eraseCitizen(first.personalData.citizen, by: operatorID, reason: "KVKK")
+            try projections.catchUp()
+            let view = try #require(try projections.tickets.ticketView(original))
+            #expect(view.ticket.status == .routed)
+            #expect(view.duplicates == [duplicate])
+            #expect(view.personalDataErasedAt != nil)
+            #expect(try projections.tickets.ticketView(duplicate)?.ticket.duplicateOf == original)
+            #expect(try projections.tickets.ticketView(duplicate)?.personalDataErasedAt == nil)
+            let projectionFiles = try FileManager.default.contentsOfDirectory(
+                at: folder.appendingPathComponent("projections"), includingPropertiesForKeys: nil)
+            for store in projectionFiles {
+                let bytes = try Data(contentsOf: store.appendingPathComponent("data.mdb"))
+                #expect(bytes.range(of: Data("0532".utf8)) == nil && bytes.range(of: Data("konteyneri".utf8)) == nil)
+            }
+        }
+    }
+
+    @Test("statistics count calls, tickets, first-contact closures, cancellations and the standard met")
+    func statistics() async throws {
+        try await withProjections { service, _, _, projections, _ in
+            let fast = try await service.receiveCall(call(1)).ticket
+            let slow = try await service.receiveCall(call(2)).ticket
+            let cancelled = try await service.receiveCall(call(3)).ticket
+            _ = try await service.receiveCall(call(4, information: "vergi-odeme"))
+            for (ticket, resolvedAt) in [(fast, hours(5)), (slow, hours(40))] {
+                try await service.handle(.acknowledge(actingDepartment: nil, by: crew, at: hours(1)), on: ticket, actor: crew)
+                try await service.handle(
+                    .resolve(code: "done", note: "", actingDepartment: nil, by: crew, at: resolvedAt), on: ticket, actor: crew)
+            }
+            try await service.handle(.cancel(reason: .abusive, note: "", by: operatorID, at: hours(1)), on: cancelled, actor: operatorID)
+            try projections.catchUp()
+            let report = StatisticsReport(facts: try projections.stats.facts(), from: "2025-03-01", to: "2025-03-01", by: .department)
+            #expect(report.total.calls == 4)
+            #expect(report.total.opened == 3)
+            #expect(report.total.closedAtFirstContact == 1)
+            #expect(report.total.cancelled == 1)
+            #expect(report.total.resolved == 2)
+            #expect(report.total.withStandard == 2)
+            #expect(report.total.resolvedWithinStandard == 1, "the garbage standard is 24 hours")
+            #expect(report.rows.map(\.key) == ["(information)", "temizlik"])
+            #expect(report.backlog.map(\.open) == [1])
+            #expect(StatisticsReport(facts: try projections.stats.facts(), from: "2026-01-01", to: nil, by: nil).total.calls == 0)
+        }
+    }
+}
+
+@Suite struct ReplayTests {
+    /// Seeds a small generated year.
+    func seed(_ log: EventLog, _ vault: KeyVault, service: TicketService, calls: Int) async throws {
+        let catalog = try await service.catalogInForce()
+        var seeder = DemoSeeder(
+            batch: TicketBatch(log: log, vault: vault, router: try Router.bundled(catalog: catalog), catalog: catalog),
+            corpus: try Router.bundledCorpus(), year: 2025, seed: 7)
+        _ = try await seeder.seed(calls: calls)
+    }
+
+    @Test("projections built live while events arrive equal a rebuild from zero (same digests)")
+    func liveEqualsRebuild() async throws {
+        try await withProjections { service, log, vault, projections, folder in
+            let live = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for worker in projections.all { group.addTask { try await worker.run() } }
+                    try await group.waitForAll()
+                }
+            }
+            try await seed(log, vault, service: service, calls: 1200)
+            let head = try log.size()
+            while try projections.all.map({ try $0.checkpoint() }).min()! < head { try await Task.sleep(for: .milliseconds(20)) }
+            live.cancel()
+            _ = try? await live.value
+            let rebuilt = try Projections(log: log, root: folder.appendingPathComponent("rebuilt"))
+            defer { rebuilt.close() }
+            try rebuilt.catchUp()
+            for (a, b) in zip(projections.all, rebuilt.all) {
+                #expect(try a.digest() == b.digest(), "\(a.projection.name)")
+                #expect(try a.checkpoint() == head)
+            }
+        }
+    }
+
+    @Test("a worker that dies mid-batch resumes from its checkpoint and ends equal to a clean rebuild")
+    func crashMidBatch() async throws {
+        try await withProjections { service, log, vault, projections, folder in
+            try await seed(log, vault, service: service, calls: 400)
+            // A projection that fails half-way through its first batch, as a killed worker would.
+            let root = folder.appendingPathComponent("crashing")
+            let crashing = try ProjectionWorker(
+                projection: CrashingProjection(inner: QueueProjection(), failAfter: 700), log: log, root: root, batchSize: 500)
+            #expect(throws: ProjectionError.self) { try crashing.catchUp() }
+            #expect(try crashing.checkpoint() == 500, "the failed batch left nothing behind; the first one is kept")
+            crashing.close()
+            let resumed = try ProjectionWorker(projection: QueueProjection(), log: log, root: root, batchSize: 500)
+            defer { resumed.close() }
+            try resumed.catchUp()
+            try projections.queues.catchUp()
+            #expect(try resumed.digest() == projections.queues.digest())
+        }
+    }
+
+    @Test("an entry a projection cannot apply stops it at that entry, naming it")
+    func unapplicableEntryStops() async throws {
+        try await withProjections { service, log, _, projections, _ in
+            _ = try await service.receiveCall(call(1))
+            let data = try JSONValue(
+                parsing: Array(#"{"ticket":"2025-000777","at":"2025-03-01T10:00:00.000Z","by":"x","resolutionCode":"done","note":""}"#.utf8)
+            )
+            let bad = try await log.append(NewEvent(stream: StreamID("ticket-2025-000777"), type: "TicketResolved", data: data))
+            _ = try await service.receiveCall(call(2))
+            #expect {
+                try projections.queues.catchUp()
+            } throws: { error in
+                guard let error = error as? ProjectionError else { return false }
+                return error.sequence == bad && error.type == "TicketResolved" && error.reason.contains("before CallReceived")
+            }
+            #expect(try projections.queues.checkpoint() < bad)
+            #expect(projections.queues.error != nil)
+        }
+    }
+
+    @Test("as-of replay gives the state as it stood at that moment")
+    func asOf() async throws {
+        try await withProjections { service, log, _, _, folder in
+            let ticket = try await service.receiveCall(call(1)).ticket
+            try await service.handle(.acknowledge(actingDepartment: nil, by: crew, at: hours(1)), on: ticket, actor: crew)
+            try await service.handle(
+                .resolve(code: "done", note: "", actingDepartment: nil, by: crew, at: hours(5)), on: ticket, actor: crew)
+            let before = try ProjectionWorker(projection: QueueProjection(), log: log, root: folder.appendingPathComponent("asof1"))
+            defer { before.close() }
+            try before.catchUp(asOf: hours(2))
+            #expect(try before.queue(cleaning).counts == [.acknowledged: 1])
+            let after = try ProjectionWorker(projection: QueueProjection(), log: log, root: folder.appendingPathComponent("asof2"))
+            defer { after.close() }
+            try after.catchUp(asOf: hours(6))
+            #expect(try after.queue(cleaning).items.isEmpty)
+        }
+    }
+}
+
+/// Wraps a projection and fails after a number of ticket events, to simulate a crash mid-batch.
+final class CrashingProjection: TicketProjection, @unchecked Sendable {
+    // Safe: used by one worker on one thread in the test.
+    let inner: QueueProjection
+    let failAfter: Int
+    var applied = 0
+    var name: String { inner.name }
+    var version: Int { inner.version }
+    var databases: [String] { inner.databases }
+
+    init(inner: QueueProjection, failAfter: Int) {
+        self.inner = inner
+        self.failAfter = failAfter
+    }
+
+    func apply(_ change: TicketChange, to store: StoreWriter) throws {
+        applied += 1
+        if applied > failAfter { throw CancellationError() }
+        try inner.apply(change, to: store)
+    }
+}
