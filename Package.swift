@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "DefterBench",
             dependencies: [
-                "DefterLog",
+                "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo",
                 "CLMDB",
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -32,6 +32,7 @@ struct Options {
     var singles = 300
     var concurrentAppenders = 64
     var json = false
+    var projectionCalls = 0
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.makeIterator()
@@ -41,8 +42,9 @@ struct Options {
             case "--batch": batch = Int(iterator.next() ?? "") ?? batch
             case "--singles": singles = Int(iterator.next() ?? "") ?? singles
             case "--json": json = true
+            case "--projections": projectionCalls = Int(iterator.next() ?? "") ?? 20_000
             case "--help", "-h":
-                print("usage: defter-bench [--events N] [--batch N] [--singles N] [--json]")
+                print("usage: defter-bench [--events N] [--batch N] [--singles N] [--projections CALLS] [--json]")
                 exit(0)
             default: throw BenchError("unknown argument \(argument); see --help")
             }
@@ -262,6 +264,9 @@ struct DefterBench {
                 name: "full scan (decoded entries)", value: Double(scanned) / scanSeconds, unit: "entries/s", baselineName: "SQLite scan",
                 baseline: rawCount / sqliteScanSeconds, lowerIsBetter: false))
         log.close()
+        if options.projectionCalls > 0 {
+            results += try await ProjectionBench.run(calls: options.projectionCalls, root: root.appendingPathComponent("projections"))
+        }
 
         if options.json {
             for m in results {

@@ -57,13 +57,19 @@ public final class ProjectionWorker: Sendable {
             var entries = try log.entries(from: next, limit: batchSize)
             if let limit { entries = entries.filter { $0.sequence <= limit } }
             guard let last = entries.last else { return next - 1 }
-            do {
-                try apply(entries, asOf: asOf)
-            } catch let error as ProjectionError {
-                failure.withLock { $0 = error }
-                throw error
-            }
+            try apply(try Self.decode(entries, projection: projection.name), asOf: asOf)
             next = last.sequence + 1
+        }
+    }
+
+    /// Decodes the ticket events of a batch once, for every projection that applies it.
+    static func decode(_ entries: [LogEntry], projection: String) throws -> [(LogEntry, TicketEvent?)] {
+        try entries.map { entry in
+            do {
+                return (entry, try TicketService.ticketEvent(entry))
+            } catch {
+                throw ProjectionError(projection: projection, sequence: entry.sequence, type: entry.type, reason: "\(error)")
+            }
         }
     }
 
@@ -76,31 +82,41 @@ public final class ProjectionWorker: Sendable {
         }
     }
 
-    /// Applies a batch in one store transaction, with the checkpoint.
-    func apply(_ entries: [LogEntry], asOf: Date?) throws {
-        try store.write { writer in
-            var cache: [TicketID: Ticket] = [:]
-            var touched: Set<TicketID> = []
-            for entry in entries {
-                do {
-                    try applyOne(entry, asOf: asOf, writer: writer, cache: &cache, touched: &touched)
-                } catch let error as ProjectionError {
-                    throw error
-                } catch {
-                    throw ProjectionError(projection: projection.name, sequence: entry.sequence, type: entry.type, reason: "\(error)")
+    /// Applies a batch of decoded entries in one store transaction, with the checkpoint. The
+    /// batch must start right after the checkpoint.
+    func apply(_ batch: [(LogEntry, TicketEvent?)], asOf: Date?) throws {
+        guard let last = batch.last?.0 else { return }
+        if let error { throw error }
+        do {
+            // The closure may run again when the store grows its map: it starts afresh each time.
+            try store.write { writer in
+                var cache: [TicketID: Ticket] = [:]
+                var touched: Set<TicketID> = []
+                for (entry, event) in batch {
+                    do {
+                        try applyOne(entry, event, asOf: asOf, writer: writer, cache: &cache, touched: &touched)
+                    } catch let error as ProjectionError {
+                        throw error
+                    } catch {
+                        throw ProjectionError(projection: projection.name, sequence: entry.sequence, type: entry.type, reason: "\(error)")
+                    }
                 }
+                for id in touched.sorted() {
+                    try writer.put("state", Array(id.rawValue.utf8), Array(try ProjectionCodec.encoder.encode(cache[id]!)))
+                }
+                try writer.put("meta", Self.checkpointKey, ProjectionCodec.bigEndian(last.sequence))
             }
-            for id in touched.sorted() {
-                try writer.put("state", Array(id.rawValue.utf8), Array(try ProjectionCodec.encoder.encode(cache[id]!)))
-            }
-            try writer.put("meta", Self.checkpointKey, ProjectionCodec.bigEndian(entries.last!.sequence))
+        } catch {
+            if let error = error as? ProjectionError { failure.withLock { $0 = error } }
+            throw error
         }
     }
 
     private func applyOne(
-        _ entry: LogEntry, asOf: Date?, writer: StoreWriter, cache: inout [TicketID: Ticket], touched: inout Set<TicketID>
+        _ entry: LogEntry, _ event: TicketEvent?, asOf: Date?, writer: StoreWriter, cache: inout [TicketID: Ticket],
+        touched: inout Set<TicketID>
     ) throws {
-        guard let event = try TicketService.ticketEvent(entry) else {
+        guard let event else {
             if asOf == nil || entry.recordedAt.date <= asOf! { try projection.apply(other: entry, to: writer) }
             return
         }

@@ -26,9 +26,35 @@ public final class Projections: Sendable {
         all.first { $0.projection.name == name }
     }
 
-    /// Catches every projection up with the log.
-    public func catchUp() throws {
-        for worker in all { try worker.catchUp() }
+    /// Catches every projection up with the log, reading and decoding each entry once for all
+    /// of them. Returns the lowest checkpoint.
+    @discardableResult
+    public func catchUp(progress: ((UInt64, UInt64) -> Void)? = nil) throws -> UInt64 {
+        let log = tickets.log
+        let head = try log.size()
+        var checkpoints = try all.map { try $0.checkpoint() }
+        var next = (checkpoints.min() ?? 0) + 1
+        while next <= head {
+            let entries = try log.entries(from: next, limit: 2000)
+            guard let last = entries.last else { break }
+            let batch = try ProjectionWorker.decode(entries, projection: "all")
+            for (index, worker) in all.enumerated() where checkpoints[index] < last.sequence {
+                // A worker ahead of the others applies only what it has not seen.
+                try worker.apply(batch.filter { $0.0.sequence > checkpoints[index] }, asOf: nil)
+                checkpoints[index] = last.sequence
+            }
+            next = last.sequence + 1
+            progress?(last.sequence, head)
+        }
+        return checkpoints.min() ?? 0
+    }
+
+    /// Catches up, then follows the log's commits until cancelled or the log closes.
+    public func run() async throws {
+        while !Task.isCancelled {
+            let applied = try catchUp()
+            guard await tickets.log.waitForCommits(beyond: applied) else { return }
+        }
     }
 
     /// Closes every store.

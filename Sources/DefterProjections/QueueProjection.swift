@@ -41,9 +41,25 @@ public struct QueueProjection: TicketProjection {
             try adjust(Self.countKey(department, change.after.status), by: 1, store)
         }
         if let newKey {
-            try store.put("queue", newKey, Array(try ProjectionCodec.encoder.encode(QueueItem(change.after))))
+            try store.put("queue", newKey, Self.value(QueueItem(change.after)))
             try store.put("position", id, newKey)
         }
+    }
+
+    /// A queue value: a filter header (`status`, 0x1F, `category`, 0x1F, `district`, 0x1E) that
+    /// filters read without decoding, then the item's JSON.
+    static func value(_ item: QueueItem) throws -> [UInt8] {
+        var bytes = Array(item.status.rawValue.utf8) + [0x1F] + Array((item.category?.rawValue ?? "").utf8) + [0x1F]
+        bytes += Array(item.district.utf8) + [0x1E]
+        return bytes + Array(try ProjectionCodec.encoder.encode(item))
+    }
+
+    /// Splits a queue value into its filter header fields and the item's JSON.
+    static func split(_ value: [UInt8]) -> (status: Substring, category: Substring, district: Substring, json: ArraySlice<UInt8>)? {
+        guard let end = value.firstIndex(of: 0x1E) else { return nil }
+        let header = String(decoding: value[..<end], as: UTF8.self).split(separator: "\u{1F}", omittingEmptySubsequences: false)
+        guard header.count == 3 else { return nil }
+        return (header[0], header[1], header[2], value[(end + 1)...])
     }
 
     private func adjust(_ key: [UInt8], by delta: Int64, _ store: StoreWriter) throws {
@@ -133,20 +149,25 @@ extension ProjectionWorker {
             }
             try reader.scan("queue", from: prefix) { key, value in
                 guard key.starts(with: prefix) else { return false }
+                guard let parts = QueueProjection.split(value) else {
+                    throw StorageError(.corrupted, "a queue entry of \(department) is damaged; run `defter replay --projection queues`")
+                }
                 if unfiltered {
                     // No filter: decode only the requested page and stop after it; the total
                     // comes from the counts.
                     if matching >= filter.offset {
-                        items.append(try ProjectionCodec.decoder.decode(QueueItem.self, from: Data(value)))
+                        items.append(try ProjectionCodec.decoder.decode(QueueItem.self, from: Data(parts.json)))
                     }
                     matching += 1
                     return items.count < filter.limit
                 }
-                let item = try ProjectionCodec.decoder.decode(QueueItem.self, from: Data(value))
-                if let status = filter.status, item.status != status { return true }
-                if let category = filter.category, item.category != category { return true }
-                if let district = filter.district, item.district != district { return true }
-                if matching >= filter.offset && items.count < filter.limit { items.append(item) }
+                // Filters read the header; only the page's items are decoded.
+                if let status = filter.status, parts.status != status.rawValue { return true }
+                if let category = filter.category, parts.category != category.rawValue { return true }
+                if let district = filter.district, parts.district != district { return true }
+                if matching >= filter.offset && items.count < filter.limit {
+                    items.append(try ProjectionCodec.decoder.decode(QueueItem.self, from: Data(parts.json)))
+                }
                 matching += 1
                 return true
             }

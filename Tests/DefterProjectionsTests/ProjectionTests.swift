@@ -271,3 +271,43 @@ final class CrashingProjection: TicketProjection, @unchecked Sendable {
         try inner.apply(change, to: store)
     }
 }
+
+/// A clock the test moves by hand.
+final class ManualClock: @unchecked Sendable {
+    // Safe: every access holds `lock`.
+    private let lock = NSLock()
+    private var current: Date
+    init(_ start: Date) { current = start }
+    var now: Date { lock.withLock { current } }
+    func advance(hours: Double) { lock.withLock { current = current.addingTimeInterval(hours * 3600) } }
+}
+
+@Suite struct DeadlineWorkerTests {
+    @Test("a ticket past its deadline is escalated once per deadline; a resolved one never")
+    func escalation() async throws {
+        try await withProjections { service, log, _, projections, _ in
+            let clock = ManualClock(t0)
+            let worker = DeadlineWorker(service: service, queues: projections.queues, now: { clock.now })
+            let late = try await service.receiveCall(call(1)).ticket
+            let onTime = try await service.receiveCall(call(2)).ticket
+            try await service.handle(.acknowledge(actingDepartment: nil, by: crew, at: hours(1)), on: onTime, actor: crew)
+            try await service.handle(
+                .resolve(code: "done", note: "", actingDepartment: nil, by: crew, at: hours(2)), on: onTime, actor: crew)
+            clock.advance(hours: 23)
+            #expect(try await worker.sweep().isEmpty, "nothing is due yet")
+            clock.advance(hours: 2)
+            #expect(try await worker.sweep() == [late])
+            clock.advance(hours: 5)
+            #expect(try await worker.sweep().isEmpty, "escalated once for this deadline")
+            let escalations = try log.entries(inStream: StreamID(late.streamName)).filter { $0.type == "SLAEscalated" }
+            #expect(escalations.count == 1)
+            // Reopening sets a new deadline, which can be escalated in turn.
+            try await service.handle(.acknowledge(actingDepartment: nil, by: crew, at: clock.now), on: late, actor: crew)
+            try await service.handle(
+                .resolve(code: "done", note: "", actingDepartment: nil, by: crew, at: clock.now), on: late, actor: crew)
+            try await service.handle(.reopen(reason: "Hâlâ dolu", by: operatorID, at: clock.now), on: late, actor: operatorID)
+            clock.advance(hours: 25)
+            #expect(try await worker.sweep() == [late])
+        }
+    }
+}

@@ -19,10 +19,7 @@ struct ProjectionContext {
             if catchUp {
                 let largestLag = try projections.all.map { try $0.lag() }.max() ?? 0
                 let bar = Terminal.stderrIsTerminal && largestLag > 50_000 ? ProgressBar(label: "projecting") : nil
-                for worker in projections.all {
-                    try worker.catchUp()
-                    bar?.update(done: try worker.checkpoint(), total: try log.size())
-                }
+                try projections.catchUp { done, total in bar?.update(done: done, total: total) }
                 bar?.finish()
             }
             return ProjectionContext(log: log, projections: projections)

@@ -27,3 +27,12 @@ public struct LogConfiguration: Sendable {
     /// The defaults: durable appends, a 64 MiB map that grows, 64 KiB payloads.
     public init() {}
 }
+
+extension Logger {
+    /// A logger that reports warnings and worse: the default for stores opened by tools.
+    public static func warningsOnly(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = .warning
+        return logger
+    }
+}

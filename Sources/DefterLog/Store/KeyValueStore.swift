@@ -19,7 +19,7 @@ public final class KeyValueStore: Sendable {
     /// Opens (creating when missing) a store in `folder` with the named databases.
     public static func open(
         at folder: URL, databases: [String], durable: Bool = true, readOnly: Bool = false,
-        logger: Logger = Logger(label: "defter.store")
+        logger: Logger = .warningsOnly("defter.store")
     ) throws -> KeyValueStore {
         let files = FileManager.default
         let exists = files.fileExists(atPath: folder.appendingPathComponent("data.mdb").path)

@@ -18,7 +18,7 @@ public final class KeyVault: Sendable {
     private static let keysDatabase = "keys"
 
     /// Opens (creating when missing) the vault in `folder`.
-    public static func open(at folder: URL, logger: Logger = Logger(label: "defter.vault")) throws -> KeyVault {
+    public static func open(at folder: URL, logger: Logger = .warningsOnly("defter.vault")) throws -> KeyVault {
         try KeyVault(folder: folder, logger: logger)
     }
 

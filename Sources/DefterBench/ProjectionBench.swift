@@ -1,0 +1,87 @@
+import DefterDemo
+import DefterDomain
+import DefterLog
+import DefterProjections
+import DefterRouting
+import DefterTickets
+import Foundation
+
+/// Projection benchmarks: rebuilding every projection over a seeded year, against a raw scan of
+/// the same log; and reading a department queue that holds 10,000 open tickets.
+enum ProjectionBench {
+    static func run(calls: Int, root: URL) async throws -> [Measurement] {
+        var results: [Measurement] = []
+        var configuration = LogConfiguration()
+        configuration.logger.logLevel = .warning
+        let log = try EventLog.open(at: root.appendingPathComponent("year"), configuration: configuration)
+        defer { log.close() }
+        let vault = try KeyVault.open(at: root.appendingPathComponent("year/vault"))
+        defer { vault.close() }
+        let catalog = try BundledCatalog.load()
+        let router = try Router.bundled(catalog: catalog)
+        let service = TicketService(log: log, vault: vault, router: router, bundledCatalog: catalog)
+        _ = try await service.catalogInForce()
+        var seeder = DemoSeeder(
+            batch: TicketBatch(log: log, vault: vault, router: router, catalog: catalog), corpus: try Router.bundledCorpus(), year: 2025,
+            seed: 153)
+        let seeded = try await seeder.seed(calls: calls)
+        let events = Double(try log.size())
+
+        // Raw: every entry read and decoded once, nothing applied.
+        let scanSeconds = try seconds {
+            var next: UInt64 = 1
+            while true {
+                let batch = try log.entries(from: next, limit: 2000)
+                guard let last = batch.last else { break }
+                next = last.sequence + 1
+            }
+        }
+        let projections = try Projections(log: log, root: root.appendingPathComponent("projections"))
+        defer { projections.close() }
+        let rebuildSeconds = try seconds { try projections.catchUp() }
+        results.append(
+            Measurement(
+                name: "rebuild all projections (\(seeded.calls) calls)", value: events / rebuildSeconds, unit: "events/s",
+                baselineName: "scan + decode of the same log", baseline: events / scanSeconds, lowerIsBetter: false))
+
+        // A department queue with 10,000 open tickets.
+        let queueLog = try EventLog.open(at: root.appendingPathComponent("queue"), configuration: configuration)
+        defer { queueLog.close() }
+        let queueVault = try KeyVault.open(at: root.appendingPathComponent("queue/vault"))
+        defer { queueVault.close() }
+        let queueService = TicketService(log: queueLog, vault: queueVault, router: router, bundledCatalog: catalog)
+        _ = try await queueService.catalogInForce()
+        let batch = TicketBatch(log: queueLog, vault: queueVault, router: router, catalog: catalog)
+        let start = Date(timeIntervalSince1970: 1_740_816_900)
+        for n in 0..<10_000 {
+            _ = try batch.receiveCall(
+                CallRequest(
+                    callId: "q-\(n)", channel: .phone, operatorId: "op-1", at: start.addingTimeInterval(Double(n) * 60),
+                    district: "Onikişubat",
+                    caller: PersonalData(text: "Yolda çukur var"), category: n % 3 == 0 ? "fen-isleri.yol-cokmesi" : "fen-isleri.yol-cukuru"
+                ))
+            if batch.pendingCount >= 5000 { try await batch.commit() }
+        }
+        try await batch.commit()
+        let queueProjections = try Projections(log: queueLog, root: root.appendingPathComponent("queue-projections"))
+        defer { queueProjections.close() }
+        try queueProjections.catchUp()
+        let department = DepartmentID(unchecked: "fen-isleri")
+        var latencies: [Double] = []
+        for i in 0..<2000 {
+            let filter = i % 2 == 0 ? QueueFilter(limit: 50) : QueueFilter(status: .routed, limit: 50)
+            latencies.append(try seconds { _ = try queueProjections.queues.queue(department, filter: filter) })
+        }
+        let unfiltered = stride(from: 0, to: latencies.count, by: 2).map { latencies[$0] }
+        let filtered = stride(from: 1, to: latencies.count, by: 2).map { latencies[$0] }
+        results.append(
+            Measurement(
+                name: "queue read, 10,000 open, first 50, p99", value: percentile(unfiltered, 0.99) * 1000, unit: "ms", baselineName: nil,
+                baseline: nil, lowerIsBetter: true))
+        results.append(
+            Measurement(
+                name: "queue read, 10,000 open, filtered by status, p99", value: percentile(filtered, 0.99) * 1000, unit: "ms",
+                baselineName: nil, baseline: nil, lowerIsBetter: true))
+        return results
+    }
+}

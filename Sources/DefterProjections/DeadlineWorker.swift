@@ -1,0 +1,69 @@
+public import DefterDomain
+public import DefterTickets
+public import Foundation
+
+/// Appends `SLAEscalated` when an open ticket passes its service-standard deadline, once per
+/// ticket and deadline: it reads overdue tickets from the queue projection and sends the domain's
+/// `escalate` command with a command id made of the ticket and the deadline, so a retry or a
+/// second worker cannot escalate twice.
+public final class DeadlineWorker: Sendable {
+    let service: TicketService
+    let queues: ProjectionWorker
+    let now: @Sendable () -> Date
+    let interval: Duration
+
+    /// Creates a worker that sweeps every `interval`, reading the time from `now`.
+    public init(
+        service: TicketService, queues: ProjectionWorker, now: @escaping @Sendable () -> Date = { Date() },
+        interval: Duration = .seconds(60)
+    ) {
+        self.service = service
+        self.queues = queues
+        self.now = now
+        self.interval = interval
+    }
+
+    /// Escalates every ticket overdue at `now()`; returns the tickets escalated.
+    @discardableResult
+    public func sweep() async throws -> [TicketID] {
+        try queues.catchUp()
+        let moment = now()
+        var escalated: [TicketID] = []
+        for item in try queues.overdueItems(at: moment) where !item.escalated {
+            guard let dueAt = item.dueAt else { continue }
+            let commandID = "sla:\(item.ticket):\(Int64((dueAt.timeIntervalSince1970 * 1000).rounded()))"
+            do {
+                try await service.handle(.escalate(at: moment), on: item.ticket, commandId: commandID, actor: .system)
+                escalated.append(item.ticket)
+            } catch let error as TicketError {
+                // The ticket moved on since the projection saw it (resolved, escalated): nothing to do.
+                _ = error
+            }
+        }
+        return escalated
+    }
+
+    /// Sweeps, then sleeps `interval`, until cancelled.
+    public func run() async throws {
+        while !Task.isCancelled {
+            try await sweep()
+            try await Task.sleep(for: interval)
+        }
+    }
+}
+
+extension ProjectionWorker {
+    /// Every queued ticket whose deadline is before `moment`, from a `queues` projection.
+    public func overdueItems(at moment: Date) throws -> [QueueItem] {
+        try store.read { reader in
+            var items: [QueueItem] = []
+            try reader.scan("queue") { _, value in
+                guard let parts = QueueProjection.split(value) else { return true }
+                let item = try ProjectionCodec.decoder.decode(QueueItem.self, from: Data(parts.json))
+                if item.isOverdue(at: moment) { items.append(item) }
+                return true
+            }
+            return items
+        }
+    }
+}
