@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // The only place that sees LMDB's C API.
@@ -69,7 +70,10 @@ let package = Package(
         // Read models built from the log: ticket views, department queues, statistics.
         .target(
             name: "DefterProjections",
-            dependencies: ["DefterDomain", "DefterLog", "DefterTickets"],
+            dependencies: [
+                "DefterDomain", "DefterLog", "DefterTickets",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Demo data: a city's year of calls through the real intake path.
@@ -83,6 +87,7 @@ let package = Package(
             dependencies: [
                 "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -14,7 +14,7 @@ public struct Defter: AsyncParsableCommand {
             """,
         subcommands: [
             LogCommand.self, IntakeCommand.self, ShowTicketCommand.self, QueueCommand.self, StatsCommand.self, ReplayCommand.self,
-            ProjectionsCommand.self, RoutingCommand.self, PrivacyCommand.self, DemoCommand.self,
+            ProjectionsCommand.self, WorkersCommand.self, RoutingCommand.self, PrivacyCommand.self, DemoCommand.self,
         ]
     )
 

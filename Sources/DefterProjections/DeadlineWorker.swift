@@ -1,6 +1,7 @@
 public import DefterDomain
 public import DefterTickets
 public import Foundation
+import ServiceLifecycle
 
 /// Appends `SLAEscalated` when an open ticket passes its service-standard deadline, once per
 /// ticket and deadline: it reads overdue tickets from the queue projection and sends the domain's
@@ -43,11 +44,17 @@ public final class DeadlineWorker: Sendable {
         return escalated
     }
 
-    /// Sweeps, then sleeps `interval`, until cancelled.
+    /// Sweeps, then sleeps `interval`, until cancelled or shut down gracefully.
     public func run() async throws {
-        while !Task.isCancelled {
-            try await sweep()
-            try await Task.sleep(for: interval)
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    try await self.sweep()
+                    try await Task.sleep(for: self.interval)
+                }
+            }
+        } catch is CancellationError {
+            // Shut down (or cancelled) while sleeping: a normal end.
         }
     }
 }

@@ -90,9 +90,13 @@ public final class ProjectionWorker: Sendable {
         do {
             // The closure may run again when the store grows its map: it starts afresh each time.
             try store.write { writer in
+                // Another caller may have applied part of this batch meanwhile: only entries past
+                // the stored checkpoint are applied, so none is applied twice.
+                let applied = ProjectionCodec.uint64(try writer.get("meta", Self.checkpointKey)) ?? 0
+                guard last.sequence > applied else { return }
                 var cache: [TicketID: Ticket] = [:]
                 var touched: Set<TicketID> = []
-                for (entry, event) in batch {
+                for (entry, event) in batch where entry.sequence > applied {
                     do {
                         try applyOne(entry, event, asOf: asOf, writer: writer, cache: &cache, touched: &touched)
                     } catch let error as ProjectionError {

@@ -1,5 +1,6 @@
 public import DefterLog
 public import Foundation
+import ServiceLifecycle
 
 /// The projections Defter maintains, opened together under `data/projections`.
 public final class Projections: Sendable {
@@ -49,11 +50,18 @@ public final class Projections: Sendable {
         return checkpoints.min() ?? 0
     }
 
-    /// Catches up, then follows the log's commits until cancelled or the log closes.
+    /// Catches up, then follows the log's commits until cancelled, shut down gracefully, or the
+    /// log closes.
     public func run() async throws {
-        while !Task.isCancelled {
-            let applied = try catchUp()
-            guard await tickets.log.waitForCommits(beyond: applied) else { return }
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    let applied = try self.catchUp()
+                    guard await self.tickets.log.waitForCommits(beyond: applied) else { return }
+                }
+            }
+        } catch is CancellationError {
+            // Shut down (or cancelled) while waiting: a normal end.
         }
     }
 
