@@ -87,6 +87,7 @@ let package = Package(
             dependencies: [
                 "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -134,7 +135,9 @@ let package = Package(
         ),
         .testTarget(
             name: "DefterProjectionsTests",
-            dependencies: ["DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterRouting", "DefterLogTestSupport"],
+            dependencies: [
+                "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterRouting", "DefterDemo", "DefterLogTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -362,7 +362,7 @@ struct SeedCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try ServiceContext.open(dataFolder)
+        let context = try ServiceContext.open(dataFolder, create: true)
         defer { context.close() }
         guard try context.log.size() == 0 else {
             throw CLIFailure(

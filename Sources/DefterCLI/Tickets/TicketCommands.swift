@@ -1,6 +1,7 @@
 import ArgumentParser
 import DefterDomain
 import DefterLog
+import DefterProjections
 import DefterRouting
 import DefterTickets
 import Foundation
@@ -12,8 +13,9 @@ struct ServiceContext {
     let vault: KeyVault
     let service: TicketService
 
-    static func open(_ dataFolder: DataFolderOptions, threshold: Double = 0.6) throws -> ServiceContext {
-        let log = try dataFolder.open(create: true)
+    /// Opens the data folder; only commands that record something may create a new log.
+    static func open(_ dataFolder: DataFolderOptions, create: Bool = false, threshold: Double = 0.6) throws -> ServiceContext {
+        let log = try dataFolder.open(create: create)
         do {
             let vault = try KeyVault.open(at: log.folder.appendingPathComponent("vault"))
             let catalog = try BundledCatalog.load()
@@ -51,7 +53,7 @@ struct IntakeCommand: AsyncParsableCommand {
     ]
 
     func run() async throws {
-        let context = try ServiceContext.open(dataFolder)
+        let context = try ServiceContext.open(dataFolder, create: true)
         defer { context.close() }
         var reader = LineReader(descriptor: 0)
         var lineNumber = 0
@@ -127,11 +129,12 @@ struct ShowTicketCommand: AsyncParsableCommand {
     func run() async throws {
         let ticketID: TicketID
         do { ticketID = try TicketID(id) } catch { throw CLIFailure(error.description, exitCode: CLIFailure.badInput) }
-        let context = try ServiceContext.open(dataFolder)
+        let context = try ProjectionContext.open(dataFolder)
         defer { context.close() }
-        guard let ticket = try await context.service.ticket(ticketID) else {
+        guard let view = try context.projections.tickets.ticketView(ticketID) else {
             throw CLIFailure("ticket \(ticketID) does not exist", exitCode: CLIFailure.badInput)
         }
+        let ticket = view.ticket
         var fields: [(String, JSONValue)] = [
             ("ticket", .string(ticket.id.rawValue)), ("status", .string(ticket.status.rawValue)),
             ("version", .integer(Int64(ticket.version))),
@@ -142,7 +145,11 @@ struct ShowTicketCommand: AsyncParsableCommand {
         if let category = ticket.category { fields.append(("category", .string(category.rawValue))) }
         if let priority = ticket.priority { fields.append(("priority", .integer(Int64(priority)))) }
         if let dueAt = ticket.dueAt { fields.append(("dueAt", .string(TicketEventCodec.format(dueAt)))) }
+        if let resolvedAt = ticket.resolvedAt { fields.append(("resolvedAt", .string(TicketEventCodec.format(resolvedAt)))) }
         if let assignee = ticket.assignee { fields.append(("assignee", .string(assignee))) }
+        if let original = ticket.duplicateOf { fields.append(("duplicateOf", .string(original.rawValue))) }
+        if !view.duplicates.isEmpty { fields.append(("duplicates", .array(view.duplicates.map { .string($0.rawValue) }))) }
+        fields.append(("personalData", .string(view.personalDataErasedAt.map { "erased at \($0)" } ?? "sealed")))
         fields.append(("reopenCount", .integer(Int64(ticket.reopenCount))))
         fields.append(("referralCount", .integer(Int64(ticket.referralCount))))
         if json {
