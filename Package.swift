@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
         // The only place that sees LMDB's C API.
@@ -82,11 +83,23 @@ let package = Package(
             dependencies: ["DefterDomain", "DefterLog", "DefterTickets", "DefterRouting"],
             swiftSettings: swiftSettings
         ),
+        // The HTTP service: Hummingbird routes over the modules below, bearer tokens with roles.
+        .target(
+            name: "DefterHTTP",
+            dependencies: [
+                "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "DefterCLI",
             dependencies: [
-                "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo",
+                "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo", "DefterHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -137,6 +150,15 @@ let package = Package(
             name: "DefterProjectionsTests",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterRouting", "DefterDemo", "DefterLogTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefterHTTPTests",
+            dependencies: [
+                "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterRouting", "DefterHTTP", "DefterLogTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -14,7 +14,8 @@ public struct Defter: AsyncParsableCommand {
             """,
         subcommands: [
             LogCommand.self, IntakeCommand.self, ShowTicketCommand.self, QueueCommand.self, StatsCommand.self, ReplayCommand.self,
-            ProjectionsCommand.self, WorkersCommand.self, RoutingCommand.self, PrivacyCommand.self, DemoCommand.self,
+            ProjectionsCommand.self, WorkersCommand.self, ServeCommand.self, TokensCommand.self, RoutingCommand.self, PrivacyCommand.self,
+            DemoCommand.self,
         ]
     )
 

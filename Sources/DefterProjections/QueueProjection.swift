@@ -7,7 +7,8 @@ public import Foundation
 /// like any other, under the department id `triage`.
 public struct QueueProjection: TicketProjection {
     public let name = "queues"
-    public let version = 1
+    /// 2: queue values carry a filter header before the item's JSON.
+    public let version = 2
     public let databases = ["queue", "position", "counts"]
 
     public init() {}

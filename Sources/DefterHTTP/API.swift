@@ -1,0 +1,193 @@
+public import DefterDomain
+public import DefterLog
+public import DefterProjections
+public import DefterTickets
+import Foundation
+public import Hummingbird
+public import Logging
+
+/// An error the API answers with: a status and a JSON body `{"error": code, "message": ...}`.
+struct APIError: Error {
+    let status: HTTPResponse.Status
+    let code: String
+    let message: String
+}
+
+/// The JSON API under `/v1` and the health endpoints: a thin layer over the ticket service, the
+/// projections and the log.
+public struct DefterAPI: Sendable {
+    let service: TicketService
+    let projections: Projections
+    let log: EventLog
+    let tokens: TokenStore
+    let catalog: Catalog
+    let logger: Logger
+    /// The largest request body accepted.
+    static let maximumBodyBytes = 64 * 1024
+
+    /// Creates the API over the application's parts.
+    public init(service: TicketService, projections: Projections, log: EventLog, tokens: TokenStore, catalog: Catalog, logger: Logger) {
+        self.service = service
+        self.projections = projections
+        self.log = log
+        self.tokens = tokens
+        self.catalog = catalog
+        self.logger = logger
+    }
+
+    /// The router with every route.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/healthz") { _, _ in respondJSON(["status": "ok"]) }
+        router.get("/readyz") { _, _ in
+            await respond {
+                let lag = try projections.all.map { try $0.lag() }.max() ?? 0
+                guard lag == 0 else {
+                    throw APIError(
+                        status: .serviceUnavailable, code: "catching_up", message: "projections are \(lag) entries behind the log")
+                }
+                return ["status": "ready"]
+            }
+        }
+        router.post("/v1/calls") { request, context in
+            await respondWithStatus {
+                _ = try authorize(request, { $0 == .operatorRole || $0 == .admin })
+                let call = try await decodeCall(try await body(request, context))
+                let result = try await service.receiveCall(call)
+                var object: [String: JSONValue] = [
+                    "ticket": .string(result.ticket.rawValue), "status": .string(result.status.rawValue),
+                    "duplicate": .bool(result.duplicate),
+                ]
+                object["destination"] = result.destination.map { .string($0.rawValue) } ?? .null
+                if let routing = result.routing {
+                    object["routing"] = [
+                        "department": .string(routing.department.rawValue), "category": .string(routing.category.rawValue),
+                        "confidence": .number(routing.confidence), "auto": .bool(routing.auto),
+                        "reasons": .array(routing.terms.map { .string($0) }),
+                    ]
+                }
+                // A retried call id answers with the ticket it made the first time.
+                return (.object(object), result.duplicate ? .ok : .created)
+            }
+        }
+        router.get("/v1/tickets/{id}") { request, context in
+            await respond {
+                let role = try authorize(request, { _ in true })
+                let id = try ticketID(context)
+                try projections.tickets.catchUp()
+                guard let view = try projections.tickets.ticketView(id) else {
+                    throw APIError(status: .notFound, code: "not_found", message: "ticket \(id) does not exist")
+                }
+                if case .department(let own) = role, view.ticket.department != own {
+                    throw APIError(status: .forbidden, code: "forbidden", message: "ticket \(id) belongs to another department")
+                }
+                return Self.json(view)
+            }
+        }
+        router.get("/v1/departments/{id}/queue") { request, context in
+            await respond {
+                let department = try departmentID(context)
+                _ = try authorize(
+                    request,
+                    { role in
+                        if case .department(let own) = role { return own == department }
+                        return role != .operatorRole || department == .triage
+                    })
+                let query = request.uri.queryParameters
+                var filter = QueueFilter()
+                if let status = query.get("status") {
+                    guard let parsed = Ticket.Status(rawValue: status), parsed.isOpen else {
+                        throw APIError(
+                            status: .badRequest, code: "bad_parameter",
+                            message: "status must be triage, routed, acknowledged or in-progress")
+                    }
+                    filter.status = parsed
+                }
+                if let category = query.get("category") { filter.category = try input { try CategoryID(category) } }
+                filter.district = query.get("district")
+                filter.offset = try integer(query.get("offset"), "offset", default: 0, range: 0...1_000_000)
+                filter.limit = try integer(query.get("limit"), "limit", default: 50, range: 1...500)
+                guard department == .triage || catalog.department(department) != nil else {
+                    throw APIError(status: .notFound, code: "not_found", message: "there is no department '\(department)'")
+                }
+                try projections.queues.catchUp()
+                let page = try projections.queues.queue(department, filter: filter)
+                let now = Date()
+                return [
+                    "department": .string(department.rawValue), "matching": .integer(Int64(page.matching)),
+                    "counts": .object(
+                        Dictionary(uniqueKeysWithValues: page.counts.map { ($0.key.rawValue, JSONValue.integer(Int64($0.value))) })),
+                    "items": .array(page.items.map { Self.json($0, now: now) }),
+                ]
+            }
+        }
+        for action in ["acknowledge", "start", "resolve", "refer", "assign", "override", "cancel", "merge", "notes"] {
+            router.post("/v1/tickets/{id}/\(action)") { request, context in
+                await respond {
+                    let role = try authorize(request, { _ in true })
+                    let id = try ticketID(context)
+                    let fields = try await object(try await body(request, context, allowEmpty: true))
+                    let ticket = try await command(action, on: id, role: role, fields: fields, expected: request.headers[.ifMatch])
+                    return [
+                        "ticket": .string(ticket.id.rawValue), "status": .string(ticket.status.rawValue),
+                        "version": .integer(Int64(ticket.version)),
+                    ]
+                }
+            }
+        }
+        router.get("/v1/stats") { request, _ in
+            await respond {
+                _ = try authorize(request, { [.officer, .auditor, .admin].contains($0) })
+                let query = request.uri.queryParameters
+                let dimension = try query.get("by").map { by in
+                    guard let parsed = StatisticsDimension(rawValue: by) else {
+                        throw APIError(
+                            status: .badRequest, code: "bad_parameter",
+                            message: "by must be one of \(StatisticsDimension.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return parsed
+                }
+                for day in [query.get("from"), query.get("to")].compactMap({ $0 }) where !Self.isDay(day) {
+                    throw APIError(status: .badRequest, code: "bad_parameter", message: "'\(day)' is not a day like 2025-03-01")
+                }
+                try projections.stats.catchUp()
+                let report = StatisticsReport(
+                    facts: try projections.stats.facts(), from: query.get("from"), to: query.get("to"), by: dimension)
+                return ["total": Self.json(report.total), "rows": .array(report.rows.map(Self.json))]
+            }
+        }
+        router.get("/v1/log/checkpoints") { request, _ in
+            await respond {
+                _ = try authorize(request, { $0 == .auditor || $0 == .admin })
+                return .array(try log.checkpoints().map { .string($0.text) })
+            }
+        }
+        router.get("/v1/log/proof") { request, _ in
+            await respond {
+                _ = try authorize(request, { $0 == .auditor || $0 == .admin })
+                let seq = try integer(request.uri.queryParameters.get("seq"), "seq", default: nil, range: 1...Int.max)
+                let proof = try log.inclusionProof(sequence: UInt64(seq))
+                return [
+                    "seq": .integer(Int64(proof.sequence)), "leafIndex": .integer(Int64(proof.sequence - 1)),
+                    "treeSize": .integer(Int64(proof.treeSize)),
+                    "leafHash": .string(proof.leafHash.hex), "root": .string(proof.root.hex),
+                    "proof": .array(proof.path.map { .string($0.hex) }),
+                ]
+            }
+        }
+        router.get("/v1/log/consistency") { request, _ in
+            await respond {
+                _ = try authorize(request, { $0 == .auditor || $0 == .admin })
+                let query = request.uri.queryParameters
+                let from = try integer(query.get("from"), "from", default: nil, range: 1...Int.max)
+                let to = try query.get("to").map { try integer($0, "to", default: nil, range: 1...Int.max) }
+                let proof = try log.consistencyProof(from: UInt64(from), to: to.map(UInt64.init))
+                return [
+                    "from": .integer(Int64(proof.oldSize)), "to": .integer(Int64(proof.newSize)), "fromRoot": .string(proof.oldRoot.hex),
+                    "toRoot": .string(proof.newRoot.hex), "proof": .array(proof.path.map { .string($0.hex) }),
+                ]
+            }
+        }
+        return router
+    }
+}

@@ -1,0 +1,304 @@
+import DefterDomain
+import DefterLog
+import DefterProjections
+import DefterTickets
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+extension DefterAPI {
+    /// Runs `body` and answers with its JSON, or with the error's status and JSON body. Errors a
+    /// person caused map to 4xx; anything unexpected is a logged 500 that reveals nothing.
+    func respond(status: HTTPResponse.Status = .ok, _ body: () async throws -> JSONValue) async -> Response {
+        await respondWithStatus { (try await body(), status) }
+    }
+
+    /// As `respond`, with the status chosen by `body`.
+    func respondWithStatus(_ body: () async throws -> (JSONValue, HTTPResponse.Status)) async -> Response {
+        do {
+            let (value, status) = try await body()
+            return respondJSON(value, status: status)
+        } catch let error as APIError {
+            return respondJSON(["error": .string(error.code), "message": .string(error.message)], status: error.status)
+        } catch {
+            let (status, code) = Self.classify(error)
+            if status == .internalServerError {
+                // Storage errors say what failed without payloads; other errors are named by type only.
+                let detail = (error as? StorageError)?.description ?? String(reflecting: type(of: error))
+                logger.error("request failed", metadata: ["error": "\(detail)"])
+                return respondJSON(["error": "internal", "message": "the server failed; the error is logged"], status: status)
+            }
+            return respondJSON(["error": .string(code), "message": .string("\(error)")], status: status)
+        }
+    }
+
+    static func classify(_ error: any Error) -> (HTTPResponse.Status, String) {
+        switch error {
+        case let error as TicketError:
+            switch error {
+            case .notFound: (.notFound, "not_found")
+            case .illegalTransition, .alreadyExists, .alreadyEscalated, .notYetDue, .sameDepartment: (.conflict, "illegal_transition")
+            case .wrongDepartment: (.forbidden, "forbidden")
+            default: (.badRequest, "bad_input")
+            }
+        case is DomainInputError, is EventValidationError, is JSONParseError: (.badRequest, "bad_input")
+        case let error as AppendError:
+            switch error {
+            case .versionConflict: (.conflict, "version_conflict")
+            case .idempotencyConflict: (.conflict, "id_reused")
+            default: (.badRequest, "bad_input")
+            }
+        case is LogRequestError: (.badRequest, "bad_parameter")
+        case is IntakeError: (.conflict, "conflict")
+        case let error as StorageError where error.kind == .diskFull: (.serviceUnavailable, "storage_full")
+        default: (.internalServerError, "internal")
+        }
+    }
+
+    /// Checks the bearer token and that its role may do this.
+    func authorize(_ request: Request, _ allowed: (Role) -> Bool) throws -> Role {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw APIError(
+                status: .unauthorized, code: "unauthenticated", message: "send a token: Authorization: Bearer <token> (defter tokens issue)"
+            )
+        }
+        guard let (role, _) = try tokens.lookup(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+            throw APIError(status: .unauthorized, code: "unauthenticated", message: "the token is not valid")
+        }
+        guard allowed(role) else {
+            throw APIError(status: .forbidden, code: "forbidden", message: "the role \(role) may not do this")
+        }
+        return role
+    }
+
+    /// The request body as bytes, at most `maximumBodyBytes`.
+    func body(_ request: Request, _ context: BasicRequestContext, allowEmpty: Bool = false) async throws -> [UInt8] {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: Self.maximumBodyBytes)
+        } catch {
+            throw APIError(status: .contentTooLarge, code: "too_large", message: "the body is larger than \(Self.maximumBodyBytes) bytes")
+        }
+        guard buffer.readableBytes <= Self.maximumBodyBytes else {
+            throw APIError(status: .contentTooLarge, code: "too_large", message: "the body is larger than \(Self.maximumBodyBytes) bytes")
+        }
+        let bytes = Array(buffer.readableBytesView)
+        if bytes.isEmpty && !allowEmpty {
+            throw APIError(status: .badRequest, code: "bad_input", message: "the body is empty; send a JSON object")
+        }
+        return bytes
+    }
+
+    /// The body as a JSON object (an empty body is an empty object).
+    func object(_ bytes: [UInt8]) async throws -> [String: JSONValue] {
+        if bytes.isEmpty { return [:] }
+        let value: JSONValue
+        do { value = try JSONValue(parsing: bytes) } catch {
+            throw APIError(status: .badRequest, code: "bad_json", message: "the body is not valid JSON: \(error)")
+        }
+        guard case .object(let fields) = value else {
+            throw APIError(status: .badRequest, code: "bad_json", message: "the body must be a JSON object")
+        }
+        return fields
+    }
+
+    static let callFields: Set<String> = [
+        "callId", "channel", "operatorId", "at", "district", "neighbourhood", "caller", "category", "informationTopic",
+    ]
+
+    /// A call from its JSON body, refusing unknown fields.
+    func decodeCall(_ bytes: [UInt8]) async throws -> CallRequest {
+        let fields = try await object(bytes)
+        try Self.requireOnly(fields, Self.callFields)
+        do {
+            return try TicketEventCodec.makeDecoder().decode(CallRequest.self, from: Data(bytes))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw APIError(status: .badRequest, code: "bad_input", message: "missing field \"\(key.stringValue)\"")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw APIError(
+                status: .badRequest, code: "bad_input",
+                message: "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": \(context.debugDescription)")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw APIError(
+                status: .badRequest, code: "bad_input",
+                message: "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type")
+        }
+    }
+
+    static func requireOnly(_ fields: [String: JSONValue], _ allowed: Set<String>) throws {
+        if let unknown = fields.keys.filter({ !allowed.contains($0) }).sorted().first {
+            throw APIError(
+                status: .badRequest, code: "unknown_field",
+                message: "unknown field \"\(unknown)\" (allowed: \(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    func ticketID(_ context: BasicRequestContext) throws -> TicketID {
+        try input { try TicketID(context.parameters.get("id") ?? "") }
+    }
+
+    func departmentID(_ context: BasicRequestContext) throws -> DepartmentID {
+        try input { try DepartmentID(context.parameters.get("id") ?? "") }
+    }
+
+    func input<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as DomainInputError {
+            throw APIError(status: .badRequest, code: "bad_parameter", message: error.description)
+        }
+    }
+
+    func integer(_ text: String?, _ name: String, default fallback: Int?, range: ClosedRange<Int>) throws -> Int {
+        guard let text else {
+            guard let fallback else { throw APIError(status: .badRequest, code: "bad_parameter", message: "\(name) is required") }
+            return fallback
+        }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError(
+                status: .badRequest, code: "bad_parameter",
+                message: "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// Maps a ticket action and its body onto a domain command.
+    func command(_ action: String, on id: TicketID, role: Role, fields: [String: JSONValue], expected: String?) async throws -> Ticket {
+        func text(_ name: String, required: Bool = true) throws -> String {
+            guard let value = fields[name] else {
+                if required { throw APIError(status: .badRequest, code: "bad_input", message: "\"\(name)\" is required") }
+                return ""
+            }
+            guard let string = value.stringValue else {
+                throw APIError(status: .badRequest, code: "bad_input", message: "\"\(name)\" must be a string")
+            }
+            return string
+        }
+        let now = Date()
+        let actor = ActorID(unchecked: role.description.replacingOccurrences(of: ":", with: "."))
+        var department: DepartmentID?
+        if case .department(let own) = role { department = own }
+        let operatorOnly = ["override", "cancel", "merge"].contains(action)
+        let departmentOnly = ["acknowledge", "start", "resolve", "refer", "assign"].contains(action)
+        guard !(operatorOnly && ![.operatorRole, .admin].contains(role)) else {
+            throw APIError(status: .forbidden, code: "forbidden", message: "only operators may \(action) a ticket")
+        }
+        guard !(departmentOnly && department == nil && role != .admin) else {
+            throw APIError(status: .forbidden, code: "forbidden", message: "only the owning department may \(action) a ticket")
+        }
+        guard role != .auditor, role != .officer else {
+            throw APIError(status: .forbidden, code: "forbidden", message: "the role \(role) reads only")
+        }
+        let allowed: Set<String>
+        let command: TicketCommand
+        switch action {
+        case "acknowledge":
+            allowed = []
+            command = .acknowledge(actingDepartment: department, by: actor, at: now)
+        case "start":
+            allowed = []
+            command = .startWork(actingDepartment: department, by: actor, at: now)
+        case "resolve":
+            allowed = ["code", "note"]
+            command = .resolve(
+                code: try text("code"), note: try text("note", required: false), actingDepartment: department, by: actor, at: now)
+        case "refer":
+            allowed = ["to", "category", "reason"]
+            let categoryText = fields["category"] == nil ? nil : try text("category")
+            let category = try categoryText.map { value in try input { try CategoryID(value) } }
+            let to = try text("to")
+            command = .refer(
+                to: try input { try DepartmentID(to) }, category: category, reason: try text("reason"), actingDepartment: department,
+                by: actor, at: now)
+        case "assign":
+            allowed = ["assignee"]
+            command = .assign(assignee: try text("assignee"), actingDepartment: department, by: actor, at: now)
+        case "override":
+            allowed = ["department", "category", "reason"]
+            let categoryText = fields["category"] == nil ? nil : try text("category")
+            let category = try categoryText.map { value in try input { try CategoryID(value) } }
+            let target = try text("department")
+            command = .overrideRouting(
+                department: try input { try DepartmentID(target) }, category: category, reason: try text("reason"), by: actor, at: now)
+        case "cancel":
+            allowed = ["reason", "note"]
+            guard let reason = CancellationReason(rawValue: try text("reason")) else {
+                throw APIError(
+                    status: .badRequest, code: "bad_input",
+                    message: "reason must be one of \(CancellationReason.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            command = .cancel(reason: reason, note: try text("note", required: false), by: actor, at: now)
+        case "merge":
+            allowed = ["duplicateOf"]
+            let original = try text("duplicateOf")
+            command = .mergeAsDuplicate(of: try input { try TicketID(original) }, by: actor, at: now)
+        default:
+            allowed = ["channel", "template"]
+            command = .notifyCitizen(channel: try text("channel"), template: try text("template"), by: actor, at: now)
+        }
+        try Self.requireOnly(fields, allowed)
+        if let expected {
+            let current = try await service.ticket(id)?.version
+            guard current.map(String.init) == expected.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) else {
+                throw APIError(
+                    status: .conflict, code: "version_conflict",
+                    message: "ticket \(id) is at version \(current.map(String.init) ?? "none"), not \(expected); read it again")
+            }
+        }
+        return try await service.handle(command, on: id, actor: actor)
+    }
+
+    static func isDay(_ text: String) -> Bool {
+        guard let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) else { return false }
+        return Date.ISO8601FormatStyle().year().month().day().format(date) == text
+    }
+
+    static func json(_ view: TicketView) -> JSONValue {
+        let ticket = view.ticket
+        var object: [String: JSONValue] = [
+            "ticket": .string(ticket.id.rawValue), "status": .string(ticket.status.rawValue), "version": .integer(Int64(ticket.version)),
+            "channel": .string(ticket.channel.rawValue), "district": .string(ticket.location.district),
+            "receivedAt": .string(TicketEventCodec.format(ticket.receivedAt)), "reopenCount": .integer(Int64(ticket.reopenCount)),
+            "referralCount": .integer(Int64(ticket.referralCount)), "duplicates": .array(view.duplicates.map { .string($0.rawValue) }),
+            "personalData": .string(view.personalDataErasedAt == nil ? "sealed" : "erased"),
+        ]
+        object["department"] = ticket.department.map { .string($0.rawValue) } ?? .null
+        object["category"] = ticket.category.map { .string($0.rawValue) } ?? .null
+        object["priority"] = ticket.priority.map { .integer(Int64($0)) } ?? .null
+        object["dueAt"] = ticket.dueAt.map { .string(TicketEventCodec.format($0)) } ?? .null
+        object["assignee"] = ticket.assignee.map { .string($0) } ?? .null
+        object["duplicateOf"] = ticket.duplicateOf.map { .string($0.rawValue) } ?? .null
+        return .object(object)
+    }
+
+    static func json(_ item: QueueItem, now: Date) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "ticket": .string(item.ticket.rawValue), "status": .string(item.status.rawValue), "district": .string(item.district),
+            "receivedAt": .string(TicketEventCodec.format(item.receivedAt)), "overdue": .bool(item.isOverdue(at: now)),
+            "escalated": .bool(item.escalated),
+        ]
+        object["category"] = item.category.map { .string($0.rawValue) } ?? .null
+        object["priority"] = item.priority.map { .integer(Int64($0)) } ?? .null
+        object["dueAt"] = item.dueAt.map { .string(TicketEventCodec.format($0)) } ?? .null
+        return .object(object)
+    }
+
+    static func json(_ row: StatisticsRow) -> JSONValue {
+        func number(_ value: Double?) -> JSONValue { value.map { .number(($0 * 100).rounded() / 100) } ?? .null }
+        return [
+            "key": .string(row.key), "calls": .integer(Int64(row.calls)), "opened": .integer(Int64(row.opened)),
+            "resolved": .integer(Int64(row.resolved)),
+            "closedAtFirstContact": .integer(Int64(row.closedAtFirstContact)), "cancelled": .integer(Int64(row.cancelled)),
+            "resolveMedianHours": number(row.resolveMedianHours), "resolveP90Hours": number(row.resolveP90Hours),
+            "slaMetShare": number(row.slaMetShare),
+            "reopenRate": number(row.reopenRate), "referrals": .integer(Int64(row.referrals)), "overrides": .integer(Int64(row.overrides)),
+        ]
+    }
+}
+
+/// A JSON response.
+func respondJSON(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json; charset=utf-8"
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.canonicalBytes)))
+}

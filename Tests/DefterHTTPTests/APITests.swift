@@ -1,0 +1,246 @@
+import DefterDomain
+import DefterHTTP
+import DefterLog
+import DefterLogTestSupport
+import DefterProjections
+import DefterRouting
+import DefterTickets
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+/// The real router over a real log, vault, projections and token store.
+struct Harness {
+    let app: Application<RouterResponder<BasicRequestContext>>
+    let operatorToken: String
+    let roadsToken: String
+    let cleaningToken: String
+    let auditorToken: String
+    let officerToken: String
+}
+
+func withAPI(_ body: (Harness) async throws -> Void) async throws {
+    try await withTemporaryLog { log, folder in
+        let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
+        defer { vault.close() }
+        let catalog = try BundledCatalog.load()
+        let service = TicketService(log: log, vault: vault, router: try Router.bundled(catalog: catalog), bundledCatalog: catalog)
+        let projections = try Projections(log: log)
+        defer { projections.close() }
+        let tokens = try TokenStore(folder: folder.appendingPathComponent("tokens"))
+        defer { tokens.close() }
+        let api = DefterAPI(
+            service: service, projections: projections, log: log, tokens: tokens, catalog: try await service.catalogInForce(),
+            logger: Logger(label: "test"))
+        let harness = Harness(
+            app: Application(router: api.router()), operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
+            roadsToken: try tokens.issue(role: .department(DepartmentID(unchecked: "fen-isleri")), name: "roads"),
+            cleaningToken: try tokens.issue(role: .department(DepartmentID(unchecked: "temizlik")), name: "cleaning"),
+            auditorToken: try tokens.issue(role: .auditor, name: "audit"), officerToken: try tokens.issue(role: .officer, name: "officer"))
+        try await body(harness)
+    }
+}
+
+let potholeCall =
+    #"{"callId":"tel-1","channel":"phone","operatorId":"op-1","district":"Elbistan","caller":{"text":"Caddede yol çöktü, kocaman çukur var","phone":"0532 999 88 77"}}"#
+
+func headers(_ token: String?) -> HTTPFields {
+    var fields = HTTPFields()
+    if let token { fields[.authorization] = "Bearer \(token)" }
+    return fields
+}
+
+/// The response body as JSON (`null` when it is not JSON, which the expectations then catch).
+func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(buffer.readableBytesView))) ?? .null }
+
+@Suite struct APITests {
+    @Test("health answers without a token")
+    func health() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            }
+        }
+    }
+
+    @Test("an operator records a call: 201 with the ticket; a retry is 200 and the same ticket")
+    func intake() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                try await client.execute(
+                    uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(string: potholeCall)
+                ) { response in
+                    #expect(response.status == .created)
+                    let body = json(response.body)
+                    #expect(body["ticket"] == "2026-000001" || body["ticket"]?.stringValue?.hasSuffix("-000001") == true)
+                    #expect(body["destination"] == "fen-isleri")
+                }
+                try await client.execute(
+                    uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(string: potholeCall)
+                ) { response in
+                    #expect(response.status == .ok)
+                    #expect(json(response.body)["duplicate"] == true)
+                }
+            }
+        }
+    }
+
+    @Test(
+        "bad bodies get 400 with a JSON error and write nothing",
+        arguments: [
+            ("{", "bad_json"), ("[1]", "bad_json"), (#"{"callId":"x","colour":"red"}"#, "unknown_field"),
+            (#"{"callId":"x","channel":"fax","operatorId":"o","district":"Elbistan","caller":{"text":"a"}}"#, "bad_input"),
+            (#"{"callId":"x","channel":"phone","operatorId":"o","district":"Kadıköy","caller":{"text":"a"}}"#, "bad_input"),
+            (
+                #"{"callId":"x","channel":"phone","operatorId":"o","district":"Elbistan","caller":{"text":"a","nationalId":"12345678901"}}"#,
+                "bad_input"
+            ),
+            ("", "bad_input"),
+        ])
+    func badBodies(body: String, code: String) async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                try await client.execute(uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(string: body))
+                { response in
+                    #expect(response.status == .badRequest)
+                    #expect(json(response.body)["error"]?.stringValue == code)
+                }
+                try await client.execute(uri: "/v1/stats", method: .get, headers: headers(h.officerToken)) { response in
+                    #expect(json(response.body)["total"]?["calls"] == 0)
+                }
+            }
+        }
+    }
+
+    @Test("invalid UTF-8 and oversized bodies are refused")
+    func invalidBytes() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                try await client.execute(
+                    uri: "/v1/calls", method: .post, headers: headers(h.operatorToken),
+                    body: ByteBuffer(bytes: [0x7b, 0x22, 0xff, 0x22, 0x7d])
+                ) { response in
+                    #expect(response.status == .badRequest)
+                }
+                try await client.execute(
+                    uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(repeating: 0x20, count: 70_000)
+                ) { response in
+                    #expect(response.status == .contentTooLarge)
+                }
+            }
+        }
+    }
+
+    @Test("no token is 401, a wrong role is 403, both with JSON bodies")
+    func authentication() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                try await client.execute(uri: "/v1/calls", method: .post, headers: headers(nil), body: ByteBuffer(string: potholeCall)) {
+                    response in
+                    #expect(response.status == .unauthorized)
+                    #expect(json(response.body)["error"] == "unauthenticated")
+                }
+                try await client.execute(
+                    uri: "/v1/calls", method: .post, headers: headers("dft_forged"), body: ByteBuffer(string: potholeCall)
+                ) { response in
+                    #expect(response.status == .unauthorized)
+                }
+                try await client.execute(
+                    uri: "/v1/calls", method: .post, headers: headers(h.roadsToken), body: ByteBuffer(string: potholeCall)
+                ) { response in
+                    #expect(response.status == .forbidden)
+                    #expect(json(response.body)["error"] == "forbidden")
+                }
+            }
+        }
+    }
+
+    @Test("a department works only its own queue and tickets; illegal steps are 409; If-Match guards races")
+    func departmentWork() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                var ticket = ""
+                try await client.execute(
+                    uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(string: potholeCall)
+                ) { response in
+                    ticket = json(response.body)["ticket"]?.stringValue ?? ""
+                }
+                try await client.execute(uri: "/v1/departments/fen-isleri/queue", method: .get, headers: headers(h.roadsToken)) {
+                    response in
+                    #expect(response.status == .ok)
+                    #expect(json(response.body)["items"]?.canonicalString.contains(ticket) == true)
+                }
+                try await client.execute(uri: "/v1/departments/fen-isleri/queue", method: .get, headers: headers(h.cleaningToken)) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(uri: "/v1/tickets/\(ticket)", method: .get, headers: headers(h.cleaningToken)) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(uri: "/v1/tickets/\(ticket)/acknowledge", method: .post, headers: headers(h.cleaningToken)) {
+                    #expect($0.status == .forbidden)
+                }
+                var stale = headers(h.roadsToken)
+                stale[.ifMatch] = "1"
+                try await client.execute(uri: "/v1/tickets/\(ticket)/acknowledge", method: .post, headers: stale) { response in
+                    #expect(response.status == .conflict)
+                    #expect(json(response.body)["error"] == "version_conflict")
+                }
+                try await client.execute(uri: "/v1/tickets/\(ticket)/acknowledge", method: .post, headers: headers(h.roadsToken)) {
+                    response in
+                    #expect(response.status == .ok)
+                    #expect(json(response.body)["status"] == "acknowledged")
+                }
+                try await client.execute(uri: "/v1/tickets/\(ticket)/acknowledge", method: .post, headers: headers(h.roadsToken)) {
+                    response in
+                    #expect(response.status == .conflict)
+                    #expect(json(response.body)["error"] == "illegal_transition")
+                }
+                try await client.execute(
+                    uri: "/v1/tickets/\(ticket)/resolve", method: .post, headers: headers(h.roadsToken),
+                    body: ByteBuffer(string: #"{"code":"patched","note":"Asfalt yamandı"}"#)
+                ) { response in
+                    #expect(json(response.body)["status"] == "resolved")
+                }
+                try await client.execute(uri: "/v1/tickets/2025-999999", method: .get, headers: headers(h.auditorToken)) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.execute(uri: "/v1/tickets/\(ticket)/acknowledge", method: .post, headers: headers(h.auditorToken)) {
+                    #expect($0.status == .forbidden)
+                }
+            }
+        }
+    }
+
+    @Test("auditors read proofs and checkpoints; bad parameters are 400")
+    func auditor() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                try await client.execute(
+                    uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(string: potholeCall)
+                ) { _ in }
+                try await client.execute(uri: "/v1/log/proof?seq=2", method: .get, headers: headers(h.auditorToken)) { response in
+                    #expect(response.status == .ok)
+                    #expect(json(response.body)["leafIndex"] == 1)
+                }
+                try await client.execute(uri: "/v1/log/proof?seq=abc", method: .get, headers: headers(h.auditorToken)) {
+                    #expect($0.status == .badRequest)
+                }
+                try await client.execute(uri: "/v1/log/proof?seq=999", method: .get, headers: headers(h.auditorToken)) {
+                    #expect($0.status == .badRequest)
+                }
+                try await client.execute(uri: "/v1/log/consistency?from=1", method: .get, headers: headers(h.auditorToken)) {
+                    #expect($0.status == .ok)
+                }
+                try await client.execute(uri: "/v1/stats?by=planet", method: .get, headers: headers(h.officerToken)) {
+                    #expect($0.status == .badRequest)
+                }
+                try await client.execute(uri: "/v1/log/proof?seq=1", method: .get, headers: headers(h.officerToken)) {
+                    #expect($0.status == .forbidden)
+                }
+            }
+        }
+    }
+}
