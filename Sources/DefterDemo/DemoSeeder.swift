@@ -1,8 +1,8 @@
-public import DefterDomain
-public import DefterLog
+import DefterDomain
+import DefterLog
 public import DefterRouting
 public import DefterTickets
-public import Foundation
+import Foundation
 
 /// SplitMix64: a small, fast generator; the same seed gives the same year.
 struct SeededRandom: RandomNumberGenerator {

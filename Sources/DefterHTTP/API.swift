@@ -35,11 +35,22 @@ public struct DefterAPI: Sendable {
         self.logger = logger
     }
 
+    /// Every route the API serves, as `METHOD /path` (with `{name}` parameters), in the order
+    /// registered: what `Schemas/openapi.yaml` must describe, no more and no less.
+    public func routeTable() -> [String] {
+        let recorder = RouteRecorder()
+        _ = register(on: Router(), recorder)
+        return recorder.routes
+    }
+
     /// The router with every route.
     public func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.get("/healthz") { _, _ in respondJSON(["status": "ok"]) }
-        router.get("/readyz") { _, _ in
+        register(on: Router(), RouteRecorder())
+    }
+
+    private func register(on router: Router<BasicRequestContext>, _ recorder: RouteRecorder) -> Router<BasicRequestContext> {
+        recorder.get(router, "/healthz") { _, _ in respondJSON(["status": "ok"]) }
+        recorder.get(router, "/readyz") { _, _ in
             await respond {
                 let lag = try projections.all.map { try $0.lag() }.max() ?? 0
                 guard lag == 0 else {
@@ -49,7 +60,7 @@ public struct DefterAPI: Sendable {
                 return ["status": "ready"]
             }
         }
-        router.post("/v1/calls") { request, context in
+        recorder.post(router, "/v1/calls") { request, context in
             await respondWithStatus {
                 _ = try authorize(request, { $0 == .operatorRole || $0 == .admin })
                 let call = try await decodeCall(try await body(request, context))
@@ -70,7 +81,7 @@ public struct DefterAPI: Sendable {
                 return (.object(object), result.duplicate ? .ok : .created)
             }
         }
-        router.get("/v1/tickets/{id}") { request, context in
+        recorder.get(router, "/v1/tickets/{id}") { request, context in
             await respond {
                 let role = try authorize(request, { _ in true })
                 let id = try ticketID(context)
@@ -84,7 +95,7 @@ public struct DefterAPI: Sendable {
                 return Self.json(view)
             }
         }
-        router.get("/v1/departments/{id}/queue") { request, context in
+        recorder.get(router, "/v1/departments/{id}/queue") { request, context in
             await respond {
                 let department = try departmentID(context)
                 _ = try authorize(
@@ -122,7 +133,7 @@ public struct DefterAPI: Sendable {
             }
         }
         for action in ["acknowledge", "start", "resolve", "refer", "assign", "override", "cancel", "merge", "notes"] {
-            router.post("/v1/tickets/{id}/\(action)") { request, context in
+            recorder.post(router, "/v1/tickets/{id}/\(action)") { request, context in
                 await respond {
                     let role = try authorize(request, { _ in true })
                     let id = try ticketID(context)
@@ -135,7 +146,7 @@ public struct DefterAPI: Sendable {
                 }
             }
         }
-        router.get("/v1/stats") { request, _ in
+        recorder.get(router, "/v1/stats") { request, _ in
             await respond {
                 _ = try authorize(request, { [.officer, .auditor, .admin].contains($0) })
                 let query = request.uri.queryParameters
@@ -156,13 +167,13 @@ public struct DefterAPI: Sendable {
                 return ["total": Self.json(report.total), "rows": .array(report.rows.map(Self.json))]
             }
         }
-        router.get("/v1/log/checkpoints") { request, _ in
+        recorder.get(router, "/v1/log/checkpoints") { request, _ in
             await respond {
                 _ = try authorize(request, { $0 == .auditor || $0 == .admin })
                 return .array(try log.checkpoints().map { .string($0.text) })
             }
         }
-        router.get("/v1/log/proof") { request, _ in
+        recorder.get(router, "/v1/log/proof") { request, _ in
             await respond {
                 _ = try authorize(request, { $0 == .auditor || $0 == .admin })
                 let seq = try integer(request.uri.queryParameters.get("seq"), "seq", default: nil, range: 1...Int.max)
@@ -175,7 +186,7 @@ public struct DefterAPI: Sendable {
                 ]
             }
         }
-        router.get("/v1/log/consistency") { request, _ in
+        recorder.get(router, "/v1/log/consistency") { request, _ in
             await respond {
                 _ = try authorize(request, { $0 == .auditor || $0 == .admin })
                 let query = request.uri.queryParameters
@@ -188,6 +199,32 @@ public struct DefterAPI: Sendable {
                 ]
             }
         }
+        return router
+    }
+}
+
+/// Registers routes on a router and remembers them.
+final class RouteRecorder: @unchecked Sendable {
+    // Safe: used only while the router is being built, on one task.
+    private(set) var routes: [String] = []
+
+    @discardableResult
+    func get(
+        _ router: Router<BasicRequestContext>, _ path: String,
+        use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+    ) -> Router<BasicRequestContext> {
+        routes.append("GET \(path)")
+        router.get(RouterPath(path), use: handler)
+        return router
+    }
+
+    @discardableResult
+    func post(
+        _ router: Router<BasicRequestContext>, _ path: String,
+        use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+    ) -> Router<BasicRequestContext> {
+        routes.append("POST \(path)")
+        router.post(RouterPath(path), use: handler)
         return router
     }
 }

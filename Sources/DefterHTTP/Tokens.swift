@@ -1,6 +1,6 @@
 import Crypto
 public import DefterDomain
-public import DefterLog
+import DefterLog
 public import Foundation
 
 /// Who a bearer token speaks for.

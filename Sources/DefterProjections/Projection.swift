@@ -1,7 +1,7 @@
 public import DefterDomain
 public import DefterLog
 import DefterTickets
-public import Foundation
+import Foundation
 
 /// A read model built from the log: it has a name and a version, keeps its state in its own
 /// store (never in the log), and applies ticket events in log order.

@@ -1,5 +1,5 @@
-public import DefterDomain
-public import Foundation
+import DefterDomain
+import Foundation
 
 /// How to group statistics.
 public enum StatisticsDimension: String, Sendable, CaseIterable {

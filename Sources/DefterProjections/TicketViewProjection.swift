@@ -1,7 +1,7 @@
 public import DefterDomain
 public import DefterLog
 import DefterTickets
-public import Foundation
+import Foundation
 
 /// The current state of every ticket, without personal data: status, department, category,
 /// priority, deadlines, assignee, the time of each step, reopen count, duplicate links, and

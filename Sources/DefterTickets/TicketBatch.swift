@@ -1,7 +1,7 @@
 public import DefterDomain
 public import DefterLog
 public import DefterRouting
-public import Foundation
+import Foundation
 
 /// Bulk intake and commands through the same rules as `TicketService`, gathered in memory and
 /// appended in large atomic batches: how a year of calls is seeded in minutes instead of hours.

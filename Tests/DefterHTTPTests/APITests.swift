@@ -244,3 +244,49 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
         }
     }
 }
+
+@Suite struct OpenAPIDocumentTests {
+    static let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+        .appendingPathComponent("Schemas/openapi.yaml")
+
+    /// `METHOD /path` for every operation under `paths:` (two-space path keys, four-space methods).
+    static func documentedRoutes() throws -> Set<String> {
+        var routes: Set<String> = []
+        var inPaths = false
+        var path: String?
+        for line in try String(contentsOf: document, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" {
+                inPaths = true
+                continue
+            }
+            if inPaths, !line.hasPrefix(" "), !line.isEmpty { break }
+            if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") { path = String(line.dropFirst(2).dropLast()) }
+            for method in ["get", "post", "put", "delete", "patch"] where line == "    \(method):" {
+                routes.insert("\(method.uppercased()) \(path ?? "?")")
+            }
+        }
+        return routes
+    }
+
+    @Test("every route the server has is in Schemas/openapi.yaml, and every documented route exists")
+    func routesMatchTheDocument() async throws {
+        try await withTemporaryLog { log, folder in
+            let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
+            defer { vault.close() }
+            let catalog = try BundledCatalog.load()
+            let service = TicketService(log: log, vault: vault, router: try Router.bundled(catalog: catalog), bundledCatalog: catalog)
+            let projections = try Projections(log: log)
+            defer { projections.close() }
+            let tokens = try TokenStore(folder: folder.appendingPathComponent("tokens"))
+            defer { tokens.close() }
+            let api = DefterAPI(
+                service: service, projections: projections, log: log, tokens: tokens, catalog: catalog, logger: Logger(label: "test"))
+            let served = Set(api.routeTable())
+            let documented = try Self.documentedRoutes()
+            #expect(served.count == api.routeTable().count, "no route is registered twice")
+            #expect(served.subtracting(documented).isEmpty, "undocumented: \(served.subtracting(documented).sorted())")
+            #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
+        }
+    }
+}
