@@ -95,6 +95,38 @@ public struct DefterAPI: Sendable {
                 return Self.json(view)
             }
         }
+        recorder.get(router, "/v1/tickets/{id}/personal-data") { request, context in
+            await respond {
+                let role = try authorize(
+                    request,
+                    { role in
+                        if case .department = role { return true }
+                        return role == .operatorRole
+                    })
+                let id = try ticketID(context)
+                if case .department(let own) = role {
+                    try projections.tickets.catchUp()
+                    guard try projections.tickets.ticketView(id)?.ticket.department == own else {
+                        throw APIError(status: .forbidden, code: "forbidden", message: "ticket \(id) belongs to another department")
+                    }
+                }
+                guard let reason = request.uri.queryParameters.get("reason") else {
+                    throw APIError(
+                        status: .badRequest, code: "bad_parameter",
+                        message: "say why: ?reason=... (every read of personal data is recorded)")
+                }
+                let actor = ActorID(unchecked: role.description.replacingOccurrences(of: ":", with: "."))
+                guard let data = try await service.readPersonalData(of: id, by: actor, reason: reason) else {
+                    return ["ticket": .string(id.rawValue), "erased": true, "personalData": .null]
+                }
+                var object: [String: JSONValue] = ["text": .string(data.text)]
+                object["name"] = data.name.map { .string($0) } ?? .null
+                object["phone"] = data.phone.map { .string($0) } ?? .null
+                object["nationalId"] = data.nationalId.map { .string($0) } ?? .null
+                object["address"] = data.address.map { .string($0) } ?? .null
+                return ["ticket": .string(id.rawValue), "erased": false, "personalData": .object(object)]
+            }
+        }
         recorder.get(router, "/v1/departments/{id}/queue") { request, context in
             await respond {
                 let department = try departmentID(context)

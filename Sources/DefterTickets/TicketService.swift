@@ -256,7 +256,25 @@ public actor TicketService {
         return existed
     }
 
-    /// Opens a ticket's sealed personal data; nil when it was erased.
+    /// Opens a ticket's personal data for someone allowed to see it, recording the access first
+    /// (who, when, why) as `PersonalDataAccessed` on the stream `access-<ticket>`: no read
+    /// happens that the log does not show. Returns nil when the data was erased.
+    public func readPersonalData(of id: TicketID, by actor: ActorID, reason: String) async throws -> PersonalData? {
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 500 else {
+            throw TicketError.invalid(
+                DomainInputError(field: "reason", reason: "reading personal data needs a reason of 1 to 500 characters"))
+        }
+        guard try ticket(id) != nil else { throw TicketError.notFound(id) }
+        try await log.append(
+            NewEvent(
+                stream: try StreamID("access-\(id)"), type: "PersonalDataAccessed",
+                data: try Self.json(PersonalDataAccessed(ticket: id, by: actor, reason: trimmed, at: clock())), actor: actor.rawValue))
+        return try personalData(of: id)
+    }
+
+    /// Opens a ticket's sealed personal data without recording it; nil when it was erased. For
+    /// tests and tools that already account for the access.
     public func personalData(of id: TicketID) throws -> PersonalData? {
         guard let first = try events(of: id).first, case .callReceived(let call) = first else { throw TicketError.notFound(id) }
         return try sealer.open(call.personalData)
@@ -307,6 +325,14 @@ public struct CatalogPublished: Codable, Sendable, Equatable {
 public struct TicketNumberAssigned: Codable, Sendable, Equatable {
     public let ticket: TicketID
     public let callId: String
+    public let at: Date
+}
+
+/// Someone read a ticket's personal data, on stream `access-<ticket>`.
+public struct PersonalDataAccessed: Codable, Sendable, Equatable {
+    public let ticket: TicketID
+    public let by: ActorID
+    public let reason: String
     public let at: Date
 }
 

@@ -15,6 +15,7 @@ import Testing
 /// The real router over a real log, vault, projections and token store.
 struct Harness {
     let app: Application<RouterResponder<BasicRequestContext>>
+    let log: EventLog
     let operatorToken: String
     let roadsToken: String
     let cleaningToken: String
@@ -36,11 +37,18 @@ func withAPI(_ body: (Harness) async throws -> Void) async throws {
             service: service, projections: projections, log: log, tokens: tokens, catalog: try await service.catalogInForce(),
             logger: Logger(label: "test"))
         let harness = Harness(
-            app: Application(router: api.router()), operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
+            app: Application(router: api.router()), log: log, operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
             roadsToken: try tokens.issue(role: .department(DepartmentID(unchecked: "fen-isleri")), name: "roads"),
             cleaningToken: try tokens.issue(role: .department(DepartmentID(unchecked: "temizlik")), name: "cleaning"),
             auditorToken: try tokens.issue(role: .auditor, name: "audit"), officerToken: try tokens.issue(role: .officer, name: "officer"))
         try await body(harness)
+    }
+}
+
+extension Harness {
+    /// How many personal-data reads the log records.
+    func accesses() throws -> Int {
+        try log.entries(from: 1, limit: 10_000).filter { $0.type == "PersonalDataAccessed" }.count
     }
 }
 
@@ -241,6 +249,44 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
                     #expect($0.status == .forbidden)
                 }
             }
+        }
+    }
+}
+
+@Suite struct PersonalDataAccessTests {
+    @Test("an operator or the owning department reads personal data with a reason, and the read is recorded; others may not")
+    func recordedReads() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                var ticket = ""
+                try await client.execute(
+                    uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(string: potholeCall)
+                ) { response in
+                    ticket = json(response.body)["ticket"]?.stringValue ?? ""
+                }
+                try await client.execute(uri: "/v1/tickets/\(ticket)/personal-data", method: .get, headers: headers(h.roadsToken)) {
+                    response in
+                    #expect(response.status == .badRequest, "a read needs a reason")
+                }
+                try await client.execute(
+                    uri: "/v1/tickets/\(ticket)/personal-data?reason=geri-arama", method: .get, headers: headers(h.roadsToken)
+                ) { response in
+                    #expect(response.status == .ok)
+                    #expect(json(response.body)["personalData"]?["phone"] == "+905329998877")
+                }
+                try await client.execute(
+                    uri: "/v1/tickets/\(ticket)/personal-data?reason=x", method: .get, headers: headers(h.cleaningToken)
+                ) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(
+                    uri: "/v1/tickets/\(ticket)/personal-data?reason=x", method: .get, headers: headers(h.auditorToken)
+                ) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(uri: "/v1/log/proof?seq=1", method: .get, headers: headers(h.auditorToken)) { _ in }
+            }
+            #expect(try h.accesses() == 1, "exactly one read was allowed, and it is in the log")
         }
     }
 }

@@ -54,13 +54,14 @@ import Testing
             var unsure = SampleCalls.garbage(5)
             unsure.caller = PersonalData(text: "alo merhaba")
             _ = try await service.receiveCall(unsure)
+            _ = try await service.readPersonalData(of: one, by: operatorID, reason: "Vatandaşı geri aramak için")
             guard case .callReceived(let call)? = try await service.events(of: one).first else { throw CancellationError() }
             _ = try await service.eraseCitizen(call.personalData.citizen, by: ActorID(unchecked: "kvkk"), reason: "KVKK başvurusu")
 
             let entries = try log.entries(from: 1, limit: 10_000)
             let emitted = Set(entries.map(\.type))
             #expect(emitted.isSuperset(of: Set(TicketEvent.typeNames)), "missing: \(Set(TicketEvent.typeNames).subtracting(emitted))")
-            #expect(emitted.isSuperset(of: ["CatalogPublished", "TicketNumberAssigned", "PersonalDataErased"]))
+            #expect(emitted.isSuperset(of: ["CatalogPublished", "TicketNumberAssigned", "PersonalDataErased", "PersonalDataAccessed"]))
 
             let file = folder.deletingLastPathComponent().appendingPathComponent("entries.ndjson")
             var ndjson = Data()
