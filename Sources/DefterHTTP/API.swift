@@ -92,7 +92,7 @@ public struct DefterAPI: Sendable {
                 if case .department(let own) = role, view.ticket.department != own {
                     throw APIError(status: .forbidden, code: "forbidden", message: "ticket \(id) belongs to another department")
                 }
-                return Self.json(view)
+                return view.json
             }
         }
         recorder.get(router, "/v1/tickets/{id}/personal-data") { request, context in
@@ -155,13 +155,7 @@ public struct DefterAPI: Sendable {
                 }
                 try projections.queues.catchUp()
                 let page = try projections.queues.queue(department, filter: filter)
-                let now = Date()
-                return [
-                    "department": .string(department.rawValue), "matching": .integer(Int64(page.matching)),
-                    "counts": .object(
-                        Dictionary(uniqueKeysWithValues: page.counts.map { ($0.key.rawValue, JSONValue.integer(Int64($0.value))) })),
-                    "items": .array(page.items.map { Self.json($0, now: now) }),
-                ]
+                return page.json(now: Date())
             }
         }
         for action in ["acknowledge", "start", "resolve", "refer", "assign", "override", "cancel", "merge", "notes"] {
@@ -190,13 +184,13 @@ public struct DefterAPI: Sendable {
                     }
                     return parsed
                 }
-                for day in [query.get("from"), query.get("to")].compactMap({ $0 }) where !Self.isDay(day) {
+                for day in [query.get("from"), query.get("to")].compactMap({ $0 }) where !StatisticsReport.isDay(day) {
                     throw APIError(status: .badRequest, code: "bad_parameter", message: "'\(day)' is not a day like 2025-03-01")
                 }
                 try projections.stats.catchUp()
                 let report = StatisticsReport(
                     facts: try projections.stats.facts(), from: query.get("from"), to: query.get("to"), by: dimension)
-                return ["total": Self.json(report.total), "rows": .array(report.rows.map(Self.json))]
+                return ["total": report.total.json, "rows": .array(report.rows.map(\.json))]
             }
         }
         recorder.get(router, "/v1/log/checkpoints") { request, _ in

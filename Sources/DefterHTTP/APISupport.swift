@@ -247,53 +247,6 @@ extension DefterAPI {
         }
         return try await service.handle(command, on: id, actor: actor)
     }
-
-    static func isDay(_ text: String) -> Bool {
-        guard let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) else { return false }
-        return Date.ISO8601FormatStyle().year().month().day().format(date) == text
-    }
-
-    static func json(_ view: TicketView) -> JSONValue {
-        let ticket = view.ticket
-        var object: [String: JSONValue] = [
-            "ticket": .string(ticket.id.rawValue), "status": .string(ticket.status.rawValue), "version": .integer(Int64(ticket.version)),
-            "channel": .string(ticket.channel.rawValue), "district": .string(ticket.location.district),
-            "receivedAt": .string(TicketEventCodec.format(ticket.receivedAt)), "reopenCount": .integer(Int64(ticket.reopenCount)),
-            "referralCount": .integer(Int64(ticket.referralCount)), "duplicates": .array(view.duplicates.map { .string($0.rawValue) }),
-            "personalData": .string(view.personalDataErasedAt == nil ? "sealed" : "erased"),
-        ]
-        object["department"] = ticket.department.map { .string($0.rawValue) } ?? .null
-        object["category"] = ticket.category.map { .string($0.rawValue) } ?? .null
-        object["priority"] = ticket.priority.map { .integer(Int64($0)) } ?? .null
-        object["dueAt"] = ticket.dueAt.map { .string(TicketEventCodec.format($0)) } ?? .null
-        object["assignee"] = ticket.assignee.map { .string($0) } ?? .null
-        object["duplicateOf"] = ticket.duplicateOf.map { .string($0.rawValue) } ?? .null
-        return .object(object)
-    }
-
-    static func json(_ item: QueueItem, now: Date) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "ticket": .string(item.ticket.rawValue), "status": .string(item.status.rawValue), "district": .string(item.district),
-            "receivedAt": .string(TicketEventCodec.format(item.receivedAt)), "overdue": .bool(item.isOverdue(at: now)),
-            "escalated": .bool(item.escalated),
-        ]
-        object["category"] = item.category.map { .string($0.rawValue) } ?? .null
-        object["priority"] = item.priority.map { .integer(Int64($0)) } ?? .null
-        object["dueAt"] = item.dueAt.map { .string(TicketEventCodec.format($0)) } ?? .null
-        return .object(object)
-    }
-
-    static func json(_ row: StatisticsRow) -> JSONValue {
-        func number(_ value: Double?) -> JSONValue { value.map { .number(($0 * 100).rounded() / 100) } ?? .null }
-        return [
-            "key": .string(row.key), "calls": .integer(Int64(row.calls)), "opened": .integer(Int64(row.opened)),
-            "resolved": .integer(Int64(row.resolved)),
-            "closedAtFirstContact": .integer(Int64(row.closedAtFirstContact)), "cancelled": .integer(Int64(row.cancelled)),
-            "resolveMedianHours": number(row.resolveMedianHours), "resolveP90Hours": number(row.resolveP90Hours),
-            "slaMetShare": number(row.slaMetShare),
-            "reopenRate": number(row.reopenRate), "referrals": .integer(Int64(row.referrals)), "overrides": .integer(Int64(row.overrides)),
-        ]
-    }
 }
 
 /// A JSON response.

@@ -14,6 +14,7 @@ import Testing
 
 /// The real router over a real log, vault, projections and token store.
 struct Harness {
+    let api: DefterAPI
     let app: Application<RouterResponder<BasicRequestContext>>
     let log: EventLog
     let operatorToken: String
@@ -37,7 +38,7 @@ func withAPI(_ body: (Harness) async throws -> Void) async throws {
             service: service, projections: projections, log: log, tokens: tokens, catalog: try await service.catalogInForce(),
             logger: Logger(label: "test"))
         let harness = Harness(
-            app: Application(router: api.router()), log: log, operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
+            api: api, app: Application(router: api.router()), log: log, operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
             roadsToken: try tokens.issue(role: .department(DepartmentID(unchecked: "fen-isleri")), name: "roads"),
             cleaningToken: try tokens.issue(role: .department(DepartmentID(unchecked: "temizlik")), name: "cleaning"),
             auditorToken: try tokens.issue(role: .auditor, name: "audit"), officerToken: try tokens.issue(role: .officer, name: "officer"))
@@ -317,20 +318,11 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
 
     @Test("every route the server has is in Schemas/openapi.yaml, and every documented route exists")
     func routesMatchTheDocument() async throws {
-        try await withTemporaryLog { log, folder in
-            let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
-            defer { vault.close() }
-            let catalog = try BundledCatalog.load()
-            let service = TicketService(log: log, vault: vault, router: try Router.bundled(catalog: catalog), bundledCatalog: catalog)
-            let projections = try Projections(log: log)
-            defer { projections.close() }
-            let tokens = try TokenStore(folder: folder.appendingPathComponent("tokens"))
-            defer { tokens.close() }
-            let api = DefterAPI(
-                service: service, projections: projections, log: log, tokens: tokens, catalog: catalog, logger: Logger(label: "test"))
-            let served = Set(api.routeTable())
+        try await withAPI { h in
+            let table = h.api.routeTable()
+            let served = Set(table)
             let documented = try Self.documentedRoutes()
-            #expect(served.count == api.routeTable().count, "no route is registered twice")
+            #expect(served.count == table.count, "no route is registered twice")
             #expect(served.subtracting(documented).isEmpty, "undocumented: \(served.subtracting(documented).sorted())")
             #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
         }

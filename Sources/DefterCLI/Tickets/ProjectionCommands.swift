@@ -205,25 +205,7 @@ struct QueueCommand: AsyncParsableCommand {
         }
         let page = try context.projections.queues.queue(departmentID, filter: filter)
         if json {
-            let now = Date()
-            Terminal.json([
-                "department": .string(departmentID.rawValue), "matching": .integer(Int64(page.matching)),
-                "counts": .object(
-                    Dictionary(uniqueKeysWithValues: page.counts.map { ($0.key.rawValue, JSONValue.integer(Int64($0.value))) })),
-                "items": .array(
-                    page.items.map { item in
-                        var object: [String: JSONValue] = [
-                            "ticket": .string(item.ticket.rawValue), "status": .string(item.status.rawValue),
-                            "district": .string(item.district),
-                            "receivedAt": .string(TicketEventCodec.format(item.receivedAt)), "overdue": .bool(item.isOverdue(at: now)),
-                            "escalated": .bool(item.escalated), "reopenCount": .integer(Int64(item.reopenCount)),
-                        ]
-                        object["category"] = item.category.map { .string($0.rawValue) } ?? .null
-                        object["priority"] = item.priority.map { .integer(Int64($0)) } ?? .null
-                        object["dueAt"] = item.dueAt.map { .string(TicketEventCodec.format($0)) } ?? .null
-                        return .object(object)
-                    }),
-            ])
+            Terminal.json(page.json(now: Date()))
         } else {
             Self.print(page, now: Date())
         }
@@ -265,7 +247,7 @@ struct StatsCommand: AsyncParsableCommand {
     var csv = false
 
     func validate() throws {
-        for day in [from, to].compactMap({ $0 }) where !Self.isDay(day) {
+        for day in [from, to].compactMap({ $0 }) where !StatisticsReport.isDay(day) {
             throw ValidationError("'\(day)' is not a day like 2025-03-01")
         }
         if let by, StatisticsDimension(rawValue: by) == nil {
@@ -274,47 +256,25 @@ struct StatsCommand: AsyncParsableCommand {
         if json && csv { throw ValidationError("choose --json or --csv") }
     }
 
-    static func isDay(_ text: String) -> Bool {
-        guard let date = try? Date.ISO8601FormatStyle().year().month().day().parse(text) else { return false }
-        return Date.ISO8601FormatStyle().year().month().day().format(date) == text
-    }
-
     func run() async throws {
         let context = try ProjectionContext.open(dataFolder)
         defer { context.close() }
         let report = StatisticsReport(
             facts: try context.projections.stats.facts(), from: from, to: to, by: by.flatMap(StatisticsDimension.init))
         let rows = [report.total] + report.rows
-        func number(_ value: Double?) -> JSONValue { value.map { .number(($0 * 100).rounded() / 100) } ?? .null }
-        func object(_ row: StatisticsRow) -> [String: JSONValue] {
-            [
-                "key": .string(row.key), "calls": .integer(Int64(row.calls)), "opened": .integer(Int64(row.opened)),
-                "resolved": .integer(Int64(row.resolved)), "closedAtFirstContact": .integer(Int64(row.closedAtFirstContact)),
-                "cancelled": .integer(Int64(row.cancelled)), "merged": .integer(Int64(row.merged)), "triaged": .integer(Int64(row.triaged)),
-                "acknowledgeMedianHours": number(row.acknowledgeMedianHours), "acknowledgeP90Hours": number(row.acknowledgeP90Hours),
-                "resolveMedianHours": number(row.resolveMedianHours), "resolveP90Hours": number(row.resolveP90Hours),
-                "slaMetShare": number(row.slaMetShare), "reopenRate": number(row.reopenRate), "referrals": .integer(Int64(row.referrals)),
-                "overrides": .integer(Int64(row.overrides)), "escalated": .integer(Int64(row.escalated)),
-                "satisfactionAverage": number(row.satisfactionAverage), "satisfactionCount": .integer(Int64(row.satisfactionCount)),
-            ]
-        }
         if json {
             Terminal.json([
                 "from": from.map { .string($0) } ?? .null, "to": to.map { .string($0) } ?? .null, "by": by.map { .string($0) } ?? .null,
-                "total": .object(object(report.total)), "rows": .array(report.rows.map { .object(object($0)) }),
+                "total": report.total.json, "rows": .array(report.rows.map(\.json)),
                 "backlog": .array(report.backlog.map { ["day": .string($0.day), "open": .integer(Int64($0.open))] }),
             ])
             return
         }
-        let columns = [
-            "key", "calls", "opened", "resolved", "closedAtFirstContact", "cancelled", "merged", "triaged", "acknowledgeMedianHours",
-            "acknowledgeP90Hours", "resolveMedianHours", "resolveP90Hours", "slaMetShare", "reopenRate", "referrals", "overrides",
-            "escalated", "satisfactionAverage", "satisfactionCount",
-        ]
+        let columns = StatisticsRow.columns
         if csv {
             Terminal.line(columns.joined(separator: ","))
             for row in rows {
-                let values = object(row)
+                let values = row.json
                 Terminal.line(
                     columns.map { values[$0].map { $0.stringValue.map { "\"\($0)\"" } ?? ($0 == .null ? "" : $0.canonicalString) } ?? "" }
                         .joined(separator: ","))

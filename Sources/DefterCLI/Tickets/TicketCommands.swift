@@ -134,30 +134,13 @@ struct ShowTicketCommand: AsyncParsableCommand {
         guard let view = try context.projections.tickets.ticketView(ticketID) else {
             throw CLIFailure("ticket \(ticketID) does not exist", exitCode: CLIFailure.badInput)
         }
-        let ticket = view.ticket
-        var fields: [(String, JSONValue)] = [
-            ("ticket", .string(ticket.id.rawValue)), ("status", .string(ticket.status.rawValue)),
-            ("version", .integer(Int64(ticket.version))),
-            ("channel", .string(ticket.channel.rawValue)), ("district", .string(ticket.location.district)),
-            ("receivedAt", .string(TicketEventCodec.format(ticket.receivedAt))),
-        ]
-        if let department = ticket.department { fields.append(("department", .string(department.rawValue))) }
-        if let category = ticket.category { fields.append(("category", .string(category.rawValue))) }
-        if let priority = ticket.priority { fields.append(("priority", .integer(Int64(priority)))) }
-        if let dueAt = ticket.dueAt { fields.append(("dueAt", .string(TicketEventCodec.format(dueAt)))) }
-        if let resolvedAt = ticket.resolvedAt { fields.append(("resolvedAt", .string(TicketEventCodec.format(resolvedAt)))) }
-        if let assignee = ticket.assignee { fields.append(("assignee", .string(assignee))) }
-        if let original = ticket.duplicateOf { fields.append(("duplicateOf", .string(original.rawValue))) }
-        if !view.duplicates.isEmpty { fields.append(("duplicates", .array(view.duplicates.map { .string($0.rawValue) }))) }
-        fields.append(("personalData", .string(view.personalDataErasedAt.map { "erased at \($0)" } ?? "sealed")))
-        fields.append(("reopenCount", .integer(Int64(ticket.reopenCount))))
-        fields.append(("referralCount", .integer(Int64(ticket.referralCount))))
+        let object = view.json
         if json {
-            Terminal.json(.object(Dictionary(uniqueKeysWithValues: fields)))
-        } else {
-            for (name, value) in fields {
-                let text = value.stringValue ?? value.canonicalString
-                Terminal.line(name.padding(toLength: 14, withPad: " ", startingAt: 0) + text)
+            Terminal.json(object)
+        } else if case .object(let fields) = object {
+            for name in fields.keys.sorted() where fields[name] != .null {
+                let value = fields[name]!
+                Terminal.line(name.padding(toLength: 14, withPad: " ", startingAt: 0) + (value.stringValue ?? value.canonicalString))
             }
         }
     }
