@@ -46,6 +46,13 @@ func withAPI(_ body: (Harness) async throws -> Void) async throws {
     }
 }
 
+/// Records the pothole call as an operator and returns its ticket number.
+func recordPothole(_ client: some TestClientProtocol, _ h: Harness) async throws -> String {
+    try await client.execute(uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(string: potholeCall)) {
+        json($0.body)["ticket"]?.stringValue ?? ""
+    }
+}
+
 extension Harness {
     /// How many personal-data reads the log records.
     func accesses() throws -> Int {
@@ -171,12 +178,7 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
     func departmentWork() async throws {
         try await withAPI { h in
             try await h.app.test(.router) { client in
-                var ticket = ""
-                try await client.execute(
-                    uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(string: potholeCall)
-                ) { response in
-                    ticket = json(response.body)["ticket"]?.stringValue ?? ""
-                }
+                let ticket = try await recordPothole(client, h)
                 try await client.execute(uri: "/v1/departments/fen-isleri/queue", method: .get, headers: headers(h.roadsToken)) {
                     response in
                     #expect(response.status == .ok)
@@ -259,12 +261,7 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
     func recordedReads() async throws {
         try await withAPI { h in
             try await h.app.test(.router) { client in
-                var ticket = ""
-                try await client.execute(
-                    uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(string: potholeCall)
-                ) { response in
-                    ticket = json(response.body)["ticket"]?.stringValue ?? ""
-                }
+                let ticket = try await recordPothole(client, h)
                 try await client.execute(uri: "/v1/tickets/\(ticket)/personal-data", method: .get, headers: headers(h.roadsToken)) {
                     response in
                     #expect(response.status == .badRequest, "a read needs a reason")

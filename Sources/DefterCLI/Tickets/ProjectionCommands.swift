@@ -85,7 +85,7 @@ struct ReplayCommand: AsyncParsableCommand {
         discussion: """
             Without --as-of, each projection is rebuilt beside the current one and swapped in when done.
             With --as-of (RFC 3339, e.g. 2025-02-14T09:00:00+03:00), the state as it stood then is built
-            in a temporary folder (or --into DIR) and its queue/stats can be read with --data-projections.
+            in a temporary folder (or --into DIR); --queue DEPT prints that department's queue as it stood.
             """
     )
 
