@@ -28,6 +28,28 @@ public struct LogEntry: Sendable, Hashable {
     public func data() throws -> JSONValue { try JSONParser.parse(payload) }
 }
 
+extension LogEntry {
+    /// Reads an entry from its stored bytes, as an export carries them, and checks that they are
+    /// exactly the canonical envelope Defter stores (so that the Merkle leaf is reproduced).
+    public init(exported bytes: [UInt8]) throws(EventValidationError) {
+        let entry: LogEntry
+        do {
+            entry = try bytes.withUnsafeBytes { raw in try Envelope.decode(raw) }
+        } catch {
+            throw EventValidationError("not a log entry: \(error)")
+        }
+        guard let data = try? JSONParser.parse(entry.payload), data.canonicalBytes == entry.payload else {
+            throw EventValidationError("entry \(entry.sequence): its data is not canonical JSON")
+        }
+        let again = Envelope.encode(
+            sequence: entry.sequence, id: entry.id, stream: entry.stream, streamVersion: entry.streamVersion, type: entry.type,
+            schemaVersion: entry.schemaVersion, recordedAt: Array(entry.recordedAt.description.utf8), actor: entry.actor,
+            payload: entry.payload)
+        guard again == bytes else { throw EventValidationError("entry \(entry.sequence) is not in canonical form") }
+        self = entry
+    }
+}
+
 /// The canonical envelope encoding described in `Schemas/log-format.md`:
 /// `{"actor":…,"data":…,"id":…,"recordedAt":…,"schemaVersion":…,"seq":…,"stream":…,"streamVersion":…,"type":…}`.
 enum Envelope {

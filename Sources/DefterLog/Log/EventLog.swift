@@ -183,6 +183,17 @@ public final class EventLog: Sendable {
         try await append([event]).sequences[0]
     }
 
+    /// Appends entries exported from another log (`LogEntry.init(exported:)`), byte for byte, so
+    /// that this log becomes a copy of that one with the same Merkle root. Each must be the next
+    /// sequence and the next version of its stream, with an id not yet recorded; otherwise the
+    /// whole batch is refused with `AppendError.invalidEvent` and nothing is written.
+    @discardableResult
+    public func restore(_ entries: [LogEntry]) async throws -> AppendResult {
+        guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
+        guard !entries.isEmpty else { throw AppendError.emptyBatch }
+        return try await writer.restore(entries)
+    }
+
     /// Signs and stores a checkpoint of the tree as it stands.
     public func checkpoint() async throws -> SignedCheckpoint {
         guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
@@ -208,6 +219,19 @@ public final class EventLog: Sendable {
                 return out.count < limit
             }
             return out
+        }
+    }
+
+    /// Calls `body` with the stored bytes of entries `from` through `through` (inclusive, clamped
+    /// to the log), in order, in one read snapshot; `body` returns false to stop early.
+    public func forEachEntryBytes(
+        from: UInt64 = 1, through: UInt64 = .max, _ body: (_ sequence: UInt64, _ bytes: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try environment.read { txn in
+            try txn.scan(dbi.events, from: LogLayout.bigEndian(max(from, 1))) { key, value in
+                guard let sequence = LogLayout.decodeBigEndian(key), sequence <= through else { return false }
+                return try body(sequence, value)
+            }
         }
     }
 

@@ -13,6 +13,15 @@ final class GroupCommitWriter: @unchecked Sendable {
     private enum Job {
         case append([PreparedEvent], CheckedContinuation<AppendResult, any Error>)
         case checkpoint(CheckedContinuation<SignedCheckpoint, any Error>)
+        case restore([LogEntry], CheckedContinuation<AppendResult, any Error>)
+
+        func fail(_ error: any Error) {
+            switch self {
+            case .append(_, let c): c.resume(throwing: error)
+            case .checkpoint(let c): c.resume(throwing: error)
+            case .restore(_, let c): c.resume(throwing: error)
+            }
+        }
     }
 
     private let condition = NSCondition()
@@ -79,15 +88,18 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
+    /// Writes entries taken from another log's export byte for byte; see `EventLog.restore(_:)`.
+    func restore(_ entries: [LogEntry]) async throws -> AppendResult {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.restore(entries, continuation))
+        }
+    }
+
     private func enqueue(_ job: Job) {
         condition.lock()
         if stopping {
             condition.unlock()
-            let error = StorageError(.closed, "the log at \(environment.path) is closed")
-            switch job {
-            case .append(_, let c): c.resume(throwing: error)
-            case .checkpoint(let c): c.resume(throwing: error)
-            }
+            job.fail(StorageError(.closed, "the log at \(environment.path) is closed"))
             return
         }
         queue.append(job)
@@ -117,7 +129,11 @@ final class GroupCommitWriter: @unchecked Sendable {
             var events = 0
             while !queue.isEmpty && (group.isEmpty || events < maximumGroupEvents) {
                 let job = queue.removeFirst()
-                if case .append(let batch, _) = job { events += batch.count }
+                switch job {
+                case .append(let batch, _): events += batch.count
+                case .restore(let batch, _): events += batch.count
+                case .checkpoint: break
+                }
                 group.append(job)
             }
             condition.unlock()
@@ -152,17 +168,14 @@ final class GroupCommitWriter: @unchecked Sendable {
                             try write(events, at: recordedAtText, txn: txn, head: &newHead, streams: &streamOverlay, frontier: &frontier))
                     case .checkpoint:
                         outcomes.append(try sign(size: newHead, at: recordedAt, txn: txn))
+                    case .restore(let entries, _):
+                        outcomes.append(try restore(entries, txn: txn, head: &newHead, streams: &streamOverlay, frontier: &frontier))
                     }
                 }
             }
         } catch {
             logger.error("group commit failed", metadata: ["batches": "\(group.count)", "error": "\(error)"])
-            for job in group {
-                switch job {
-                case .append(_, let c): c.resume(throwing: error)
-                case .checkpoint(let c): c.resume(throwing: error)
-                }
-            }
+            for job in group { job.fail(error) }
             return
         }
         if streamHeads.count + streamOverlay.count > Self.streamHeadCacheLimit { streamHeads.removeAll(keepingCapacity: true) }
@@ -182,6 +195,11 @@ final class GroupCommitWriter: @unchecked Sendable {
             case (.append(_, let c), .refused(let error)): c.resume(throwing: error)
             case (.checkpoint(let c), .signed(let checkpoint)): c.resume(returning: checkpoint)
             case (.checkpoint(let c), .refused(let error)): c.resume(throwing: error)
+            case (.restore(_, let c), .appended(let result)):
+                appendedBatches += 1
+                appendedEvents += result.appendedCount
+                c.resume(returning: result)
+            case (.restore(_, let c), .refused(let error)): c.resume(throwing: error)
             default: preconditionFailure("outcome does not match its job")
             }
         }
@@ -251,6 +269,45 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
         streams.merge(versions) { _, new in new }
         return .appended(AppendResult(sequences: sequences, duplicates: duplicates))
+    }
+
+    /// Writes exported entries verbatim, refusing the whole batch unless each one is the next
+    /// sequence, the next version of its stream, and a new id: the log stays exactly what its
+    /// source was, so its Merkle root is the source's.
+    private func restore(
+        _ entries: [LogEntry], txn: LMDBTransaction, head: inout UInt64, streams: inout [StreamID: UInt64],
+        frontier: inout MerkleFrontier
+    ) throws -> Outcome {
+        var versions: [StreamID: UInt64] = [:]
+        var ids: Set<EventID> = []
+        var next = head + 1
+        for (index, entry) in entries.enumerated() {
+            func refuse(_ reason: String) -> Outcome {
+                .refused(AppendError.invalidEvent(index: index, reason: "entry \(entry.sequence): \(reason)"))
+            }
+            guard entry.sequence == next else { return refuse("expected entry \(next) here; entries must follow each other") }
+            let current =
+                try versions[entry.stream] ?? streams[entry.stream] ?? streamHeads[entry.stream]
+                ?? txn.streamVersion(entry.stream, in: dbi.streams)
+            guard entry.streamVersion == current + 1 else {
+                return refuse("it is version \(entry.streamVersion) of '\(entry.stream)', which is at version \(current)")
+            }
+            guard ids.insert(entry.id).inserted, try txn.get(dbi.ids, key: Array(entry.id.rawValue.utf8)) == nil else {
+                return refuse("its id '\(entry.id)' is already recorded")
+            }
+            versions[entry.stream] = entry.streamVersion
+            next += 1
+        }
+        for entry in entries {
+            let sequenceKey = LogLayout.bigEndian(entry.sequence)
+            try txn.put(dbi.events, key: sequenceKey, value: entry.bytes, append: true)
+            try txn.put(dbi.streams, key: LogLayout.streamKey(entry.stream, version: entry.streamVersion), value: sequenceKey)
+            try txn.put(dbi.ids, key: Array(entry.id.rawValue.utf8), value: sequenceKey)
+            try appendLeaf(MerkleHash.leaf(entry.bytes), index: entry.sequence - 1, txn: txn, frontier: &frontier)
+            head = entry.sequence
+        }
+        streams.merge(versions) { _, new in new }
+        return .appended(AppendResult(sequences: entries.map(\.sequence), duplicates: entries.map { _ in false }))
     }
 
     private func isSameEvent(_ prepared: PreparedEvent, storedAt sequence: UInt64, txn: LMDBTransaction) throws -> Bool {

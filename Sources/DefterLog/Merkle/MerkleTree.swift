@@ -91,7 +91,8 @@ public enum MerkleTree {
 public struct ProofError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The reason, in words.
     public let reason: String
-    init(_ reason: String) { self.reason = reason }
+    /// A proof that failed for `reason`.
+    public init(_ reason: String) { self.reason = reason }
     public var description: String { reason }
 }
 
