@@ -36,13 +36,20 @@ public struct StatisticsRow: Sendable, Equatable {
     public var escalated = 0
     public var satisfactionSum = 0
     public var satisfactionCount = 0
-    public var hoursToAcknowledge: [Double] = []
-    public var hoursToResolve: [Double] = []
+    /// Exact durations (times in the log are whole milliseconds), so percentiles are exact too.
+    public var millisecondsToAcknowledge: [Int64] = []
+    public var millisecondsToResolve: [Int64] = []
 
-    public var acknowledgeMedianHours: Double? { Self.percentile(hoursToAcknowledge, 0.5) }
-    public var acknowledgeP90Hours: Double? { Self.percentile(hoursToAcknowledge, 0.9) }
-    public var resolveMedianHours: Double? { Self.percentile(hoursToResolve, 0.5) }
-    public var resolveP90Hours: Double? { Self.percentile(hoursToResolve, 0.9) }
+    public var acknowledgeMedianMilliseconds: Int64? { Self.percentile(millisecondsToAcknowledge, 0.5) }
+    public var acknowledgeP90Milliseconds: Int64? { Self.percentile(millisecondsToAcknowledge, 0.9) }
+    public var resolveMedianMilliseconds: Int64? { Self.percentile(millisecondsToResolve, 0.5) }
+    public var resolveP90Milliseconds: Int64? { Self.percentile(millisecondsToResolve, 0.9) }
+    public var acknowledgeMedianHours: Double? { acknowledgeMedianMilliseconds.map(Self.hours) }
+    public var acknowledgeP90Hours: Double? { acknowledgeP90Milliseconds.map(Self.hours) }
+    public var resolveMedianHours: Double? { resolveMedianMilliseconds.map(Self.hours) }
+    public var resolveP90Hours: Double? { resolveP90Milliseconds.map(Self.hours) }
+
+    static func hours(_ milliseconds: Int64) -> Double { Double(milliseconds) / 3_600_000 }
     /// Share of resolved tickets resolved within their standard.
     public var slaMetShare: Double? { withStandard == 0 ? nil : Double(resolvedWithinStandard) / Double(withStandard) }
     /// Share of opened tickets reopened at least once.
@@ -50,10 +57,13 @@ public struct StatisticsRow: Sendable, Equatable {
     public var satisfactionAverage: Double? { satisfactionCount == 0 ? nil : Double(satisfactionSum) / Double(satisfactionCount) }
 
     /// The nearest-rank percentile (the same rule an independent checker can apply).
-    static func percentile(_ values: [Double], _ p: Double) -> Double? {
+    /// rank = ceil(p x n), at least 1, over the ascending values.
+    static func percentile(_ values: [Int64], _ p: Double) -> Int64? {
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
-        let rank = max(1, Int((p * Double(sorted.count)).rounded(.up)))
+        // p x n in integer arithmetic (p in thousandths), so 0.9 x 10 is exactly 9, not 9.000000000000002.
+        let thousandths = Int((p * 1000).rounded())
+        let rank = max(1, (thousandths * sorted.count + 999) / 1000)
         return sorted[rank - 1]
     }
 
@@ -77,8 +87,8 @@ public struct StatisticsRow: Sendable, Equatable {
             satisfactionSum += satisfaction
             satisfactionCount += 1
         }
-        if let hours = fact.hoursToAcknowledge { hoursToAcknowledge.append(hours) }
-        if let hours = fact.hoursToResolve { hoursToResolve.append(hours) }
+        if let milliseconds = fact.millisecondsToAcknowledge { millisecondsToAcknowledge.append(milliseconds) }
+        if let milliseconds = fact.millisecondsToResolve { millisecondsToResolve.append(milliseconds) }
     }
 }
 

@@ -92,10 +92,15 @@ public struct TicketFact: Codable, Sendable, Equatable {
         }
     }
 
-    /// Hours from the call to the first acknowledgement.
-    public var hoursToAcknowledge: Double? { firstAcknowledgedAt.map { $0.timeIntervalSince(receivedAt) / 3600 } }
-    /// Hours from the call to the first resolution.
-    public var hoursToResolve: Double? { firstResolvedAt.map { $0.timeIntervalSince(receivedAt) / 3600 } }
+    /// Milliseconds from the call to the first acknowledgement.
+    public var millisecondsToAcknowledge: Int64? { firstAcknowledgedAt.map { Self.milliseconds(from: receivedAt, to: $0) } }
+    /// Milliseconds from the call to the first resolution.
+    public var millisecondsToResolve: Int64? { firstResolvedAt.map { Self.milliseconds(from: receivedAt, to: $0) } }
+
+    /// Times in the log are whole milliseconds: round away the `Date` representation's noise.
+    static func milliseconds(from start: Date, to end: Date) -> Int64 {
+        Int64((end.timeIntervalSince1970 * 1000).rounded()) - Int64((start.timeIntervalSince1970 * 1000).rounded())
+    }
     /// Whether the first resolution came within the deadline set when the ticket was routed.
     public var slaMet: Bool? {
         guard let resolved = firstResolvedAt, let due = firstDueAt else { return nil }
