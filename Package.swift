@@ -83,6 +83,12 @@ let package = Package(
             dependencies: ["DefterDomain", "DefterLog", "DefterTickets", "DefterRouting"],
             swiftSettings: swiftSettings
         ),
+        // Transparency: audits, ticket histories with proofs, and accountability reports.
+        .target(
+            name: "DefterTransparency",
+            dependencies: ["DefterDomain", "DefterLog", "DefterTickets", "DefterProjections"],
+            swiftSettings: swiftSettings
+        ),
         // The HTTP service: Hummingbird routes over the modules below, bearer tokens with roles.
         .target(
             name: "DefterHTTP",
@@ -98,6 +104,7 @@ let package = Package(
             name: "DefterCLI",
             dependencies: [
                 "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo", "DefterHTTP",
+                "DefterTransparency",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

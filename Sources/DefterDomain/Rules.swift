@@ -332,6 +332,9 @@ public enum TicketRules {
         return state
     }
 
+    /// The ticket an event is about.
+    public static func ticket(of event: TicketEvent) -> TicketID { eventTicket(event) }
+
     static func eventTicket(_ event: TicketEvent) -> TicketID {
         switch event {
         case .callReceived(let e): e.ticket

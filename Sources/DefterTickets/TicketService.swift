@@ -97,14 +97,21 @@ public actor TicketService {
     /// when the log has none.
     public func catalogInForce() async throws -> Catalog {
         if let catalog { return catalog }
-        let stream = try StreamID(Self.catalogStream)
-        if let latest = try log.entries(inStream: stream, fromVersion: max(1, try log.version(of: stream)), limit: 1).last {
-            let published = try Self.decode(CatalogPublished.self, latest)
-            catalog = published.catalog
-            return published.catalog
+        if let published = try Self.publishedCatalog(in: log) {
+            catalog = published
+            return published
         }
         try await publish(bundledCatalog)
         return bundledCatalog
+    }
+
+    /// The newest catalog published in `log`, if any; reads only.
+    public static func publishedCatalog(in log: EventLog) throws -> Catalog? {
+        let stream = try StreamID(catalogStream)
+        guard let latest = try log.entries(inStream: stream, fromVersion: max(1, try log.version(of: stream)), limit: 1).last else {
+            return nil
+        }
+        return try decode(CatalogPublished.self, latest).catalog
     }
 
     /// Publishes a new catalog version; tickets opened from now on use it.

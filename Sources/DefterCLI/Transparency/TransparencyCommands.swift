@@ -1,0 +1,277 @@
+import ArgumentParser
+import DefterDomain
+import DefterLog
+import DefterProjections
+import DefterTickets
+import DefterTransparency
+import Foundation
+
+/// `defter audit`: checks everything a data folder holds and prints the findings.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Check the log, its checkpoints, the projections and the ticket rules; list what an auditor looks for.",
+        discussion: """
+            Checks: the log verifies (every leaf, root and index); every checkpoint is validly signed, matches
+            the tree at its size and is consistent with the one before it; every projection equals a fresh
+            replay of the log; every ticket's events obey the ticket rules, in time order. Also lists open
+            tickets past their standard time, tickets referred more than twice, routing overrides per
+            operator, cancellations per reason and the number of erasures.
+            Works on a data folder or a backup of one (a backup has no projections to compare).
+            Exit 0 when clean, 1 with findings.
+            """
+    )
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Flag(help: "Print the findings as JSON.")
+    var json = false
+
+    @Flag(help: "Skip the comparison of the projections with a fresh replay (the slowest check).")
+    var noReplay = false
+
+    @Option(help: "How many overdue tickets to list in the text output (all are in --json).")
+    var list: Int = 10
+
+    func run() async throws {
+        let projectionsFolder = dataFolder.folder.appendingPathComponent("projections")
+        let hasProjections = !noReplay && FileManager.default.fileExists(atPath: projectionsFolder.path)
+        let context: ProjectionContext?
+        let log: EventLog
+        if hasProjections {
+            context = try ProjectionContext.open(dataFolder)
+            log = context!.log
+        } else {
+            context = nil
+            log = try dataFolder.open(readOnly: true)
+        }
+        defer {
+            if let context { context.close() } else { log.close() }
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("defter-audit-\(UUID().uuidString)")
+        var progress: (@Sendable (String) -> Void)?
+        if Terminal.stderrIsTerminal && !json {
+            progress = { step in FileHandle.standardError.write(Data("audit: \(step)…\n".utf8)) }
+        }
+        let report = try await Auditor.audit(log, projections: context?.projections, scratch: scratch, progress: progress)
+        if json {
+            Terminal.json(report.json)
+        } else {
+            print(
+                report, folder: dataFolder.folder.path,
+                projectionsSkipped: noReplay ? "skipped (--no-replay)" : hasProjections ? nil : "none in this folder")
+        }
+        if !report.isClean { throw ExitCode(CLIFailure.problemFound) }
+    }
+
+    private func print(_ report: AuditReport, folder: String, projectionsSkipped: String?) {
+        func status(_ check: AuditFinding.Check) -> String {
+            let count = report.findings.filter { $0.check == check }.count
+            return count == 0 ? "ok" : "\(count) finding\(count == 1 ? "" : "s")"
+        }
+        Terminal.line("Audit of \(folder): \(report.logSize) entries, root \(report.root?.base64 ?? "(not computed)")")
+        Terminal.line("  log           \(status(.log))")
+        Terminal.line("  checkpoints   \(report.checkpoints) checked, \(status(.checkpoints))")
+        if let projectionsSkipped {
+            Terminal.line("  projections   \(projectionsSkipped)")
+        } else {
+            Terminal.line(
+                "  projections   \(report.projectionsCompared.joined(separator: ", ")) against a fresh replay, \(status(.projections))")
+        }
+        Terminal.line("  ticket rules  \(report.observations.tickets) tickets replayed, \(status(.rules))")
+        if report.findings.isEmpty {
+            Terminal.line("Findings: none.")
+        } else {
+            Terminal.line("Findings (\(report.findings.count)):")
+            for finding in report.findings { Terminal.line("  [\(finding.check.rawValue)] \(finding.subject): \(finding.message)") }
+        }
+        let o = report.observations
+        Terminal.line("")
+        Terminal.line("For the auditor's attention\(o.asOf.map { " (as of \(IstanbulTime.format($0)), the newest event)" } ?? ""):")
+        Terminal.line("  open past their standard time: \(o.overdue.count)")
+        for item in o.overdue.prefix(list) {
+            Terminal.line("    \(item.ticket)  \(item.department?.rawValue ?? "-")  due \(IstanbulTime.format(item.dueAt))")
+        }
+        if o.overdue.count > list { Terminal.line("    … \(o.overdue.count - list) more (see --json)") }
+        Terminal.line(
+            "  referred more than twice: \(o.referredMoreThanTwice.count)"
+                + (o.referredMoreThanTwice.isEmpty
+                    ? ""
+                    : " (" + o.referredMoreThanTwice.prefix(list).map { "\($0.ticket) x\($0.referrals)" }.joined(separator: ", ") + ")"))
+        Terminal.line("  routing overrides by operator: " + Self.counts(o.overridesByOperator))
+        Terminal.line("  cancellations by reason: " + Self.counts(o.cancellationsByReason))
+        Terminal.line("  personal-data erasures: \(o.erasures)")
+    }
+
+    private static func counts(_ counts: [String: Int]) -> String {
+        counts.isEmpty
+            ? "none" : counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    }
+}
+
+extension AuditReport {
+    /// The audit as JSON.
+    var json: JSONValue {
+        let o = observations
+        return [
+            "clean": .bool(isClean), "logSize": .integer(Int64(logSize)), "root": root.map { .string($0.base64) } ?? .null,
+            "checkpoints": .integer(Int64(checkpoints)), "projectionsCompared": .array(projectionsCompared.map { .string($0) }),
+            "findings": .array(
+                findings.map { ["check": .string($0.check.rawValue), "subject": .string($0.subject), "message": .string($0.message)] }),
+            "observations": [
+                "asOf": o.asOf.map { .string(TicketEventCodec.format($0)) } ?? .null,
+                "tickets": .integer(Int64(o.tickets)),
+                "overdue": .array(
+                    o.overdue.map {
+                        [
+                            "ticket": .string($0.ticket.rawValue), "department": $0.department.map { .string($0.rawValue) } ?? .null,
+                            "dueAt": .string(TicketEventCodec.format($0.dueAt)),
+                        ]
+                    }),
+                "referredMoreThanTwice": .array(
+                    o.referredMoreThanTwice.map { ["ticket": .string($0.ticket.rawValue), "referrals": .integer(Int64($0.referrals))] }),
+                "overridesByOperator": .object(o.overridesByOperator.mapValues { .integer(Int64($0)) }),
+                "cancellationsByReason": .object(o.cancellationsByReason.mapValues { .integer(Int64($0)) }),
+                "erasures": .integer(Int64(o.erasures)),
+            ],
+        ]
+    }
+}
+
+/// `defter history TICKET`: one ticket's full timeline for an auditor.
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "Show every event of a ticket, with what it changed, and optionally its inclusion proofs.",
+        discussion: """
+            Times are Europe/Istanbul. Personal data is shown only as sealed or erased. With --with-proofs every
+            event carries its inclusion proof against a signed checkpoint (the newest, or --checkpoint N), each
+            checked before it is printed; --json gives everything needed to check them independently.
+            """
+    )
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Argument(help: "The ticket, e.g. 2025-000123.")
+    var ticket: String
+
+    @Flag(help: "Add each event's inclusion proof against a checkpoint.")
+    var withProofs = false
+
+    @Option(help: "The checkpoint to prove against: its number as `defter log checkpoints` counts (default: the newest).")
+    var checkpoint: Int?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let id: TicketID
+        do { id = try TicketID(ticket) } catch { throw CLIFailure("\(error)", exitCode: CLIFailure.badInput) }
+        let log = try dataFolder.open(readOnly: true)
+        defer { log.close() }
+        var against: SignedCheckpoint?
+        if withProofs || checkpoint != nil {
+            let all = try log.checkpoints()
+            guard !all.isEmpty else {
+                throw CLIFailure(
+                    "the log has no checkpoint to prove against yet; sign one with `defter log checkpoint`", exitCode: CLIFailure.badInput)
+            }
+            let number = checkpoint ?? all.count
+            guard (1...all.count).contains(number) else {
+                throw CLIFailure(
+                    "there is no checkpoint #\(number); the log has \(all.count) (numbered from 1)", exitCode: CLIFailure.badInput)
+            }
+            against = all[number - 1]
+            try against!.verify(with: log.verifierKey)
+        }
+        let history = try TicketHistory.load(id, from: log, provingAgainst: against)
+        if json {
+            Terminal.json(history.json)
+            return
+        }
+        Terminal.line("Ticket \(id): \(history.steps.count) events; personal data \(history.personalData)")
+        if let against {
+            Terminal.line("Proofs against checkpoint at size \(against.checkpoint.treeSize), root \(against.checkpoint.root.base64)")
+        }
+        for step in history.steps {
+            let time = step.at.map(IstanbulTime.format) ?? step.recordedAt.description
+            Terminal.line("#\(step.sequence)  \(time)  \(step.type)  by \(step.actor)")
+            for change in step.changes { Terminal.line("    \(change.field): \(change.before) -> \(change.after)") }
+            if let proof = step.proof {
+                Terminal.line("    proof: \(proof.path.count) hashes lead to the checkpoint's root (verified)")
+            } else if against != nil {
+                Terminal.line("    proof: none, recorded after the checkpoint")
+            }
+        }
+    }
+}
+
+/// `defter report`: a period's accountability report.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a period's accountability report, computed from the log at a signed checkpoint.",
+        discussion: """
+            Periods: 2025, 2025-03 or 2025-01-01..2025-06-30 (calls received on those days, Europe/Istanbul).
+            The report names the checkpoint it was computed at; when no checkpoint covers the log's current
+            size, one is signed. The same log and period always give the same bytes. It holds no personal data.
+            Check a published report with tools/verify_report.py (Python, no Swift needed).
+            """
+    )
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Option(help: "The period: YYYY, YYYY-MM or YYYY-MM-DD..YYYY-MM-DD.")
+    var period: String
+
+    @Option(help: "html, md, csv or json.")
+    var format: String = "html"
+
+    @Option(help: "The language: en or tr.")
+    var lang: String = "en"
+
+    @Option(help: ArgumentHelp("Write to this file (default: standard output).", valueName: "file"))
+    var out: String?
+
+    func run() async throws {
+        let period: ReportPeriod
+        do { period = try ReportPeriod(parsing: self.period) } catch { throw CLIFailure(error.description, exitCode: CLIFailure.badInput) }
+        guard let format = ReportFormat(rawValue: format) else {
+            throw CLIFailure("--format must be one of html, md, csv, json", exitCode: CLIFailure.badInput)
+        }
+        guard let language = ReportLanguage(rawValue: lang) else {
+            throw CLIFailure("--lang must be en or tr", exitCode: CLIFailure.badInput)
+        }
+        let context = try ProjectionContext.open(dataFolder)
+        defer { context.close() }
+        let (checkpoint, facts) = try await Self.factsAtCheckpoint(context)
+        let catalog = try TicketService.publishedCatalog(in: context.log) ?? BundledCatalog.load()
+        let report = AccountabilityReport(facts: facts, period: period, checkpoint: checkpoint, catalog: catalog)
+        try OutputFile.write(to: out) { sink in try sink.write(report.rendered(as: format, language: language)) }
+        if let reason = report.emptyReason, out != nil {
+            Terminal.error(
+                "note: \(period.label) has no calls: \(reason == .noCalls ? "none was received in it" : "it lies beyond the log's last call")"
+            )
+        }
+    }
+
+    /// The statistics facts and a signed checkpoint of exactly the entries they cover: reuses the
+    /// newest checkpoint when it covers the log, else signs one.
+    static func factsAtCheckpoint(_ context: ProjectionContext) async throws -> (SignedCheckpoint, [TicketFact]) {
+        for _ in 0..<5 {
+            try context.projections.catchUp()
+            let covered = try context.projections.stats.checkpoint()
+            let newest = try context.log.checkpoints().last
+            let checkpoint: SignedCheckpoint
+            if let newest, newest.checkpoint.treeSize == covered {
+                checkpoint = newest
+            } else {
+                checkpoint = try await context.log.checkpoint()
+            }
+            // The log may have grown meanwhile (the service appends while we read): try again.
+            guard checkpoint.checkpoint.treeSize == covered, try context.projections.stats.checkpoint() == covered else { continue }
+            return (checkpoint, try context.projections.stats.facts())
+        }
+        throw CLIFailure("the log keeps growing while the report is computed; try again", exitCode: CLIFailure.problemFound)
+    }
+}

@@ -1,0 +1,114 @@
+public import DefterDomain
+public import DefterLog
+public import DefterProjections
+import Foundation
+
+/// A period's accountability report: what the log says of the calls received in it, at one
+/// signed checkpoint, free of personal data. A pure value: the same facts, period and checkpoint
+/// always give the same report, and every renderer writes the same bytes for it.
+///
+/// Its figures are defined in `Schemas/report-format.md`, precisely enough to be recomputed from
+/// the log by `tools/verify_report.py`.
+public struct AccountabilityReport: Sendable {
+    /// The period covered.
+    public let period: ReportPeriod
+    /// The checkpoint the facts were computed at: the report covers entries 1...treeSize.
+    public let checkpoint: SignedCheckpoint
+    /// The catalog in force, for department and category names.
+    public let catalog: Catalog?
+    /// Every call of the period.
+    public let total: StatisticsRow
+    /// Groupings of the same calls.
+    public let byDepartment: [StatisticsRow]
+    public let byCategory: [StatisticsRow]
+    public let byDistrict: [StatisticsRow]
+    public let byChannel: [StatisticsRow]
+    public let byMonth: [StatisticsRow]
+    public let byHour: [StatisticsRow]
+    /// Why the report has no figures, when the period holds no call.
+    public let emptyReason: EmptyReason?
+
+    /// Why a period holds no call.
+    public enum EmptyReason: Sendable, Equatable {
+        /// The log has calls before and after, just none in the period.
+        case noCalls
+        /// The period starts after the last call the log holds (on `lastCallDay`, if any).
+        case beyondLog(lastCallDay: String?)
+    }
+
+    /// Computes the report from the statistics projection's facts, all caught up to `checkpoint`.
+    public init(facts: [TicketFact], period: ReportPeriod, checkpoint: SignedCheckpoint, catalog: Catalog?) {
+        self.period = period
+        self.checkpoint = checkpoint
+        self.catalog = catalog
+        let inPeriod = facts.filter { period.contains(day: $0.day) }
+        func rows(_ dimension: StatisticsDimension) -> [StatisticsRow] {
+            StatisticsReport(facts: inPeriod, from: nil, to: nil, by: dimension).rows
+        }
+        total = StatisticsReport(facts: inPeriod, from: nil, to: nil, by: nil).total
+        byDepartment = rows(.department)
+        byCategory = rows(.category)
+        byDistrict = rows(.district)
+        byChannel = rows(.channel)
+        byMonth = rows(.month)
+        byHour = rows(.hour)
+        if !inPeriod.isEmpty {
+            emptyReason = nil
+        } else {
+            let lastDay = facts.map(\.day).max()
+            emptyReason = lastDay.map { $0 < period.from } ?? true ? .beyondLog(lastCallDay: lastDay) : .noCalls
+        }
+    }
+
+    /// The report as the canonical JSON object `defter-report/1`.
+    public func json(language: ReportLanguage) -> JSONValue {
+        let cp = checkpoint.checkpoint
+        var object: [String: JSONValue] = [
+            "format": "defter-report/1",
+            "lang": .string(language.rawValue),
+            "period": ["label": .string(period.label), "from": .string(period.from), "to": .string(period.to)],
+            "checkpoint": [
+                "origin": .string(cp.origin), "treeSize": .integer(Int64(cp.treeSize)), "root": .string(cp.root.base64),
+                "note": .string(checkpoint.text),
+            ],
+            "headline": headlineJSON,
+            "total": Self.rowJSON(total),
+            "byDepartment": .array(byDepartment.map(Self.rowJSON)),
+            "byCategory": .array(byCategory.map(Self.rowJSON)),
+            "byDistrict": .array(byDistrict.map(Self.rowJSON)),
+            "byChannel": .array(byChannel.map(Self.rowJSON)),
+            "byMonth": .array(byMonth.map(Self.rowJSON)),
+            "byHour": .array(byHour.map(Self.rowJSON)),
+            "empty": .bool(emptyReason != nil),
+        ]
+        if let emptyReason { object["emptyReason"] = .string(ReportText(language).emptyReason(emptyReason, period: period)) }
+        return .object(object)
+    }
+
+    /// The headline figures, as `tools/verify_report.py` recomputes them.
+    var headlineJSON: JSONValue {
+        [
+            "calls": .integer(Int64(total.calls)), "ticketsOpened": .integer(Int64(total.opened)),
+            "closedAtFirstContact": .integer(Int64(total.closedAtFirstContact)), "resolved": .integer(Int64(total.resolved)),
+            "withStandard": .integer(Int64(total.withStandard)), "resolvedWithinStandard": .integer(Int64(total.resolvedWithinStandard)),
+            "resolveMedianMs": Self.optional(total.resolveMedianMilliseconds), "resolveP90Ms": Self.optional(total.resolveP90Milliseconds),
+        ]
+    }
+
+    static func rowJSON(_ row: StatisticsRow) -> JSONValue {
+        [
+            "key": .string(row.key), "calls": .integer(Int64(row.calls)), "ticketsOpened": .integer(Int64(row.opened)),
+            "closedAtFirstContact": .integer(Int64(row.closedAtFirstContact)), "resolved": .integer(Int64(row.resolved)),
+            "withStandard": .integer(Int64(row.withStandard)), "resolvedWithinStandard": .integer(Int64(row.resolvedWithinStandard)),
+            "cancelled": .integer(Int64(row.cancelled)), "merged": .integer(Int64(row.merged)), "triaged": .integer(Int64(row.triaged)),
+            "reopened": .integer(Int64(row.reopened)), "referrals": .integer(Int64(row.referrals)),
+            "overrides": .integer(Int64(row.overrides)), "escalated": .integer(Int64(row.escalated)),
+            "resolveMedianMs": optional(row.resolveMedianMilliseconds), "resolveP90Ms": optional(row.resolveP90Milliseconds),
+            "acknowledgeMedianMs": optional(row.acknowledgeMedianMilliseconds),
+            "acknowledgeP90Ms": optional(row.acknowledgeP90Milliseconds),
+            "satisfactionCount": .integer(Int64(row.satisfactionCount)), "satisfactionSum": .integer(Int64(row.satisfactionSum)),
+        ]
+    }
+
+    private static func optional(_ value: Int64?) -> JSONValue { value.map { .integer($0) } ?? .null }
+}
