@@ -170,6 +170,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DefterTransparencyTests",
+            dependencies: [
+                "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterRouting", "DefterDemo", "DefterTransparency",
+                "DefterLogTestSupport",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DefterCLITests",
             dependencies: ["DefterLog", "DefterLogTestSupport", "defter"],
             swiftSettings: swiftSettings
