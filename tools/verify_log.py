@@ -114,11 +114,9 @@ def self_test():
     leaves, frontier, merkle_ok = [], [], frontier_root([]) == hashlib.sha256(b"").digest()
     for i in range(100):  # the streaming frontier agrees with the recursive MTH at every size
         leaves.append(leaf_hash(b"%d" % i))
-        level, node = 0, leaves[-1]
-        while frontier and frontier[-1][0] == level:
-            node, level = node_hash(frontier.pop()[1], node), level + 1
-        frontier.append((level, node))
+        push_leaf(frontier, leaves[-1])
         merkle_ok = merkle_ok and frontier_root(frontier) == mth(leaves)
+    merkle_ok = merkle_ok and merkle_root(b"%d" % i for i in range(100)) == mth(leaves)
     print(f"Merkle frontier vs RFC 6962 MTH, sizes 0..100: {'ok' if merkle_ok else 'FAILED'}")
     return 0 if ok and merkle_ok else 1
 
@@ -140,6 +138,25 @@ def mth(leaves):
         return leaves[0]
     k = 1 << ((len(leaves) - 1).bit_length() - 1)  # largest power of two < n
     return node_hash(mth(leaves[:k]), mth(leaves[k:]))
+
+
+def push_leaf(frontier, leaf):
+    """Adds a leaf hash to `frontier`, the stack of perfect subtrees [(level, hash)] of the tree
+    so far, merging equal levels. Returns the perfect nodes the leaf completes, [(level, hash)],
+    the leaf first: the rows `merkle` gets when that leaf is appended."""
+    made = [(0, leaf)]
+    while frontier and frontier[-1][0] == made[-1][0]:
+        made.append((made[-1][0] + 1, node_hash(frontier.pop()[1], made[-1][1])))
+    frontier.append(made[-1])
+    return made
+
+
+def merkle_root(entries):
+    """The RFC 6962 root of an iterable of entry bytes, streaming (one frontier, no leaf list)."""
+    frontier = []
+    for entry in entries:
+        push_leaf(frontier, leaf_hash(entry))
+    return frontier_root(frontier)
 
 
 def frontier_root(frontier):
@@ -309,14 +326,12 @@ def verify(path, vkey_arg):
                     problems.append(f"the stream index does not point at entry {n}")
                 if get("ids", obj["id"].encode()) != key:
                     problems.append(f"the id index does not point at entry {n}")
-            level, node, index = 0, leaf_hash(raw), n - 1
-            if get("merkle", merkle_key(0, index)) != node:
-                problems.append(f"entry {n}'s bytes differ from its recorded leaf hash")
-            while frontier and frontier[-1][0] == level:
-                node, level, index = node_hash(frontier.pop()[1], node), level + 1, index >> 1
-                if get("merkle", merkle_key(level, index)) != node:
-                    problems.append(f"the recorded Merkle node at level {level}, index {index} differs from the recomputed one")
-            frontier.append((level, node))
+            for level, node in push_leaf(frontier, leaf_hash(raw)):
+                index = (n - 1) >> level
+                if get("merkle", merkle_key(level, index)) == node:
+                    continue
+                problems.append(f"entry {n}'s bytes differ from its recorded leaf hash" if level == 0 else
+                                f"the recorded Merkle node at level {level}, index {index} differs from the recomputed one")
             if n in wanted:
                 roots[n] = frontier_root(frontier)
         root = frontier_root(frontier)
