@@ -120,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "DefterBench",
             dependencies: [
-                "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo",
+                "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo", "DefterTransparency",
                 "CLMDB",
                 "CSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -43,6 +43,7 @@ enum ProjectionBench {
             Measurement(
                 name: "rebuild all projections (\(seeded.calls) calls)", value: events / rebuildSeconds, unit: "events/s",
                 baselineName: "scan + decode of the same log", baseline: events / scanSeconds, lowerIsBetter: false))
+        results += try await TransparencyBench.run(log: log, projections: projections, scratch: root.appendingPathComponent("scratch"))
 
         // A department queue with 10,000 open tickets.
         let queueLog = try EventLog.open(at: root.appendingPathComponent("queue"), configuration: configuration)

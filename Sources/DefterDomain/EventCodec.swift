@@ -11,17 +11,79 @@ public enum TicketEventCodec {
     /// often a hair below itself, so a time would not survive a round trip).
     public static func format(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
-        let fraction = milliseconds - seconds * 1000
-        let whole = secondsStyle.format(Date(timeIntervalSince1970: Double(seconds)))
-        let digits = String(fraction)
-        return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+        let (seconds, fraction) = milliseconds.quotientAndRemainderFloored(dividingBy: 1000)
+        let (days, secondOfDay) = seconds.quotientAndRemainderFloored(dividingBy: 86_400)
+        let (year, month, day) = CivilCalendar.date(fromDays: days)
+        guard (0...9999).contains(year) else {
+            return secondsStyle.format(Date(timeIntervalSince1970: Double(seconds))).dropLast() + ".\(pad(fraction, 3))Z"
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        func digits(_ value: Int64, _ count: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<count { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(year, 4)
+        out.append(UInt8(ascii: "-"))
+        digits(month, 2)
+        out.append(UInt8(ascii: "-"))
+        digits(day, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(secondOfDay / 3600, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secondOfDay / 60 % 60, 2)
+        out.append(UInt8(ascii: ":"))
+        digits(secondOfDay % 60, 2)
+        out.append(UInt8(ascii: "."))
+        digits(fraction, 3)
+        out.append(UInt8(ascii: "Z"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func pad(_ value: Int64, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
     }
 
     /// Parses a time in the stored form, to the millisecond.
     public static func parseTime(_ text: String) -> Date? {
+        if let milliseconds = storedMilliseconds(text) { return Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
         guard let date = try? parseStyle.parse(text) else { return nil }
         return Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
+
+    /// The milliseconds since 1970 of a time in exactly the stored form
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, read without a formatter (replay reads millions of them);
+    /// nil for any other form.
+    static func storedMilliseconds(_ text: String) -> Int64? {
+        var text = text
+        return text.withUTF8 { bytes -> Int64? in
+            guard bytes.count == 24, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A,
+                bytes[19] == 0x2E, bytes[23] == 0x5A
+            else { return nil }
+            func number(_ start: Int, _ count: Int) -> Int64? {
+                var value: Int64 = 0
+                for index in start..<(start + count) {
+                    let digit = bytes[index] &- 0x30
+                    guard digit < 10 else { return nil }
+                    value = value * 10 + Int64(digit)
+                }
+                return value
+            }
+            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+                let minute = number(14, 2), let second = number(17, 2), let millisecond = number(20, 3),
+                (1...12).contains(month), day >= 1, day <= CivilCalendar.daysIn(month: month, year: year), hour < 24, minute < 60,
+                second < 60
+            else { return nil }
+            let days = CivilCalendar.days(year: year, month: month, day: day)
+            return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millisecond
+        }
     }
 
     /// The encoder events are written with.
@@ -34,6 +96,9 @@ public enum TicketEventCodec {
         }
         return encoder
     }
+
+    /// One decoder for every event read: making one per event costs more than decoding small events.
+    fileprivate static let sharedDecoder = makeDecoder()
 
     /// The decoder events are read with.
     public static func makeDecoder() -> JSONDecoder {
@@ -75,26 +140,84 @@ public enum TicketEventCodec {
 
     /// Decodes a stored event of type `type`; nil for types that are not ticket events.
     public static func decode(type: String, data: Data) throws -> TicketEvent? {
-        let decoder = makeDecoder()
+        try decode(type: type, from: JSONBytes(data: data))
+    }
+
+    /// Decodes an event of type `type` from `source`; nil (without reading the source) for types
+    /// that are not ticket events.
+    public static func decode(type: String, from decoder: some EventSource) throws -> TicketEvent? {
         switch type {
-        case "CallReceived": return .callReceived(try decoder.decode(CallReceived.self, from: data))
-        case "InformationProvided": return .informationProvided(try decoder.decode(InformationProvided.self, from: data))
-        case "TicketOpened": return .ticketOpened(try decoder.decode(TicketOpened.self, from: data))
-        case "TicketRouted": return .ticketRouted(try decoder.decode(TicketRouted.self, from: data))
-        case "RoutingOverridden": return .routingOverridden(try decoder.decode(RoutingOverridden.self, from: data))
-        case "TicketReferred": return .ticketReferred(try decoder.decode(TicketReferred.self, from: data))
-        case "TicketAssigned": return .ticketAssigned(try decoder.decode(TicketAssigned.self, from: data))
-        case "TicketAcknowledged": return .ticketAcknowledged(try decoder.decode(TicketAcknowledged.self, from: data))
-        case "WorkStarted": return .workStarted(try decoder.decode(WorkStarted.self, from: data))
-        case "TicketResolved": return .ticketResolved(try decoder.decode(TicketResolved.self, from: data))
-        case "TicketClosed": return .ticketClosed(try decoder.decode(TicketClosed.self, from: data))
-        case "TicketReopened": return .ticketReopened(try decoder.decode(TicketReopened.self, from: data))
-        case "TicketMergedAsDuplicate": return .ticketMergedAsDuplicate(try decoder.decode(TicketMergedAsDuplicate.self, from: data))
-        case "TicketCancelled": return .ticketCancelled(try decoder.decode(TicketCancelled.self, from: data))
-        case "CitizenNotified": return .citizenNotified(try decoder.decode(CitizenNotified.self, from: data))
-        case "FeedbackReceived": return .feedbackReceived(try decoder.decode(FeedbackReceived.self, from: data))
-        case "SLAEscalated": return .slaEscalated(try decoder.decode(SLAEscalated.self, from: data))
+        case "CallReceived": return .callReceived(try decoder.decode(CallReceived.self))
+        case "InformationProvided": return .informationProvided(try decoder.decode(InformationProvided.self))
+        case "TicketOpened": return .ticketOpened(try decoder.decode(TicketOpened.self))
+        case "TicketRouted": return .ticketRouted(try decoder.decode(TicketRouted.self))
+        case "RoutingOverridden": return .routingOverridden(try decoder.decode(RoutingOverridden.self))
+        case "TicketReferred": return .ticketReferred(try decoder.decode(TicketReferred.self))
+        case "TicketAssigned": return .ticketAssigned(try decoder.decode(TicketAssigned.self))
+        case "TicketAcknowledged": return .ticketAcknowledged(try decoder.decode(TicketAcknowledged.self))
+        case "WorkStarted": return .workStarted(try decoder.decode(WorkStarted.self))
+        case "TicketResolved": return .ticketResolved(try decoder.decode(TicketResolved.self))
+        case "TicketClosed": return .ticketClosed(try decoder.decode(TicketClosed.self))
+        case "TicketReopened": return .ticketReopened(try decoder.decode(TicketReopened.self))
+        case "TicketMergedAsDuplicate": return .ticketMergedAsDuplicate(try decoder.decode(TicketMergedAsDuplicate.self))
+        case "TicketCancelled": return .ticketCancelled(try decoder.decode(TicketCancelled.self))
+        case "CitizenNotified": return .citizenNotified(try decoder.decode(CitizenNotified.self))
+        case "FeedbackReceived": return .feedbackReceived(try decoder.decode(FeedbackReceived.self))
+        case "SLAEscalated": return .slaEscalated(try decoder.decode(SLAEscalated.self))
         default: return nil
         }
+    }
+}
+
+/// Where an event's data is decoded from: JSON bytes, or a tree parsed already.
+public protocol EventSource {
+    /// Decodes the event's data as a `T`.
+    func decode<T: Decodable>(_ type: T.Type) throws -> T
+}
+
+/// Event data as JSON bytes, read with Foundation's decoder.
+private struct JSONBytes: EventSource {
+    let data: Data
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try TicketEventCodec.sharedDecoder.decode(type, from: data) }
+}
+
+/// Proleptic Gregorian dates and day counts since 1970-01-01 (H. Hinnant's algorithms), so that
+/// stored times are read and written without a formatter.
+enum CivilCalendar {
+    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func date(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+}
+
+extension Int64 {
+    /// Division rounding towards negative infinity, with a remainder in 0..<divisor.
+    fileprivate func quotientAndRemainderFloored(dividingBy divisor: Int64) -> (Int64, Int64) {
+        let (q, r) = quotientAndRemainder(dividingBy: divisor)
+        return r < 0 ? (q - 1, r + divisor) : (q, r)
     }
 }

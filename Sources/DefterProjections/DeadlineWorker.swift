@@ -66,7 +66,7 @@ extension ProjectionWorker {
             var items: [QueueItem] = []
             try reader.scan("queue") { _, value in
                 guard let parts = QueueProjection.split(value) else { return true }
-                let item = try ProjectionCodec.decoder.decode(QueueItem.self, from: Data(parts.json))
+                let item = try QueueItem(binary: parts.item)
                 if item.isOverdue(at: moment) { items.append(item) }
                 return true
             }

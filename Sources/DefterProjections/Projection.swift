@@ -17,12 +17,19 @@ public protocol TicketProjection: Sendable {
     var databases: [String] { get }
     /// Applies one ticket event.
     func apply(_ change: TicketChange, to store: StoreWriter) throws
+    /// Applies consecutive ticket events, in log order. Default: one `apply(_:to:)` each; a
+    /// projection overrides it to write each ticket's result once per batch.
+    func apply(_ changes: [TicketChange], to store: StoreWriter) throws
     /// Applies an entry that is not a ticket event (catalog, erasure...). Default: nothing.
     func apply(other entry: LogEntry, to store: StoreWriter) throws
 }
 
 extension TicketProjection {
     public func apply(other entry: LogEntry, to store: StoreWriter) throws {}
+
+    public func apply(_ changes: [TicketChange], to store: StoreWriter) throws {
+        for change in changes { try apply(change, to: store) }
+    }
 }
 
 /// One ticket event with the ticket before and after it.

@@ -96,17 +96,25 @@ public final class ProjectionWorker: Sendable {
                 guard last.sequence > applied else { return }
                 var cache: [TicketID: Ticket] = [:]
                 var touched: Set<TicketID> = []
+                var pending: [TicketChange] = []
                 for (entry, event) in batch where entry.sequence > applied {
                     do {
-                        try applyOne(entry, event, asOf: asOf, writer: writer, cache: &cache, touched: &touched)
+                        if let change = try change(entry, event, asOf: asOf, writer: writer, cache: &cache, touched: &touched) {
+                            pending.append(change)
+                        } else if event == nil, asOf == nil || entry.recordedAt.date <= asOf! {
+                            // Entries that are not ticket events apply in order with the others.
+                            try flush(&pending, writer)
+                            try projection.apply(other: entry, to: writer)
+                        }
                     } catch let error as ProjectionError {
                         throw error
                     } catch {
                         throw ProjectionError(projection: projection.name, sequence: entry.sequence, type: entry.type, reason: "\(error)")
                     }
                 }
+                try flush(&pending, writer)
                 for id in touched.sorted() {
-                    try writer.put("state", Array(id.rawValue.utf8), Array(try ProjectionCodec.encoder.encode(cache[id]!)))
+                    try writer.put("state", Array(id.rawValue.utf8), TicketStateCodec.encode(cache[id]!))
                 }
                 try writer.put("meta", Self.checkpointKey, ProjectionCodec.bigEndian(last.sequence))
             }
@@ -116,15 +124,30 @@ public final class ProjectionWorker: Sendable {
         }
     }
 
-    private func applyOne(
+    /// Hands the projection the changes gathered so far.
+    private func flush(_ pending: inout [TicketChange], _ writer: StoreWriter) throws {
+        guard !pending.isEmpty else { return }
+        do {
+            try projection.apply(pending, to: writer)
+        } catch let error as ProjectionError {
+            throw error
+        } catch {
+            let first = pending[0].entry
+            throw ProjectionError(
+                projection: projection.name, sequence: first.sequence, type: first.type,
+                reason: "applying entries \(first.sequence)...\(pending[pending.count - 1].entry.sequence): \(error)")
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// The change a ticket event makes, with the ticket's state before and after it; nil for
+    /// entries that are not ticket events and for events after `asOf`.
+    private func change(
         _ entry: LogEntry, _ event: TicketEvent?, asOf: Date?, writer: StoreWriter, cache: inout [TicketID: Ticket],
         touched: inout Set<TicketID>
-    ) throws {
-        guard let event else {
-            if asOf == nil || entry.recordedAt.date <= asOf! { try projection.apply(other: entry, to: writer) }
-            return
-        }
-        if let asOf, event.at > asOf { return }
+    ) throws -> TicketChange? {
+        guard let event else { return nil }
+        if let asOf, event.at > asOf { return nil }
         guard let id = TicketID(streamName: entry.stream.rawValue) else {
             throw ProjectionError(
                 projection: projection.name, sequence: entry.sequence, type: entry.type,
@@ -134,7 +157,7 @@ public final class ProjectionWorker: Sendable {
         if let cached = cache[id] {
             before = cached
         } else if let stored = try writer.get("state", Array(id.rawValue.utf8)) {
-            before = try ProjectionCodec.decoder.decode(Ticket.self, from: Data(stored))
+            before = try TicketStateCodec.decode(stored)
         } else {
             before = nil
         }
@@ -144,9 +167,9 @@ public final class ProjectionWorker: Sendable {
         } catch {
             throw ProjectionError(projection: projection.name, sequence: entry.sequence, type: entry.type, reason: error.description)
         }
-        try projection.apply(TicketChange(entry: entry, event: event, before: before, after: after), to: writer)
         cache[id] = after
         touched.insert(id)
+        return TicketChange(entry: entry, event: event, before: before, after: after)
     }
 
     /// Rebuilds from zero into a fresh store beside the current one, then swaps it in; the old

@@ -7,8 +7,8 @@ public import Foundation
 /// like any other, under the department id `triage`.
 public struct QueueProjection: TicketProjection {
     public let name = "queues"
-    /// 2: queue values carry a filter header before the item's JSON.
-    public let version = 2
+    /// 2: queue values carry a filter header before the item's JSON. 3: binary ticket states.
+    public let version = 3
     public let databases = ["queue", "position", "counts"]
 
     public init() {}
@@ -28,35 +28,58 @@ public struct QueueProjection: TicketProjection {
     }
 
     public func apply(_ change: TicketChange, to store: StoreWriter) throws {
-        let id = Array(change.after.id.rawValue.utf8)
-        let oldKey = change.before.flatMap(Self.key)
-        let newKey = Self.key(change.after)
-        if let oldKey, oldKey != newKey {
-            try store.delete("queue", oldKey)
-            try store.delete("position", id)
+        try apply([change], to: store)
+    }
+
+    /// Only where each ticket stood before its first change and after its last matters: the
+    /// steps between would put and delete the same rows. Counts move once per status.
+    public func apply(_ changes: [TicketChange], to store: StoreWriter) throws {
+        var before: [TicketID: Ticket?] = [:]
+        var after: [TicketID: Ticket] = [:]
+        var order: [TicketID] = []
+        for change in changes {
+            let id = change.after.id
+            if after[id] == nil {
+                before[id] = change.before
+                order.append(id)
+            }
+            after[id] = change.after
         }
-        if let before = change.before, before.status.isOpen, let department = before.department {
-            try adjust(Self.countKey(department, before.status), by: -1, store)
+        var deltas: [[UInt8]: Int64] = [:]
+        for id in order {
+            let old = before[id]!
+            let new = after[id]!
+            let position = Array(id.rawValue.utf8)
+            let oldKey = old.flatMap(Self.key)
+            let newKey = Self.key(new)
+            if let oldKey, oldKey != newKey {
+                try store.delete("queue", oldKey)
+                try store.delete("position", position)
+            }
+            if let old, old.status.isOpen, let department = old.department {
+                deltas[Self.countKey(department, old.status), default: 0] -= 1
+            }
+            if new.status.isOpen, let department = new.department {
+                deltas[Self.countKey(department, new.status), default: 0] += 1
+            }
+            if let newKey {
+                try store.put("queue", newKey, Self.value(QueueItem(new)))
+                try store.put("position", position, newKey)
+            }
         }
-        if change.after.status.isOpen, let department = change.after.department {
-            try adjust(Self.countKey(department, change.after.status), by: 1, store)
-        }
-        if let newKey {
-            try store.put("queue", newKey, Self.value(QueueItem(change.after)))
-            try store.put("position", id, newKey)
-        }
+        for (key, delta) in deltas where delta != 0 { try adjust(key, by: delta, store) }
     }
 
     /// A queue value: a filter header (`status`, 0x1F, `category`, 0x1F, `district`, 0x1E) that
-    /// filters read without decoding, then the item's JSON.
+    /// filters read without decoding, then the item in binary.
     static func value(_ item: QueueItem) throws -> [UInt8] {
         var bytes = Array(item.status.rawValue.utf8) + [0x1F] + Array((item.category?.rawValue ?? "").utf8) + [0x1F]
         bytes += Array(item.district.utf8) + [0x1E]
-        return bytes + Array(try ProjectionCodec.encoder.encode(item))
+        return bytes + item.binary
     }
 
-    /// Splits a queue value into its filter header fields and the item's JSON.
-    static func split(_ value: [UInt8]) -> (status: Substring, category: Substring, district: Substring, json: ArraySlice<UInt8>)? {
+    /// Splits a queue value into its filter header fields and the item's binary form.
+    static func split(_ value: [UInt8]) -> (status: Substring, category: Substring, district: Substring, item: ArraySlice<UInt8>)? {
         guard let end = value.firstIndex(of: 0x1E) else { return nil }
         let header = String(decoding: value[..<end], as: UTF8.self).split(separator: "\u{1F}", omittingEmptySubsequences: false)
         guard header.count == 3 else { return nil }
@@ -103,6 +126,54 @@ public struct QueueItem: Codable, Sendable, Equatable {
 
     /// Whether the deadline has passed at `now`.
     public func isOverdue(at now: Date) -> Bool { dueAt.map { $0 < now } ?? false }
+
+    static let format: UInt8 = 1
+
+    /// The item's compact binary form, as queue values carry it.
+    var binary: [UInt8] {
+        var out = ByteWriter()
+        out.byte(Self.format)
+        out.string(ticket.rawValue)
+        out.string(status.rawValue)
+        out.optional(category) { $0.string($1.rawValue) }
+        out.string(district)
+        out.optional(neighbourhood) { $0.string($1) }
+        out.optional(priority) { $0.int(Int64($1)) }
+        out.optional(dueAt) { $0.time($1) }
+        out.time(receivedAt)
+        out.optional(assignee) { $0.string($1) }
+        out.int(Int64(reopenCount))
+        out.byte(escalated ? 1 : 0)
+        return out.bytes
+    }
+
+    /// Reads an item written by `binary`.
+    init(binary: ArraySlice<UInt8>) throws {
+        var input = ByteReader(Array(binary))
+        func damaged() -> StorageError {
+            StorageError(.corrupted, "a queue entry is damaged; rebuild with `defter replay --projection queues`")
+        }
+        do {
+            guard try input.byte() == Self.format else { throw damaged() }
+            ticket = try TicketID(try input.string())
+            guard let status = Ticket.Status(rawValue: try input.string()) else { throw damaged() }
+            self.status = status
+            category = try input.optional { CategoryID(unchecked: try $0.string()) }
+            district = try input.string()
+            neighbourhood = try input.optional { try $0.string() }
+            priority = try input.optional { Int(try $0.int()) }
+            dueAt = try input.optional { try $0.time() }
+            receivedAt = try input.time()
+            assignee = try input.optional { try $0.string() }
+            reopenCount = Int(try input.int())
+            escalated = try input.byte() == 1
+            guard input.isAtEnd else { throw damaged() }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw damaged()
+        }
+    }
 }
 
 /// What to show of a queue.
@@ -157,7 +228,7 @@ extension ProjectionWorker {
                     // No filter: decode only the requested page and stop after it; the total
                     // comes from the counts.
                     if matching >= filter.offset {
-                        items.append(try ProjectionCodec.decoder.decode(QueueItem.self, from: Data(parts.json)))
+                        items.append(try QueueItem(binary: parts.item))
                     }
                     matching += 1
                     return items.count < filter.limit
@@ -167,7 +238,7 @@ extension ProjectionWorker {
                 if let category = filter.category, parts.category != category.rawValue { return true }
                 if let district = filter.district, parts.district != district { return true }
                 if matching >= filter.offset && items.count < filter.limit {
-                    items.append(try ProjectionCodec.decoder.decode(QueueItem.self, from: Data(parts.json)))
+                    items.append(try QueueItem(binary: parts.item))
                 }
                 matching += 1
                 return true

@@ -157,7 +157,7 @@ extension ProjectionWorker {
         try store.read { reader in
             var facts: [TicketFact] = []
             try reader.scan("facts") { _, value in
-                facts.append(try ProjectionCodec.decoder.decode(TicketFact.self, from: Data(value)))
+                facts.append(try TicketFact(binary: value))
                 return true
             }
             return facts

@@ -8,18 +8,29 @@ public import Foundation
 /// satisfaction. Information-only calls are facts too: they count as calls.
 public struct StatisticsProjection: TicketProjection {
     public let name = "stats"
-    public let version = 1
+    /// 2: binary ticket states and facts.
+    public let version = 2
     public let databases = ["facts"]
 
     public init() {}
 
     public func apply(_ change: TicketChange, to store: StoreWriter) throws {
-        let key = Array(change.after.id.rawValue.utf8)
-        var fact =
-            try store.get("facts", key).map { try ProjectionCodec.decoder.decode(TicketFact.self, from: Data($0)) }
-            ?? TicketFact(change.after)
-        fact.update(with: change)
-        try store.put("facts", key, Array(try ProjectionCodec.encoder.encode(fact)))
+        try apply([change], to: store)
+    }
+
+    /// Each ticket's fact is read once, updated with each of its changes in order, written once.
+    public func apply(_ changes: [TicketChange], to store: StoreWriter) throws {
+        var facts: [TicketID: TicketFact] = [:]
+        var order: [TicketID] = []
+        for change in changes {
+            let id = change.after.id
+            if facts[id] == nil {
+                order.append(id)
+                facts[id] = try store.get("facts", Array(id.rawValue.utf8)).map { try TicketFact(binary: $0) } ?? TicketFact(change.after)
+            }
+            facts[id]!.update(with: change)
+        }
+        for id in order { try store.put("facts", Array(id.rawValue.utf8), facts[id]!.binary) }
     }
 }
 
@@ -105,5 +116,65 @@ public struct TicketFact: Codable, Sendable, Equatable {
     public var slaMet: Bool? {
         guard let resolved = firstResolvedAt, let due = firstDueAt else { return nil }
         return resolved <= due
+    }
+}
+
+extension TicketFact {
+    static let format: UInt8 = 1
+
+    /// The fact's compact binary form, as the `facts` database stores it.
+    var binary: [UInt8] {
+        var out = ByteWriter()
+        out.byte(Self.format)
+        out.string(ticket.rawValue)
+        out.string(day)
+        out.int(Int64(hour))
+        out.int(Int64(weekday))
+        out.string(channel.rawValue)
+        out.string(district)
+        out.time(receivedAt)
+        out.optional(department) { $0.string($1.rawValue) }
+        out.optional(category) { $0.string($1.rawValue) }
+        out.byte((informationOnly ? 1 : 0) | (opened ? 2 : 0) | (triaged ? 4 : 0))
+        out.string(status.rawValue)
+        for time in [firstDueAt, firstAcknowledgedAt, firstResolvedAt, endedAt] { out.optional(time) { $0.time($1) } }
+        for count in [reopenCount, referralCount, overrideCount, escalations] { out.int(Int64(count)) }
+        out.optional(satisfaction) { $0.int(Int64($1)) }
+        return out.bytes
+    }
+
+    /// Reads a fact written by `binary`.
+    init(binary: [UInt8]) throws {
+        var input = ByteReader(binary)
+        func damaged() -> StorageError {
+            StorageError(.corrupted, "a statistics fact is damaged; rebuild with `defter replay --projection stats`")
+        }
+        guard try input.byte() == Self.format else { throw damaged() }
+        ticket = try TicketID(try input.string())
+        day = try input.string()
+        hour = Int(try input.int())
+        weekday = Int(try input.int())
+        guard let channel = Channel(rawValue: try input.string()) else { throw damaged() }
+        self.channel = channel
+        district = try input.string()
+        receivedAt = try input.time()
+        department = try input.optional { DepartmentID(unchecked: try $0.string()) }
+        category = try input.optional { CategoryID(unchecked: try $0.string()) }
+        let flags = try input.byte()
+        informationOnly = flags & 1 != 0
+        opened = flags & 2 != 0
+        triaged = flags & 4 != 0
+        guard let status = Ticket.Status(rawValue: try input.string()) else { throw damaged() }
+        self.status = status
+        firstDueAt = try input.optional { try $0.time() }
+        firstAcknowledgedAt = try input.optional { try $0.time() }
+        firstResolvedAt = try input.optional { try $0.time() }
+        endedAt = try input.optional { try $0.time() }
+        reopenCount = Int(try input.int())
+        referralCount = Int(try input.int())
+        overrideCount = Int(try input.int())
+        escalations = Int(try input.int())
+        satisfaction = try input.optional { Int(try $0.int()) }
+        guard input.isAtEnd else { throw damaged() }
     }
 }

@@ -9,7 +9,8 @@ import Foundation
 /// database; this projection adds the citizen index and erasure marks.
 public struct TicketViewProjection: TicketProjection {
     public let name = "tickets"
-    public let version = 1
+    /// 2: ticket states are stored in `TicketStateCodec`'s binary form.
+    public let version = 2
     public let databases = ["citizens", "erased", "duplicates"]
 
     public init() {}
@@ -51,7 +52,7 @@ extension ProjectionWorker {
     public func ticketView(_ id: TicketID) throws -> TicketView? {
         try store.read { reader in
             guard let stored = try reader.get("state", Array(id.rawValue.utf8)) else { return nil }
-            let ticket = try ProjectionCodec.decoder.decode(Ticket.self, from: Data(stored))
+            let ticket = try TicketStateCodec.decode(stored)
             let erased = try reader.get("erased", Array(id.rawValue.utf8)).map { String(decoding: $0, as: UTF8.self) }
             let prefix = Array(id.rawValue.utf8) + [0]
             var duplicates: [TicketID] = []

@@ -304,7 +304,7 @@ public actor TicketService {
     /// Decodes a log entry into a ticket event; nil for entries that are not ticket events.
     public static func ticketEvent(_ entry: LogEntry) throws -> TicketEvent? {
         do {
-            return try TicketEventCodec.decode(type: entry.type, data: Data(entry.payload))
+            return try TicketEventCodec.decode(type: entry.type, from: StoredEventData(entry: entry))
         } catch {
             throw TicketError.inconsistentHistory(
                 TicketID(streamName: entry.stream.rawValue) ?? TicketID(year: 0, sequence: 0),
@@ -349,4 +349,15 @@ public struct PersonalDataErased: Codable, Sendable, Equatable {
     public let by: ActorID
     public let reason: String
     public let at: Date
+}
+
+/// A log entry's data, parsed by the log's own JSON parser and decoded without Foundation's
+/// `JSONDecoder`: replays read millions of events.
+struct StoredEventData: EventSource {
+    let entry: LogEntry
+    private static let decoder = JSONValueDecoder(parseDate: TicketEventCodec.parseTime)
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try Self.decoder.decode(type, from: try entry.data())
+    }
 }

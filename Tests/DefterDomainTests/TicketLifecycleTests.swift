@@ -285,4 +285,30 @@ import Testing
         #expect(TicketEventCodec.format(Date(timeIntervalSince1970: 1_756_606_275.001)) == "2025-08-31T02:11:15.001Z")
         #expect(TicketEventCodec.format(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
     }
+
+    @Test("times are read and written without a formatter, agreeing with Foundation's ISO 8601 formatter from 1900 to 2200")
+    func agreesWithFoundation() throws {
+        var generator = SystemRandomNumberGenerator()
+        let style = Date.ISO8601FormatStyle(timeZone: .gmt)
+        // Leap days, the turn of 2000, the epoch and its last millisecond before, the range's ends.
+        var samples: [Int64] = [0, -1, 951_782_400_000, 951_868_799_999, 946_684_799_999, -2_208_988_800_000, 7_258_118_399_999]
+        for _ in 0..<2000 { samples.append(Int64.random(in: -2_208_988_800_000...7_258_118_399_999, using: &generator)) }
+        for milliseconds in samples {
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            let text = TicketEventCodec.format(date)
+            // Foundation truncates fractions, so compare the whole second and the milliseconds apart.
+            let second = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+            let fraction = milliseconds - second * 1000
+            #expect(text.prefix(19) == style.format(Date(timeIntervalSince1970: Double(second))).prefix(19), "\(milliseconds)")
+            #expect(text.suffix(5) == "." + String(format: "%03d", fraction) + "Z", "\(milliseconds)")
+            #expect(TicketEventCodec.storedMilliseconds(text) == milliseconds, "\(text)")
+            #expect(TicketEventCodec.parseTime(text) == date, "\(text)")
+        }
+        for malformed in [
+            "2025-02-29T00:00:00.000Z", "2025-13-01T00:00:00.000Z", "2025-01-01T24:00:00.000Z", "2025-01-01 00:00:00.000Z",
+            "2025-01-01T00:00:00.0000",
+        ] {
+            #expect(TicketEventCodec.storedMilliseconds(malformed) == nil, "\(malformed)")
+        }
+    }
 }
