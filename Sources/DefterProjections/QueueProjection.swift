@@ -8,8 +8,12 @@ public import Foundation
 public struct QueueProjection: TicketProjection {
     public let name = "queues"
     /// 2: queue values carry a filter header before the item's JSON. 3: binary ticket states.
-    public let version = 3
-    public let databases = ["queue", "position", "counts"]
+    /// 4: filter indexes.
+    public let version = 4
+    /// `queue`: the items in queue order; `position`: each ticket's queue key; `counts`: open
+    /// tickets per department and status; `filters`: the queue keys again under each ticket's
+    /// status, category and district, so a filtered read is a range read.
+    public let databases = ["queue", "position", "counts", "filters"]
 
     public init() {}
 
@@ -21,6 +25,29 @@ public struct QueueProjection: TicketProjection {
         key += ProjectionCodec.bigEndian(ProjectionCodec.milliseconds(ticket.receivedAt))
         key += Array(ticket.id.rawValue.utf8)
         return key
+    }
+
+    /// What a filter index is keyed by.
+    enum FilterKind: UInt8 {
+        case status = 0x73  // "s"
+        case category = 0x63  // "c"
+        case district = 0x64  // "d"
+    }
+
+    /// The start of a filter index range: department, 0x00, kind, value, 0x00.
+    static func filterPrefix(_ department: DepartmentID, _ kind: FilterKind, _ value: String) -> [UInt8] {
+        Array(department.rawValue.utf8) + [0, kind.rawValue] + Array(value.utf8) + [0]
+    }
+
+    /// A ticket's rows in the filter indexes: each prefix followed by its queue key's order part.
+    static func filterKeys(_ ticket: Ticket, queueKey: [UInt8]) -> [[UInt8]] {
+        guard let department = ticket.department else { return [] }
+        let order = queueKey.dropFirst(department.rawValue.utf8.count + 1)
+        return [
+            filterPrefix(department, .status, ticket.status.rawValue) + order,
+            filterPrefix(department, .category, ticket.category?.rawValue ?? "") + order,
+            filterPrefix(department, .district, ticket.location.district) + order,
+        ]
     }
 
     static func countKey(_ department: DepartmentID, _ status: Ticket.Status) -> [UInt8] {
@@ -52,10 +79,14 @@ public struct QueueProjection: TicketProjection {
             let position = Array(id.rawValue.utf8)
             let oldKey = old.flatMap(Self.key)
             let newKey = Self.key(new)
+            let oldFilters = old.flatMap { old in oldKey.map { Self.filterKeys(old, queueKey: $0) } } ?? []
+            let newFilters = newKey.map { Self.filterKeys(new, queueKey: $0) } ?? []
             if let oldKey, oldKey != newKey {
                 try store.delete("queue", oldKey)
                 try store.delete("position", position)
             }
+            for key in oldFilters where !newFilters.contains(key) { try store.delete("filters", key) }
+            for key in newFilters where !oldFilters.contains(key) { try store.put("filters", key, []) }
             if let old, old.status.isOpen, let department = old.department {
                 deltas[Self.countKey(department, old.status), default: 0] -= 1
             }
@@ -219,32 +250,52 @@ extension ProjectionWorker {
                 }
                 return true
             }
-            try reader.scan("queue", from: prefix) { key, value in
-                guard key.starts(with: prefix) else { return false }
-                guard let parts = QueueProjection.split(value) else {
-                    throw StorageError(.corrupted, "a queue entry of \(department) is damaged; run `defter replay --projection queues`")
-                }
-                if unfiltered {
-                    // No filter: decode only the requested page and stop after it; the total
-                    // comes from the counts.
-                    if matching >= filter.offset {
-                        items.append(try QueueItem(binary: parts.item))
-                    }
+            if unfiltered {
+                // No filter: decode only the requested page and stop after it; the total comes
+                // from the counts.
+                try reader.scan("queue", from: prefix) { key, value in
+                    guard key.starts(with: prefix) else { return false }
+                    if matching >= filter.offset { items.append(try QueueProjection.item(value, department)) }
                     matching += 1
                     return items.count < filter.limit
                 }
-                // Filters read the header; only the page's items are decoded.
+                matching = counts.values.reduce(0, +)
+                return QueuePage(department: department, items: items, matching: matching, counts: counts)
+            }
+            // A filter reads one index range (status, else category, else district) in queue
+            // order, and checks any other filter on the item's header.
+            let (kind, value): (QueueProjection.FilterKind, String) =
+                if let status = filter.status { (.status, status.rawValue) } else if let category = filter.category {
+                    (.category, category.rawValue)
+                } else { (.district, filter.district!) }
+            let onlyStatus = filter.category == nil && filter.district == nil
+            let range = QueueProjection.filterPrefix(department, kind, value)
+            try reader.scan("filters", from: range) { key, _ in
+                guard key.starts(with: range) else { return false }
+                let queueKey = prefix + key.dropFirst(range.count)
+                guard let value = try reader.get("queue", queueKey), let parts = QueueProjection.split(value) else {
+                    throw StorageError(.corrupted, "the queue index of \(department) is damaged; run `defter replay --projection queues`")
+                }
                 if let status = filter.status, parts.status != status.rawValue { return true }
                 if let category = filter.category, parts.category != category.rawValue { return true }
                 if let district = filter.district, parts.district != district { return true }
-                if matching >= filter.offset && items.count < filter.limit {
-                    items.append(try QueueItem(binary: parts.item))
-                }
+                if matching >= filter.offset && items.count < filter.limit { items.append(try QueueItem(binary: parts.item)) }
                 matching += 1
-                return true
+                // With the status alone, the counts give the total: stop after the page.
+                return !(onlyStatus && items.count >= filter.limit)
             }
-            if unfiltered { matching = counts.values.reduce(0, +) }
+            if onlyStatus, let status = filter.status { matching = counts[status] ?? 0 }
             return QueuePage(department: department, items: items, matching: matching, counts: counts)
         }
+    }
+}
+
+extension QueueProjection {
+    /// The item of a queue value.
+    static func item(_ value: [UInt8], _ department: DepartmentID) throws -> QueueItem {
+        guard let parts = split(value) else {
+            throw StorageError(.corrupted, "a queue entry of \(department) is damaged; run `defter replay --projection queues`")
+        }
+        return try QueueItem(binary: parts.item)
     }
 }

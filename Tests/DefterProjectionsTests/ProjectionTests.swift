@@ -88,6 +88,53 @@ func call(
         }
     }
 
+    @Test("filtered reads (by status, category, district, together, paged) return exactly the matching part of the queue, in order")
+    func filtersMatchTheWholeQueue() async throws {
+        try await withProjections { service, _, _, projections, _ in
+            // 90 open road tickets across three categories and three districts, in three statuses.
+            let roadCategories = ["fen-isleri.yol-cukuru", "fen-isleri.yol-cokmesi", "fen-isleri.kaldirim"]
+            let roadDistricts = ["Elbistan", "Onikişubat", "Afşin"]
+            for n in 0..<90 {
+                var request = call(n, text: "Yolda bozulma var", district: roadDistricts[n % 3])
+                request.category = roadCategories[n / 3 % 3]
+                let ticket = try await service.receiveCall(request).ticket
+                let at = hours(Double(n) * 0.1 + 0.05)
+                if n % 5 == 1 {
+                    _ = try await service.handle(.acknowledge(actingDepartment: roads, by: crew, at: at), on: ticket, actor: crew)
+                }
+                if n % 5 == 2 {
+                    _ = try await service.handle(.acknowledge(actingDepartment: roads, by: crew, at: at), on: ticket, actor: crew)
+                    _ = try await service.handle(.startWork(actingDepartment: roads, by: crew, at: at), on: ticket, actor: crew)
+                }
+            }
+            try projections.catchUp()
+            let all = try projections.queues.queue(roads, filter: QueueFilter(limit: 100_000)).items
+            #expect(all.count == 90)
+            let statuses: [Ticket.Status?] = [nil, .routed, .acknowledged, .inProgress]
+            let categories: [CategoryID?] = [nil] + Set(all.compactMap(\.category)).sorted().prefix(2).map { $0 }
+            let districts: [String?] = [nil] + Set(all.map(\.district)).sorted().prefix(2).map { $0 }
+            for status in statuses {
+                for category in categories {
+                    for district in districts {
+                        let expected = all.filter { item in
+                            (status.map { item.status == $0 } ?? true) && (category.map { item.category == $0 } ?? true)
+                                && (district.map { item.district == $0 } ?? true)
+                        }
+                        for (offset, limit) in [(0, 50), (2, 3)] {
+                            let page = try projections.queues.queue(
+                                roads,
+                                filter: QueueFilter(status: status, category: category, district: district, offset: offset, limit: limit))
+                            let label =
+                                "\(String(describing: status)) \(String(describing: category)) \(String(describing: district)) \(offset)"
+                            #expect(page.matching == expected.count, "\(label)")
+                            #expect(page.items == Array(expected.dropFirst(offset).prefix(limit)), "\(label)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("an unsure ticket waits in the triage queue until an operator routes it")
     func triage() async throws {
         try await withProjections { service, _, _, projections, _ in
