@@ -124,6 +124,7 @@ public struct DefterAPI: Sendable {
                 object["phone"] = data.phone.map { .string($0) } ?? .null
                 object["nationalId"] = data.nationalId.map { .string($0) } ?? .null
                 object["address"] = data.address.map { .string($0) } ?? .null
+                object["email"] = data.email.map { .string($0) } ?? .null
                 return ["ticket": .string(id.rawValue), "erased": false, "personalData": .object(object)]
             }
         }
