@@ -5,6 +5,7 @@ public import DefterTickets
 import Foundation
 public import Hummingbird
 public import Logging
+import NIOCore
 
 /// An error the API answers with: a status and a JSON body `{"error": code, "message": ...}`.
 struct APIError: Error {
@@ -22,11 +23,17 @@ public struct DefterAPI: Sendable {
     let tokens: TokenStore
     let catalog: Catalog
     let logger: Logger
+    let metrics: DefterMetrics
     /// The largest request body accepted.
     static let maximumBodyBytes = 64 * 1024
 
-    /// Creates the API over the application's parts.
-    public init(service: TicketService, projections: Projections, log: EventLog, tokens: TokenStore, catalog: Catalog, logger: Logger) {
+    /// Creates the API over the application's parts. `metrics` is what `GET /metrics` shows; give
+    /// the log the same instance's `groupCommitObserver` to see appends there.
+    public init(
+        service: TicketService, projections: Projections, log: EventLog, tokens: TokenStore, catalog: Catalog, logger: Logger,
+        metrics: DefterMetrics = DefterMetrics()
+    ) {
+        self.metrics = metrics
         self.service = service
         self.projections = projections
         self.log = log
@@ -49,7 +56,18 @@ public struct DefterAPI: Sendable {
     }
 
     private func register(on router: Router<BasicRequestContext>, _ recorder: RouteRecorder) -> Router<BasicRequestContext> {
+        router.add(middleware: ObservingMiddleware(metrics: metrics, logger: logger))
         recorder.get(router, "/healthz") { _, _ in respondJSON(["status": "ok"]) }
+        recorder.get(router, "/metrics") { _, _ in
+            do {
+                try metrics.recordLag(of: projections)
+            } catch {
+                return errorResponse(error)
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
         recorder.get(router, "/readyz") { _, _ in
             await respond {
                 let lag = try projections.all.map { try $0.lag() }.max() ?? 0

@@ -19,18 +19,29 @@ extension DefterAPI {
         do {
             let (value, status) = try await body()
             return respondJSON(value, status: status)
-        } catch let error as APIError {
-            return respondJSON(["error": .string(error.code), "message": .string(error.message)], status: error.status)
         } catch {
-            let (status, code) = Self.classify(error)
-            if status == .internalServerError {
-                // Storage errors say what failed without payloads; other errors are named by type only.
-                let detail = (error as? StorageError)?.description ?? String(reflecting: type(of: error))
-                logger.error("request failed", metadata: ["error": "\(detail)"])
-                return respondJSON(["error": "internal", "message": "the server failed; the error is logged"], status: status)
-            }
-            return respondJSON(["error": .string(code), "message": .string("\(error)")], status: status)
+            return errorResponse(error)
         }
+    }
+
+    /// The JSON error response for `error`.
+    func errorResponse(_ error: any Error) -> Response {
+        if let error = error as? APIError {
+            return respondJSON(["error": .string(error.code), "message": .string(error.message)], status: error.status)
+        }
+        let (status, code) = Self.classify(error)
+        if status == .internalServerError {
+            logFailure(error)
+            return respondJSON(["error": "internal", "message": "the server failed; the error is logged"], status: status)
+        }
+        return respondJSON(["error": .string(code), "message": .string("\(error)")], status: status)
+    }
+
+    /// Logs an unexpected error with the request's id. Storage errors say what failed without
+    /// payloads; other errors are named by type only.
+    func logFailure(_ error: any Error) {
+        let detail = (error as? StorageError)?.description ?? String(reflecting: type(of: error))
+        logger.error("request failed", metadata: ["error": "\(detail)", "request_id": "\(RequestID.current ?? "-")"])
     }
 
     static func classify(_ error: any Error) -> (HTTPResponse.Status, String) {

@@ -25,7 +25,10 @@ struct Harness {
 }
 
 func withAPI(_ body: (Harness) async throws -> Void) async throws {
-    try await withTemporaryLog { log, folder in
+    let metrics = DefterMetrics()
+    var configuration = LogConfiguration()
+    configuration.groupCommitObserver = metrics.groupCommitObserver
+    try await withTemporaryLog(configuration) { log, folder in
         let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
         defer { vault.close() }
         let catalog = try BundledCatalog.load()
@@ -34,9 +37,10 @@ func withAPI(_ body: (Harness) async throws -> Void) async throws {
         defer { projections.close() }
         let tokens = try TokenStore(folder: folder.appendingPathComponent("tokens"))
         defer { tokens.close() }
+        let inForce = try await service.catalogInForce()
         let api = DefterAPI(
-            service: service, projections: projections, log: log, tokens: tokens, catalog: try await service.catalogInForce(),
-            logger: Logger(label: "test"))
+            service: service, projections: projections, log: log, tokens: tokens, catalog: inForce, logger: Logger.warningsOnly("test"),
+            metrics: metrics)
         let harness = Harness(
             api: api, app: Application(router: api.router()), log: log, operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
             roadsToken: try tokens.issue(role: .department(DepartmentID(unchecked: "fen-isleri")), name: "roads"),
