@@ -177,6 +177,9 @@ public struct DefterAPI: Sendable {
                 return page.json(now: Date())
             }
         }
+        recorder.get(router, "/v1/departments/{id}/events") { request, context in
+            await departmentEvents(request, context)
+        }
         for action in ["acknowledge", "start", "resolve", "refer", "assign", "override", "cancel", "merge", "notes"] {
             recorder.post(router, "/v1/tickets/{id}/\(action)") { request, context in
                 await respond {
