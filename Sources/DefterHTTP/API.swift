@@ -247,6 +247,7 @@ public struct DefterAPI: Sendable {
                 ]
             }
         }
+        registerOpen311(on: router, recorder)
         return router
     }
 }

@@ -22,6 +22,8 @@ struct Harness {
     let cleaningToken: String
     let auditorToken: String
     let officerToken: String
+    let open311Token: String
+    let catalog: Catalog
 }
 
 func withAPI(_ body: (Harness) async throws -> Void) async throws {
@@ -45,7 +47,8 @@ func withAPI(_ body: (Harness) async throws -> Void) async throws {
             api: api, app: Application(router: api.router()), log: log, operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
             roadsToken: try tokens.issue(role: .department(DepartmentID(unchecked: "fen-isleri")), name: "roads"),
             cleaningToken: try tokens.issue(role: .department(DepartmentID(unchecked: "temizlik")), name: "cleaning"),
-            auditorToken: try tokens.issue(role: .auditor, name: "audit"), officerToken: try tokens.issue(role: .officer, name: "officer"))
+            auditorToken: try tokens.issue(role: .auditor, name: "audit"), officerToken: try tokens.issue(role: .officer, name: "officer"),
+            open311Token: try tokens.issue(role: .open311, name: "city-app"), catalog: inForce)
         try await body(harness)
     }
 }

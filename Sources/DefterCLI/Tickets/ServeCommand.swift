@@ -57,7 +57,7 @@ struct IssueTokenCommand: AsyncParsableCommand {
 
     @OptionGroup var dataFolder: DataFolderOptions
 
-    @Option(help: "operator, department:<id>, auditor, officer or admin.")
+    @Option(help: "operator, department:<id>, auditor, officer, admin or open311.")
     var role: String
 
     @Option(help: "Who or what the token is for.")
