@@ -26,7 +26,7 @@ struct Harness {
     let catalog: Catalog
 }
 
-func withAPI(_ body: (Harness) async throws -> Void) async throws {
+func withAPI(logger: Logger = .warningsOnly("test"), _ body: (Harness) async throws -> Void) async throws {
     let metrics = DefterMetrics()
     var configuration = LogConfiguration()
     configuration.groupCommitObserver = metrics.groupCommitObserver
@@ -41,7 +41,7 @@ func withAPI(_ body: (Harness) async throws -> Void) async throws {
         defer { tokens.close() }
         let inForce = try await service.catalogInForce()
         let api = DefterAPI(
-            service: service, projections: projections, log: log, tokens: tokens, catalog: inForce, logger: Logger.warningsOnly("test"),
+            service: service, projections: projections, log: log, tokens: tokens, catalog: inForce, logger: logger,
             metrics: metrics)
         let harness = Harness(
             api: api, app: Application(router: api.router()), log: log, operatorToken: try tokens.issue(role: .operatorRole, name: "op"),

@@ -123,6 +123,9 @@ func readStream(port: Int, _ request: String, until marker: String, seconds: Int
                 try await client.execute(uri: "/v1/departments/fen-isleri/events", method: .get, headers: headers(h.operatorToken)) {
                     #expect($0.status == .forbidden)
                 }
+                try await client.execute(uri: "/v1/departments/triage/events", method: .get, headers: headers(h.cleaningToken)) {
+                    #expect($0.status == .forbidden)
+                }
                 try await client.execute(uri: "/v1/departments/uzay/events", method: .get, headers: headers(h.auditorToken)) {
                     #expect($0.status == .notFound)
                 }

@@ -4,8 +4,35 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
+import Synchronization
 import Testing
+
+/// A log handler that keeps every message with its metadata, for tests that read the log.
+struct RecordingLogHandler: LogHandler {
+    final class Lines: Sendable {
+        let lines = Mutex<[String]>([])
+    }
+
+    let recorded: Lines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String,
+        line: UInt
+    ) {
+        let all = self.metadata.merging(metadata ?? [:]) { $1 }
+        let text = "\(message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        recorded.lines.withLock { $0.append(text) }
+    }
+}
 
 @Suite struct MetricsTests {
     /// The value of the sample whose line starts with `name{` and holds every label given.
@@ -69,6 +96,30 @@ import Testing
                     #expect(response.headers[HTTPField.Name("x-request-id")!]?.isEmpty == false)
                 }
             }
+        }
+    }
+
+    @Test("each request is logged once with its id, method, route template and status; never its query, body or path values")
+    func requestLog() async throws {
+        let recorded = RecordingLogHandler.Lines()
+        let logger = Logger(label: "test") { _ in RecordingLogHandler(recorded: recorded) }
+        try await withAPI(logger: logger) { h in
+            try await h.app.test(.router) { client in
+                let ticket = try await recordPothole(client, h)
+                var sent = headers(h.operatorToken)
+                sent[HTTPField.Name("x-request-id")!] = "call-centre-7"
+                try await client.execute(uri: "/v1/tickets/\(ticket)/personal-data?reason=Ay%C5%9Fe-geri-ara", method: .get, headers: sent)
+                {
+                    #expect($0.status == .ok)
+                }
+            }
+        }
+        let lines = recorded.lines.withLock { $0 }
+        let read = try #require(lines.first { $0.contains("request_id=call-centre-7") }, "\(lines)")
+        #expect(read.contains("route=/v1/tickets/{id}/personal-data") && read.contains("status=200") && read.contains("method=GET"))
+        #expect(lines.filter { $0.hasPrefix("request ") }.count == 2)
+        for secret in ["Ayşe", "Ay%C5", "Caddede", "0532", "999 88 77", "-000001"] {
+            #expect(!lines.joined().contains(secret), "'\(secret)' must not be logged")
         }
     }
 

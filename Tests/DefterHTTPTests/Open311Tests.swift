@@ -364,6 +364,44 @@ extension JSONValue {
         try schemas.validate()
     }
 
+    @Test("random bytes as a submission are refused with a 4xx and the standard error, never a 500")
+    func randomBodies() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                var generator = SystemRandomNumberGenerator()
+                for round in 0..<150 {
+                    let length = Int.random(in: 0..<300, using: &generator)
+                    var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    if round.isMultiple(of: 2) { bytes = Array("api_key=\(h.open311Token)&".utf8) + bytes }
+                    let format = round.isMultiple(of: 3) ? "xml" : "json"
+                    try await client.execute(
+                        uri: "/open311/v2/requests.\(format)", method: .post, headers: formHeaders, body: ByteBuffer(bytes: bytes)
+                    ) { response in
+                        #expect((400..<500).contains(response.status.code), "\(bytes)")
+                        if format == "json" {
+                            #expect(json(response.body)[0]?["code"] != nil)
+                        } else {
+                            #expect(xmlElements(response.body) != nil)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("markup in what a client sent is escaped in XML errors")
+    func xmlEscaping() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                try await client.execute(uri: "/open311/v2/services.xml?jurisdiction_id=%3Cx%3E%26%01", method: .get) { response in
+                    #expect(response.status == .notFound)
+                    #expect(xmlElements(response.body) == ["errors", "error", "code", "description"])
+                    #expect(String(buffer: response.body).contains("&lt;x&gt;&amp;"))
+                }
+            }
+        }
+    }
+
     @Test("an Open311 key opens nothing under /v1")
     func keyStaysInOpen311() async throws {
         try await withAPI { h in

@@ -25,7 +25,8 @@ extension DefterAPI {
                 request,
                 { role in
                     if case .department(let own) = role { return own == department }
-                    return role == .admin || role == .auditor
+                    // Operators work the triage queue, as they read it.
+                    return role == .admin || role == .auditor || (role == .operatorRole && department == .triage)
                 })
             guard department == .triage || catalog.department(department) != nil else {
                 throw APIError(status: .notFound, code: "not_found", message: "there is no department '\(department)'")
