@@ -44,7 +44,7 @@ struct IntakeCommand: AsyncParsableCommand {
         discussion: """
             Each line: {"callId", "channel" (phone|web|mobile-app|whatsapp|email|walk-in), "operatorId",
             "at"? (RFC 3339), "district", "neighbourhood"?, "caller": {"text", "name"?, "phone"?, "nationalId"?,
-            "address"?, "coordinates"?: {"latitude", "longitude"}}, "category"?, "informationTopic"?}.
+            "address"?, "email"?, "coordinates"?: {"latitude", "longitude"}}, "category"?, "informationTopic"?}.
             Personal data is sealed before anything is written. A retried callId returns its first ticket.
             """
     )
