@@ -330,6 +330,7 @@ extension JSONValue {
                 #expect(try await ids("?status=open").sorted() == [pothole, garbage].sorted())
                 #expect(try await ids("?status=closed") == [again])
                 #expect(try await ids("?service_code=temizlik.cop-toplama") == [garbage])
+                #expect(try await ids("?service_code=,%20,&status=closed,") == [again], "empty list items are ignored")
                 #expect(try await ids("?service_request_id=\(garbage),\(pothole),2020-000001").sorted() == [garbage, pothole].sorted())
                 #expect(try await ids("?start_date=2099-01-01T00:00:00Z").isEmpty)
                 #expect(try await ids("?end_date=2001-01-01").isEmpty)

@@ -26,17 +26,14 @@ extension DefterAPI {
             }
             views = try ids.compactMap { try projections.tickets.ticketView($0) }.filter { $0.ticket.category != nil }
         } else {
-            let codes = try parameter("service_code").map { list in
-                Set(try list.split(separator: ",").map { try service($0.trimmingCharacters(in: .whitespaces)).id })
-            }
-            let statuses = try parameter("status").map { list in
+            let codes = try items(parameter("service_code")).map { list in Set(try list.map { try service($0).id }) }
+            let statuses = try items(parameter("status")).map { list in
                 Set(
-                    try list.split(separator: ",").map { status in
-                        let trimmed = status.trimmingCharacters(in: .whitespaces)
-                        guard trimmed == "open" || trimmed == "closed" else {
+                    try list.map { status in
+                        guard status == "open" || status == "closed" else {
                             throw Open311Error.badRequest("status must be open, closed or open,closed")
                         }
-                        return trimmed == "open"
+                        return status == "open"
                     })
             }
             let (start, end) = try window(parameter("start_date"), parameter("end_date"))
@@ -52,6 +49,12 @@ extension DefterAPI {
             Open311Records.request(view, updated: try lastUpdate(view.ticket), catalog: catalog, extensions: extensions)
         }
         return Open311Document(root: "service_requests", node: .list(item: "request", records))
+    }
+
+    /// The items of a comma list, trimmed; nil when it names none.
+    func items(_ list: String?) -> [String]? {
+        let items = list?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } ?? []
+        return items.isEmpty ? nil : items
     }
 
     /// The span `start_date`...`end_date`, defaulting to the 90 days up to now (or around the
