@@ -99,10 +99,13 @@ struct DataFolderOptions: ParsableArguments {
     }
 
     /// Opens the log; reading commands never create one.
-    func open(readOnly: Bool = false, create: Bool = false) throws -> EventLog {
+    func open(
+        readOnly: Bool = false, create: Bool = false, groupCommitObserver: (@Sendable (_ events: Int, _ batches: Int) -> Void)? = nil
+    ) throws -> EventLog {
         var configuration = LogConfiguration()
         configuration.readOnly = readOnly
         configuration.createIfMissing = create
+        configuration.groupCommitObserver = groupCommitObserver
         configuration.logger.logLevel = .warning
         return try EventLog.open(at: folder, configuration: configuration)
     }

@@ -10,6 +10,8 @@ public struct PersonalData: Codable, Sendable, Equatable {
     public var nationalId: String?
     /// Street, building and door: the exact address.
     public var address: String?
+    /// An e-mail address to answer to (Open311 intake carries one).
+    public var email: String?
     /// Latitude and longitude, when the app sent them.
     public var coordinates: Coordinates?
     /// What the caller said.
@@ -32,13 +34,14 @@ public struct PersonalData: Codable, Sendable, Equatable {
 
     /// Creates personal data; call `validated()` before sealing it.
     public init(
-        name: String? = nil, phone: String? = nil, nationalId: String? = nil, address: String? = nil, coordinates: Coordinates? = nil,
-        text: String
+        name: String? = nil, phone: String? = nil, nationalId: String? = nil, address: String? = nil, email: String? = nil,
+        coordinates: Coordinates? = nil, text: String
     ) {
         self.name = name
         self.phone = phone
         self.nationalId = nationalId
         self.address = address
+        self.email = email
         self.coordinates = coordinates
         self.text = text
     }
@@ -50,6 +53,7 @@ public struct PersonalData: Codable, Sendable, Equatable {
         if phone != nil { fields.append("phone") }
         if nationalId != nil { fields.append("nationalId") }
         if address != nil { fields.append("address") }
+        if email != nil { fields.append("email") }
         if coordinates != nil { fields.append("coordinates") }
         fields.append("text")
         return fields
@@ -82,6 +86,16 @@ public struct PersonalData: Codable, Sendable, Equatable {
                 throw DomainInputError(field: "address", reason: "must be 1 to 500 characters")
             }
             copy.address = cleaned
+        }
+        if let email {
+            let cleaned = email.trimmingCharacters(in: .whitespacesAndNewlines)
+            let parts = cleaned.split(separator: "@", omittingEmptySubsequences: false)
+            guard cleaned.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+                !cleaned.contains(where: \.isWhitespace)
+            else {
+                throw DomainInputError(field: "email", reason: "is not an e-mail address like ad@example.com")
+            }
+            copy.email = cleaned
         }
         if let coordinates {
             guard (-90...90).contains(coordinates.latitude), (-180...180).contains(coordinates.longitude) else {

@@ -5,6 +5,7 @@ public import DefterTickets
 import Foundation
 public import Hummingbird
 public import Logging
+import NIOCore
 
 /// An error the API answers with: a status and a JSON body `{"error": code, "message": ...}`.
 struct APIError: Error {
@@ -22,11 +23,17 @@ public struct DefterAPI: Sendable {
     let tokens: TokenStore
     let catalog: Catalog
     let logger: Logger
+    let metrics: DefterMetrics
     /// The largest request body accepted.
     static let maximumBodyBytes = 64 * 1024
 
-    /// Creates the API over the application's parts.
-    public init(service: TicketService, projections: Projections, log: EventLog, tokens: TokenStore, catalog: Catalog, logger: Logger) {
+    /// Creates the API over the application's parts. `metrics` is what `GET /metrics` shows; give
+    /// the log the same instance's `groupCommitObserver` to see appends there.
+    public init(
+        service: TicketService, projections: Projections, log: EventLog, tokens: TokenStore, catalog: Catalog, logger: Logger,
+        metrics: DefterMetrics = DefterMetrics()
+    ) {
+        self.metrics = metrics
         self.service = service
         self.projections = projections
         self.log = log
@@ -49,7 +56,18 @@ public struct DefterAPI: Sendable {
     }
 
     private func register(on router: Router<BasicRequestContext>, _ recorder: RouteRecorder) -> Router<BasicRequestContext> {
+        router.add(middleware: ObservingMiddleware(metrics: metrics, logger: logger))
         recorder.get(router, "/healthz") { _, _ in respondJSON(["status": "ok"]) }
+        recorder.get(router, "/metrics") { _, _ in
+            do {
+                try metrics.recordLag(of: projections)
+            } catch {
+                return errorResponse(error)
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
         recorder.get(router, "/readyz") { _, _ in
             await respond {
                 let lag = try projections.all.map { try $0.lag() }.max() ?? 0
@@ -124,6 +142,7 @@ public struct DefterAPI: Sendable {
                 object["phone"] = data.phone.map { .string($0) } ?? .null
                 object["nationalId"] = data.nationalId.map { .string($0) } ?? .null
                 object["address"] = data.address.map { .string($0) } ?? .null
+                object["email"] = data.email.map { .string($0) } ?? .null
                 return ["ticket": .string(id.rawValue), "erased": false, "personalData": .object(object)]
             }
         }
@@ -157,6 +176,9 @@ public struct DefterAPI: Sendable {
                 let page = try projections.queues.queue(department, filter: filter)
                 return page.json(now: Date())
             }
+        }
+        recorder.get(router, "/v1/departments/{id}/events") { request, context in
+            await departmentEvents(request, context)
         }
         for action in ["acknowledge", "start", "resolve", "refer", "assign", "override", "cancel", "merge", "notes"] {
             recorder.post(router, "/v1/tickets/{id}/\(action)") { request, context in
@@ -225,6 +247,7 @@ public struct DefterAPI: Sendable {
                 ]
             }
         }
+        registerOpen311(on: router, recorder)
         return router
     }
 }

@@ -19,18 +19,29 @@ extension DefterAPI {
         do {
             let (value, status) = try await body()
             return respondJSON(value, status: status)
-        } catch let error as APIError {
-            return respondJSON(["error": .string(error.code), "message": .string(error.message)], status: error.status)
         } catch {
-            let (status, code) = Self.classify(error)
-            if status == .internalServerError {
-                // Storage errors say what failed without payloads; other errors are named by type only.
-                let detail = (error as? StorageError)?.description ?? String(reflecting: type(of: error))
-                logger.error("request failed", metadata: ["error": "\(detail)"])
-                return respondJSON(["error": "internal", "message": "the server failed; the error is logged"], status: status)
-            }
-            return respondJSON(["error": .string(code), "message": .string("\(error)")], status: status)
+            return errorResponse(error)
         }
+    }
+
+    /// The JSON error response for `error`.
+    func errorResponse(_ error: any Error) -> Response {
+        if let error = error as? APIError {
+            return respondJSON(["error": .string(error.code), "message": .string(error.message)], status: error.status)
+        }
+        let (status, code) = Self.classify(error)
+        if status == .internalServerError {
+            logFailure(error)
+            return respondJSON(["error": "internal", "message": "the server failed; the error is logged"], status: status)
+        }
+        return respondJSON(["error": .string(code), "message": .string("\(error)")], status: status)
+    }
+
+    /// Logs an unexpected error with the request's id. Storage errors say what failed without
+    /// payloads; other errors are named by type only.
+    func logFailure(_ error: any Error) {
+        let detail = (error as? StorageError)?.description ?? String(reflecting: type(of: error))
+        logger.error("request failed", metadata: ["error": "\(detail)", "request_id": "\(RequestID.current ?? "-")"])
     }
 
     static func classify(_ error: any Error) -> (HTTPResponse.Status, String) {
@@ -66,7 +77,8 @@ extension DefterAPI {
         guard let (role, _) = try tokens.lookup(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
             throw APIError(status: .unauthorized, code: "unauthenticated", message: "the token is not valid")
         }
-        guard allowed(role) else {
+        // Open311 keys work only under /open311.
+        guard role != .open311, allowed(role) else {
             throw APIError(status: .forbidden, code: "forbidden", message: "the role \(role) may not do this")
         }
         return role

@@ -10,18 +10,22 @@ public enum Role: Sendable, Equatable, CustomStringConvertible {
     case auditor
     case officer
     case admin
+    /// An Open311 client (a city app, a partner's website): it may submit and read requests
+    /// through `/open311/v2`, and nothing else.
+    case open311
 
-    /// Parses `operator`, `department:<id>`, `auditor`, `officer` or `admin`.
+    /// Parses `operator`, `department:<id>`, `auditor`, `officer`, `admin` or `open311`.
     public init(_ text: String) throws(DomainInputError) {
         switch text {
         case "operator": self = .operatorRole
         case "auditor": self = .auditor
         case "officer": self = .officer
         case "admin": self = .admin
+        case "open311": self = .open311
         default:
             guard text.hasPrefix("department:") else {
                 throw DomainInputError(
-                    field: "role", reason: "'\(text)' is not a role; use operator, department:<id>, auditor, officer or admin")
+                    field: "role", reason: "'\(text)' is not a role; use operator, department:<id>, auditor, officer, admin or open311")
             }
             self = .department(try DepartmentID(String(text.dropFirst("department:".count))))
         }
@@ -34,6 +38,7 @@ public enum Role: Sendable, Equatable, CustomStringConvertible {
         case .auditor: "auditor"
         case .officer: "officer"
         case .admin: "admin"
+        case .open311: "open311"
         }
     }
 }

@@ -52,18 +52,37 @@ extension ProjectionWorker {
     public func ticketView(_ id: TicketID) throws -> TicketView? {
         try store.read { reader in
             guard let stored = try reader.get("state", Array(id.rawValue.utf8)) else { return nil }
-            let ticket = try TicketStateCodec.decode(stored)
-            let erased = try reader.get("erased", Array(id.rawValue.utf8)).map { String(decoding: $0, as: UTF8.self) }
-            let prefix = Array(id.rawValue.utf8) + [0]
-            var duplicates: [TicketID] = []
-            try reader.scan("duplicates", from: prefix) { key, _ in
-                guard key.starts(with: prefix) else { return false }
-                if let duplicate = try? TicketID(String(decoding: key.dropFirst(prefix.count), as: UTF8.self)) {
-                    duplicates.append(duplicate)
-                }
+            return try Self.view(of: try TicketStateCodec.decode(stored), reader)
+        }
+    }
+
+    /// Reads, in number order, the tickets of a `tickets` projection numbered in `years` for
+    /// which `include` holds. Numbers begin with their year, so other years are never read.
+    public func ticketViews(numberedIn years: ClosedRange<Int>, where include: (Ticket) -> Bool) throws -> [TicketView] {
+        try store.read { reader in
+            var tickets: [Ticket] = []
+            try reader.scan("state", from: Array("\(years.lowerBound)-".utf8)) { key, value in
+                guard let year = Int(String(decoding: key.prefix(4), as: UTF8.self)), years.contains(year) else { return false }
+                let ticket = try TicketStateCodec.decode(value)
+                if include(ticket) { tickets.append(ticket) }
                 return true
             }
-            return TicketView(ticket: ticket, personalDataErasedAt: erased, duplicates: duplicates)
+            return try tickets.map { try Self.view(of: $0, reader) }
         }
+    }
+
+    private static func view(of ticket: Ticket, _ reader: StoreReader) throws -> TicketView {
+        let id = ticket.id
+        let erased = try reader.get("erased", Array(id.rawValue.utf8)).map { String(decoding: $0, as: UTF8.self) }
+        let prefix = Array(id.rawValue.utf8) + [0]
+        var duplicates: [TicketID] = []
+        try reader.scan("duplicates", from: prefix) { key, _ in
+            guard key.starts(with: prefix) else { return false }
+            if let duplicate = try? TicketID(String(decoding: key.dropFirst(prefix.count), as: UTF8.self)) {
+                duplicates.append(duplicate)
+            }
+            return true
+        }
+        return TicketView(ticket: ticket, personalDataErasedAt: erased, duplicates: duplicates)
     }
 }

@@ -22,10 +22,15 @@ struct Harness {
     let cleaningToken: String
     let auditorToken: String
     let officerToken: String
+    let open311Token: String
+    let catalog: Catalog
 }
 
-func withAPI(_ body: (Harness) async throws -> Void) async throws {
-    try await withTemporaryLog { log, folder in
+func withAPI(logger: Logger = .warningsOnly("test"), _ body: (Harness) async throws -> Void) async throws {
+    let metrics = DefterMetrics()
+    var configuration = LogConfiguration()
+    configuration.groupCommitObserver = metrics.groupCommitObserver
+    try await withTemporaryLog(configuration) { log, folder in
         let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
         defer { vault.close() }
         let catalog = try BundledCatalog.load()
@@ -34,14 +39,16 @@ func withAPI(_ body: (Harness) async throws -> Void) async throws {
         defer { projections.close() }
         let tokens = try TokenStore(folder: folder.appendingPathComponent("tokens"))
         defer { tokens.close() }
+        let inForce = try await service.catalogInForce()
         let api = DefterAPI(
-            service: service, projections: projections, log: log, tokens: tokens, catalog: try await service.catalogInForce(),
-            logger: Logger(label: "test"))
+            service: service, projections: projections, log: log, tokens: tokens, catalog: inForce, logger: logger,
+            metrics: metrics)
         let harness = Harness(
             api: api, app: Application(router: api.router()), log: log, operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
             roadsToken: try tokens.issue(role: .department(DepartmentID(unchecked: "fen-isleri")), name: "roads"),
             cleaningToken: try tokens.issue(role: .department(DepartmentID(unchecked: "temizlik")), name: "cleaning"),
-            auditorToken: try tokens.issue(role: .auditor, name: "audit"), officerToken: try tokens.issue(role: .officer, name: "officer"))
+            auditorToken: try tokens.issue(role: .auditor, name: "audit"), officerToken: try tokens.issue(role: .officer, name: "officer"),
+            open311Token: try tokens.issue(role: .open311, name: "city-app"), catalog: inForce)
         try await body(harness)
     }
 }

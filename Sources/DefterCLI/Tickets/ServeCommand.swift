@@ -26,7 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try ServiceContext.open(dataFolder, create: true)
+        let metrics = DefterMetrics()
+        let context = try ServiceContext.open(dataFolder, create: true, groupCommitObserver: metrics.groupCommitObserver)
         defer { context.close() }
         let projections = try Projections(log: context.log)
         defer { projections.close() }
@@ -36,7 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let catalog = try await context.service.catalogInForce()
         let api = DefterAPI(
-            service: context.service, projections: projections, log: context.log, tokens: tokens, catalog: catalog, logger: logger)
+            service: context.service, projections: projections, log: context.log, tokens: tokens, catalog: catalog, logger: logger,
+            metrics: metrics)
         let app = Application(
             router: api.router(), configuration: .init(address: .hostname(host, port: port), serverName: "defter"),
             services: [projections, DeadlineWorker(service: context.service, queues: projections.queues)], logger: logger)
@@ -55,7 +57,7 @@ struct IssueTokenCommand: AsyncParsableCommand {
 
     @OptionGroup var dataFolder: DataFolderOptions
 
-    @Option(help: "operator, department:<id>, auditor, officer or admin.")
+    @Option(help: "operator, department:<id>, auditor, officer, admin or open311.")
     var role: String
 
     @Option(help: "Who or what the token is for.")

@@ -14,8 +14,11 @@ struct ServiceContext {
     let service: TicketService
 
     /// Opens the data folder; only commands that record something may create a new log.
-    static func open(_ dataFolder: DataFolderOptions, create: Bool = false, threshold: Double = 0.6) throws -> ServiceContext {
-        let log = try dataFolder.open(create: create)
+    static func open(
+        _ dataFolder: DataFolderOptions, create: Bool = false, threshold: Double = 0.6,
+        groupCommitObserver: (@Sendable (_ events: Int, _ batches: Int) -> Void)? = nil
+    ) throws -> ServiceContext {
+        let log = try dataFolder.open(create: create, groupCommitObserver: groupCommitObserver)
         do {
             let vault = try KeyVault.open(at: log.folder.appendingPathComponent("vault"))
             let catalog = try BundledCatalog.load()
@@ -41,7 +44,7 @@ struct IntakeCommand: AsyncParsableCommand {
         discussion: """
             Each line: {"callId", "channel" (phone|web|mobile-app|whatsapp|email|walk-in), "operatorId",
             "at"? (RFC 3339), "district", "neighbourhood"?, "caller": {"text", "name"?, "phone"?, "nationalId"?,
-            "address"?, "coordinates"?: {"latitude", "longitude"}}, "category"?, "informationTopic"?}.
+            "address"?, "email"?, "coordinates"?: {"latitude", "longitude"}}, "category"?, "informationTopic"?}.
             Personal data is sealed before anything is written. A retried callId returns its first ticket.
             """
     )
