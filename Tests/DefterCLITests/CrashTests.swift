@@ -63,4 +63,55 @@ import Testing
             #expect(acknowledged.count > 0, "the child never acknowledged anything; the test proved nothing")
         }
     }
+
+    @Test("SIGKILL while projections catch up: the restarted workers resume from their checkpoints and equal a clean rebuild")
+    func killedProjections() async throws {
+        try await withTemporaryDirectory { root in
+            let data = root.appendingPathComponent("data")
+            let seed = try runDefter(["demo", "seed", "--calls", "3000", "--year", "2025", "--data", data.path])
+            try #require(seed.status == 0, "\(seed.stderr)")
+            // A clean copy of the log, without projections, to rebuild from zero afterwards.
+            let clean = root.appendingPathComponent("clean")
+            try FileManager.default.copyItem(at: data, to: clean)
+            try? FileManager.default.removeItem(at: clean.appendingPathComponent("projections"))
+            try? FileManager.default.removeItem(at: data.appendingPathComponent("projections"))
+
+            func checkpoints(_ folder: URL) throws -> [String: (checkpoint: Int, digest: String)] {
+                let status = try runDefter(["projections", "status", "--data", folder.path, "--json", "--no-catch-up"])
+                let rows = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+                return Dictionary(
+                    uniqueKeysWithValues: rows.map { ($0["name"] as! String, ($0["checkpoint"] as! Int, $0["digest"] as! String)) })
+            }
+            let verified = try runDefter(["log", "verify", "--data", data.path, "--json"])
+            let head = try #require((try JSONSerialization.jsonObject(with: Data(verified.stdout.utf8)) as? [String: Any])?["size"] as? Int)
+
+            // Kill the catch-up at growing delays until one kill lands mid-way.
+            var killedMidway = false
+            for delay in [0.4, 0.8, 1.2, 1.8, 2.5] where !killedMidway {
+                let process = Process()
+                process.executableURL = defterExecutable()
+                process.arguments = ["projections", "status", "--data", data.path]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                try await Task.sleep(for: .seconds(delay))
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                let reached = try checkpoints(data).values.map(\.checkpoint)
+                killedMidway = process.terminationReason == .uncaughtSignal && reached.contains { $0 > 0 && $0 < head }
+            }
+            #expect(killedMidway, "no kill landed in the middle of the catch-up; the test proved nothing")
+
+            // Restart: the workers resume and end where a rebuild from zero ends.
+            #expect(try runDefter(["projections", "status", "--data", data.path]).status == 0)
+            #expect(try runDefter(["projections", "status", "--data", clean.path]).status == 0)
+            let resumed = try checkpoints(data)
+            let rebuilt = try checkpoints(clean)
+            #expect(resumed.count == 3)
+            for (name, state) in rebuilt {
+                #expect(resumed[name]?.checkpoint == head, "\(name)")
+                #expect(resumed[name]?.digest == state.digest, "\(name)")
+            }
+        }
+    }
 }
