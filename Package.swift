@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "DefterHTTP",
             dependencies: [
-                "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections",
+                "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterTransparency",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

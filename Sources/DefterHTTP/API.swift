@@ -247,6 +247,7 @@ public struct DefterAPI: Sendable {
                 ]
             }
         }
+        registerHistory(on: router, recorder)
         registerOpen311(on: router, recorder)
         return router
     }

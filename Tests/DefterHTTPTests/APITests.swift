@@ -263,6 +263,51 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
     }
 }
 
+@Suite struct TicketHistoryRouteTests {
+    @Test("auditors read a ticket's history with proofs against the newest checkpoint; later events have none; others are refused")
+    func history() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                var ticket = ""
+                try await client.execute(
+                    uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(string: potholeCall)
+                ) { ticket = json($0.body)["ticket"]?.stringValue ?? "" }
+                try await client.execute(uri: "/v1/tickets/\(ticket)/history", method: .get, headers: headers(h.auditorToken)) { response in
+                    #expect(response.status == .ok)
+                    let body = json(response.body)
+                    #expect(body["checkpoint"] == nil || body["checkpoint"] == .null)
+                    guard case .array(let events)? = body["events"] else {
+                        Issue.record("no events")
+                        return
+                    }
+                    #expect(events.first?["type"] == "CallReceived")
+                    #expect(events.first?["data"]?["personalData"] == "sealed")
+                    #expect(events.allSatisfy { $0["proof"] == nil })
+                }
+                let checkpoint = try await h.log.checkpoint()
+                try await client.execute(uri: "/v1/tickets/\(ticket)/history", method: .get, headers: headers(h.auditorToken)) { response in
+                    let body = json(response.body)
+                    #expect(body["checkpoint"]?["treeSize"] == .integer(Int64(checkpoint.checkpoint.treeSize)))
+                    guard case .array(let events)? = body["events"] else {
+                        Issue.record("no events")
+                        return
+                    }
+                    #expect(!events.isEmpty && events.allSatisfy { $0["proof"] != nil })
+                }
+                try await client.execute(uri: "/v1/tickets/\(ticket)/history", method: .get, headers: headers(h.roadsToken)) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(uri: "/v1/tickets/2025-999999/history", method: .get, headers: headers(h.auditorToken)) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.execute(uri: "/v1/tickets/nonsense/history", method: .get, headers: headers(h.auditorToken)) {
+                    #expect($0.status == .badRequest)
+                }
+            }
+        }
+    }
+}
+
 @Suite struct PersonalDataAccessTests {
     @Test("an operator or the owning department reads personal data with a reason, and the read is recorded; others may not")
     func recordedReads() async throws {
