@@ -13,7 +13,7 @@ public enum StatisticsDimension: String, Sendable, CaseIterable {
         case .channel: fact.channel.rawValue
         case .day: fact.day
         case .month: String(fact.day.prefix(7))
-        case .hour: String(format: "%02d", fact.hour)
+        case .hour: fact.hour < 10 ? "0\(fact.hour)" : "\(fact.hour)"
         }
     }
 }
@@ -102,23 +102,28 @@ public struct StatisticsReport: Sendable {
     /// Open tickets at the end of each day of the period (calls of any earlier day count).
     public let backlog: [(day: String, open: Int)]
 
-    /// Computes the report from facts.
-    public init(facts: [TicketFact], from: String?, to: String?, by dimension: StatisticsDimension?) {
-        self.from = from
-        self.to = to
-        self.dimension = dimension
-        let inPeriod = facts.filter { fact in (from.map { fact.day >= $0 } ?? true) && (to.map { fact.day <= $0 } ?? true) }
+    /// The figures of `facts` in all, and grouped by `dimension` (sorted by key), without the
+    /// backlog sweep: what a report with several groupings needs.
+    public static func rows(of facts: [TicketFact], by dimension: StatisticsDimension?) -> (total: StatisticsRow, rows: [StatisticsRow]) {
         var total = StatisticsRow(key: "total")
         var groups: [String: StatisticsRow] = [:]
-        for fact in inPeriod {
+        for fact in facts {
             total.add(fact)
             if let dimension {
                 let key = dimension.key(fact)
                 groups[key, default: StatisticsRow(key: key)].add(fact)
             }
         }
-        self.total = total
-        rows = groups.values.sorted { $0.key < $1.key }
+        return (total, groups.values.sorted { $0.key < $1.key })
+    }
+
+    /// Computes the report from facts.
+    public init(facts: [TicketFact], from: String?, to: String?, by dimension: StatisticsDimension?) {
+        self.from = from
+        self.to = to
+        self.dimension = dimension
+        let inPeriod = facts.filter { fact in (from.map { fact.day >= $0 } ?? true) && (to.map { fact.day <= $0 } ?? true) }
+        (total, rows) = Self.rows(of: inPeriod, by: dimension)
         backlog = Self.backlog(facts: facts.filter(\.opened), days: Set(inPeriod.map(\.day)).sorted())
     }
 

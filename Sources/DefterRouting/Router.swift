@@ -160,10 +160,13 @@ public struct Router: Sendable {
         scores = scores.map { $0 / temperature }
         var matched: [Int: [String]] = [:]
         var matchedStems: [Int: Set<String>] = [:]
+        // Phrases are looked for in the words joined by spaces, as bytes (String.contains would
+        // go through Foundation, once per phrase per call).
+        let joinedWords = Array((" " + words.joined(separator: " ") + " ").utf8)
         for keyword in keywords {
             let hit: Bool
-            if keyword.folded.contains(" ") {
-                hit = (" " + words.joined(separator: " ") + " ").contains(" " + keyword.folded)
+            if keyword.folded.utf8.contains(UInt8(ascii: " ")) {
+                hit = joinedWords.firstRange(of: Array((" " + keyword.folded).utf8)) != nil
             } else {
                 // A keyword matches a word with the same stem (`çöp` in `çöplerin`), and a long
                 // keyword also any word it begins (`konteyner` in `konteynerlerimiz`).

@@ -42,10 +42,8 @@ public struct AccountabilityReport: Sendable {
         self.checkpoint = checkpoint
         self.catalog = catalog
         let inPeriod = facts.filter { period.contains(day: $0.day) }
-        func rows(_ dimension: StatisticsDimension) -> [StatisticsRow] {
-            StatisticsReport(facts: inPeriod, from: nil, to: nil, by: dimension).rows
-        }
-        total = StatisticsReport(facts: inPeriod, from: nil, to: nil, by: nil).total
+        func rows(_ dimension: StatisticsDimension) -> [StatisticsRow] { StatisticsReport.rows(of: inPeriod, by: dimension).rows }
+        total = StatisticsReport.rows(of: inPeriod, by: nil).total
         byDepartment = rows(.department)
         byCategory = rows(.category)
         byDistrict = rows(.district)
