@@ -1,6 +1,7 @@
 public import ArgumentParser
 import DefterDomain
 import DefterLog
+import DefterProjections
 import DefterTickets
 import Foundation
 
@@ -78,6 +79,10 @@ struct CLIFailure: Error {
         case let error as DomainInputError: self.init(error.description, exitCode: Self.badInput)
         case let error as IntakeError: self.init(error.description, exitCode: Self.badInput)
         case let error as CheckpointError: self.init(error.description, exitCode: Self.problemFound)
+        case let error as ProjectionError:
+            self.init(
+                "\(error.description); fix the cause, then rebuild with `defter replay --projection \(error.projection)`",
+                exitCode: Self.problemFound)
         case let error as StorageError:
             switch error.kind {
             case .notALog, .missing: self.init(error.description, exitCode: Self.badInput)

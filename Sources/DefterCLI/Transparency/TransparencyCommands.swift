@@ -39,8 +39,14 @@ struct AuditCommand: AsyncParsableCommand {
         let context: ProjectionContext?
         let log: EventLog
         if hasProjections {
-            context = try ProjectionContext.open(dataFolder)
-            log = context!.log
+            let opened = try ProjectionContext.open(dataFolder, catchUp: false)
+            do {
+                try opened.projections.catchUp()
+            } catch is ProjectionError {
+                // A projection that cannot apply the log is a finding, reported by the audit.
+            }
+            context = opened
+            log = opened.log
         } else {
             context = nil
             log = try dataFolder.open(readOnly: true)
