@@ -81,7 +81,7 @@ struct CLIFailure: Error {
         case let error as CheckpointError: self.init(error.description, exitCode: Self.problemFound)
         case let error as ProjectionError:
             self.init(
-                "\(error.description); fix the cause, then rebuild with `defter replay --projection \(error.projection)`",
+                "\(error.description); it stays at its last good checkpoint; `defter audit` shows what the log holds there",
                 exitCode: Self.problemFound)
         case let error as StorageError:
             switch error.kind {

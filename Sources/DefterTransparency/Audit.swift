@@ -188,7 +188,8 @@ public enum Auditor {
         do {
             try fresh.catchUp()
         } catch {
-            return ([], [AuditFinding(check: .projections, subject: "replay", message: "a fresh replay of the log fails: \(error)")])
+            let names = projections.all.map { "\($0.projection.name) v\($0.projection.version)" }
+            return (names, [AuditFinding(check: .projections, subject: "replay", message: "a fresh replay of the log fails: \(error)")])
         }
         for (live, rebuilt) in zip(projections.all, fresh.all) {
             let name = "\(live.projection.name) v\(live.projection.version)"

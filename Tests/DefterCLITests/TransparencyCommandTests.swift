@@ -87,7 +87,7 @@ import Testing
             // Other commands stop on the stopped projection with a clear error and exit 1.
             let queue = try runDefter(["queue", "fen-isleri", "--data", data])
             #expect(queue.status == 1)
-            #expect(queue.stderr.hasPrefix("defter: error: projection") && queue.stderr.contains("defter replay"), "\(queue.stderr)")
+            #expect(queue.stderr.hasPrefix("defter: error: projection") && queue.stderr.contains("defter audit"), "\(queue.stderr)")
         }
     }
 
