@@ -121,6 +121,10 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
                 #"{"callId":"x","channel":"phone","operatorId":"o","district":"Elbistan","caller":{"text":"a","nationalId":"12345678901"}}"#,
                 "bad_input"
             ),
+            (
+                #"{"callId":"x","channel":"phone","operatorId":"o","district":"Elbistan","caller":{"text":"a","coordinates":{"latitude":0,"longitude":null}}}"#,
+                "bad_input"
+            ),
             ("", "bad_input"),
         ])
     func badBodies(body: String, code: String) async throws {
