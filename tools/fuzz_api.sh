@@ -15,7 +15,8 @@ DEFTER=${1:-.build/debug/defter}
 [[ -x "$DEFTER" ]] || { echo "fuzz_api: no defter binary at $DEFTER (build it first)" >&2; exit 2; }
 if ! command -v st >/dev/null; then
     echo "fuzz_api: installing schemathesis" >&2
-    python3 -m pip install --quiet schemathesis 2>/dev/null || python3 -m pip install --quiet --break-system-packages schemathesis
+    python3 -m pip install --quiet "schemathesis>=4.32,<5" 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages "schemathesis>=4.32,<5"
 fi
 
 TMP=$(mktemp -d)
