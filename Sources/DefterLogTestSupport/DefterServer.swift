@@ -18,7 +18,7 @@ public final class DefterServer {
     public let output: URL
 
     /// Starts `defter serve --data data` and waits until `/healthz` answers.
-    public init(data: URL, timeout: Duration = .seconds(30)) async throws {
+    public init(data: URL, timeout: Duration = .seconds(90)) async throws {
         let port = try freeLoopbackPort()
         baseURL = URL(string: "http://127.0.0.1:\(port)")!
         output = data.deletingLastPathComponent().appendingPathComponent("serve-\(port).out")
@@ -37,10 +37,13 @@ public final class DefterServer {
 
     private func waitUntilHealthy(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
-        let health = URLRequest(url: baseURL.appendingPathComponent("healthz"), timeoutInterval: 2)
+        let health = URLRequest(url: baseURL.appendingPathComponent("healthz"), timeoutInterval: 5)
+        // Its own session: a probe must not queue behind other tests' requests on the shared one.
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.invalidateAndCancel() }
         while ContinuousClock.now < deadline {
             guard process.isRunning else { throw ServerError("defter serve exited with \(process.terminationStatus): \(log())") }
-            if let (_, response) = try? await URLSession.shared.data(for: health), (response as? HTTPURLResponse)?.statusCode == 200 {
+            if let (_, response) = try? await session.data(for: health), (response as? HTTPURLResponse)?.statusCode == 200 {
                 return
             }
             try await Task.sleep(for: .milliseconds(100))
