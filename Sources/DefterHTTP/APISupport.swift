@@ -136,6 +136,11 @@ extension DefterAPI {
             throw APIError(
                 status: .badRequest, code: "bad_input",
                 message: "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type")
+        } catch let DecodingError.valueNotFound(_, context) {
+            // `null` where a value is required, e.g. {"coordinates": {"longitude": null}}.
+            throw APIError(
+                status: .badRequest, code: "bad_input",
+                message: "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" must not be null")
         }
     }
 

@@ -173,6 +173,11 @@ public actor TicketService {
             } catch AppendError.versionConflict(let stream, _, _) where stream == counter {
                 nextNumbers[year] = nil
                 continue
+            } catch AppendError.idempotencyConflict(let id, _) where id.rawValue.hasPrefix("number:") {
+                // The number was taken by a call that retried after an earlier conflict: not this
+                // call's id, so take a fresh number.
+                nextNumbers[year] = nil
+                continue
             } catch AppendError.idempotencyConflict {
                 // The same call arrived twice at once; the other one won.
                 if let existing = try existingTicket(forCall: request.callId) { return existing }

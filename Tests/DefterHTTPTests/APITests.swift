@@ -121,6 +121,10 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
                 #"{"callId":"x","channel":"phone","operatorId":"o","district":"Elbistan","caller":{"text":"a","nationalId":"12345678901"}}"#,
                 "bad_input"
             ),
+            (
+                #"{"callId":"x","channel":"phone","operatorId":"o","district":"Elbistan","caller":{"text":"a","coordinates":{"latitude":0,"longitude":null}}}"#,
+                "bad_input"
+            ),
             ("", "bad_input"),
         ])
     func badBodies(body: String, code: String) async throws {
@@ -346,9 +350,12 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
         .deletingLastPathComponent()
         .appendingPathComponent("Schemas/openapi.yaml")
 
-    /// `METHOD /path` for every operation under `paths:` (two-space path keys, four-space methods).
-    static func documentedRoutes() throws -> Set<String> {
+    /// `METHOD /path` for every operation under `paths:` (two-space path keys, four-space methods),
+    /// and the path keys written more than once.
+    static func documentedRoutes() throws -> (routes: Set<String>, repeatedPaths: [String]) {
         var routes: Set<String> = []
+        var paths: Set<String> = []
+        var repeatedPaths: [String] = []
         var inPaths = false
         var path: String?
         for line in try String(contentsOf: document, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
@@ -357,12 +364,16 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
                 continue
             }
             if inPaths, !line.hasPrefix(" "), !line.isEmpty { break }
-            if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") { path = String(line.dropFirst(2).dropLast()) }
+            if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
+                let key = String(line.dropFirst(2).dropLast())
+                if !paths.insert(key).inserted { repeatedPaths.append(key) }
+                path = key
+            }
             for method in ["get", "post", "put", "delete", "patch"] where line == "    \(method):" {
                 routes.insert("\(method.uppercased()) \(path ?? "?")")
             }
         }
-        return routes
+        return (routes, repeatedPaths)
     }
 
     @Test("every route the server has is in Schemas/openapi.yaml, and every documented route exists")
@@ -370,7 +381,10 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
         try await withAPI { h in
             let table = h.api.routeTable()
             let served = Set(table)
-            let documented = try Self.documentedRoutes()
+            let (documented, repeatedPaths) = try Self.documentedRoutes()
+            // A YAML loader keeps only the last of two equal keys, so a repeated path hides its
+            // other operations from every tool that reads the document.
+            #expect(repeatedPaths.isEmpty, "path keys written twice: \(repeatedPaths)")
             #expect(served.count == table.count, "no route is registered twice")
             #expect(served.subtracting(documented).isEmpty, "undocumented: \(served.subtracting(documented).sorted())")
             #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")

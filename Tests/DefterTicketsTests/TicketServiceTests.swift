@@ -35,6 +35,18 @@ import Testing
         }
     }
 
+    @Test("64 calls at once all get tickets, numbered 1 to 64 without a gap")
+    func concurrentCallsAllGetNumbers() async throws {
+        try await withService { service, log, _ in
+            let tickets = try await withThrowingTaskGroup(of: TicketID.self) { group in
+                for n in 1...64 { group.addTask { try await service.receiveCall(SampleCalls.garbage(n)).ticket } }
+                return try await group.reduce(into: Set<TicketID>()) { $0.insert($1) }
+            }
+            #expect(tickets == Set((1...64).map { TicketID(year: 2025, sequence: $0) }))
+            #expect(try log.version(of: StreamID("ticket-numbers-2025")) == 64)
+        }
+    }
+
     @Test(
         "bad input is refused with a precise error and writes nothing",
         arguments: [

@@ -159,9 +159,13 @@ public final class EventLog: Sendable {
     /// Appends a batch atomically and durably: it returns once the batch is on disk, and either
     /// every event of it is recorded or none is.
     ///
+    /// Runs on the caller's executor up to the point where the batch is queued for the writer,
+    /// so an actor that appends twice has its batches queued, and so written, in that order:
+    /// the ticket service relies on it to number tickets without conflicts.
+    ///
     /// - Throws: `AppendError` when the batch is refused, `StorageError` when storage fails.
     @discardableResult
-    public func append(_ events: [NewEvent]) async throws -> AppendResult {
+    public nonisolated(nonsending) func append(_ events: [NewEvent]) async throws -> AppendResult {
         guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
         guard !events.isEmpty else { throw AppendError.emptyBatch }
         var prepared: [PreparedEvent] = []

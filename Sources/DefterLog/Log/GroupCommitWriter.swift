@@ -76,7 +76,8 @@ final class GroupCommitWriter: @unchecked Sendable {
         thread.start()
     }
 
-    func append(_ events: [PreparedEvent]) async throws -> AppendResult {
+    /// Queues the batch on the caller's executor (`nonsending`), so calls queue in the order made.
+    nonisolated(nonsending) func append(_ events: [PreparedEvent]) async throws -> AppendResult {
         try await withCheckedThrowingContinuation { continuation in
             enqueue(.append(events, continuation))
         }

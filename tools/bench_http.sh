@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Benchmarks the HTTP service (see "The HTTP service" in docs/benchmarks.md): builds defter and
+# DefterBench in release, seeds a temporary data folder, starts `defter serve` on a free loopback
+# port and measures, in one run:
+#   1. GET /healthz with wrk: the HTTP stack's ceiling (no token, no log);
+#   2. durable POST /v1/calls with wrk at 64 connections, every call id new (tools/bench_http/post_calls.lua),
+#      and the events those calls appended (from /metrics);
+#   3. GET /v1/departments/fen-isleri/queue?limit=50 with wrk;
+#   4. POST /v1/calls at a fixed 1,000 requests/s (tools/fixed_rate_post.py: Debian's wrk has no -R);
+#   5. the in-process baseline: DefterBench's group commit, 64 tasks appending to the log directly.
+# Usage: tools/bench_http.sh [--seconds N] [--calls N]   (defaults 15 s per wrk run, 2,000 seeded calls)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=15
+calls=2000
+while (($#)); do
+    case $1 in
+        --seconds) seconds=$2; shift 2 ;;
+        --calls) calls=$2; shift 2 ;;
+        *) echo "bench_http: unknown argument $1 (use --seconds N, --calls N)" >&2; exit 2 ;;
+    esac
+done
+
+if ! command -v wrk >/dev/null; then
+    echo "bench_http: installing wrk" >&2
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
+fi
+tools/setup
+echo "bench_http: building defter and DefterBench (release)..." >&2
+swift build -c release --product defter >&2
+swift build -c release --product DefterBench >&2
+defter=.build/release/defter
+
+TMP=$(mktemp -d)
+server=""
+cleanup() {
+    if [[ -n $server ]] && kill -0 "$server" 2>/dev/null; then
+        kill -TERM "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+echo "bench_http: seeding $calls calls" >&2
+"$defter" demo seed --calls "$calls" --year 2025 --data "$TMP/data" >/dev/null
+operator=$("$defter" tokens issue --role operator --name bench --data "$TMP/data")
+admin=$("$defter" tokens issue --role admin --name bench --data "$TMP/data")
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+"$defter" serve --data "$TMP/data" --port "$port" >"$TMP/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 300); do
+    curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+    kill -0 "$server" 2>/dev/null || { echo "bench_http: defter serve exited:" >&2; cat "$TMP/server.log" >&2; exit 1; }
+    sleep 0.1
+done
+# The projections catch up with the seeded log before anything is measured.
+for _ in $(seq 1 600); do
+    curl -fsS "$base/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+curl -fsS "$base/readyz" >/dev/null || { echo "bench_http: the service is not ready after 60 s" >&2; exit 1; }
+
+appended() { curl -fsS "$base/metrics" | awk '$1 == "defter_log_appended_events_total" { print $2 }'; }
+
+echo "== GET /healthz, 64 connections, ${seconds}s"
+wrk -t2 -c64 -d"${seconds}s" --latency "$base/healthz" | tee "$TMP/healthz.txt"
+
+echo "== POST /v1/calls (durable, new call ids), 64 connections, ${seconds}s"
+before=$(appended)
+DEFTER_TOKEN=$operator DEFTER_RUN=$$ wrk -t2 -c64 -d"${seconds}s" --latency -s tools/bench_http/post_calls.lua "$base/v1/calls" \
+    | tee "$TMP/post.txt"
+after=$(appended)
+
+echo "== GET /v1/departments/fen-isleri/queue?limit=50, 64 connections, ${seconds}s"
+wrk -t2 -c64 -d"${seconds}s" --latency -H "Authorization: Bearer $admin" "$base/v1/departments/fen-isleri/queue?limit=50" \
+    | tee "$TMP/queue.txt"
+
+echo "== POST /v1/calls at a fixed 1,000 requests/s for 20 s (tools/fixed_rate_post.py, 64 connections)"
+python3 tools/fixed_rate_post.py "$base" "$operator" --rate 1000 --seconds 20 --connections 64 --prefix "fixed-$$" | tee "$TMP/fixed.json"
+
+kill -TERM "$server"
+wait "$server" || { echo "bench_http: defter serve did not stop cleanly" >&2; exit 1; }
+server=""
+if grep -q "request failed" "$TMP/server.log"; then
+    echo "bench_http: the server logged failed requests; figures are not valid" >&2
+    exit 1
+fi
+
+echo "== in-process baseline: DefterBench group commit (64 tasks appending one event at a time)"
+.build/release/DefterBench --events 2000 --singles 400 --json | tee "$TMP/inprocess.json"
+
+python3 - "$TMP" "$before" "$after" <<'EOF'
+import json, re, sys
+from pathlib import Path
+
+tmp, before, after = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+
+def wrk(name):
+    text = (tmp / f"{name}.txt").read_text()
+    rate = float(re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M).group(1))
+    def ms(p):
+        value = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        number, unit = float(value.group(1)), value.group(2)
+        return number / 1000 if unit == "us" else number * 1000 if unit == "s" else number
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    count, elapsed, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", text).groups()
+    elapsed = float(elapsed) * {"ms": 0.001, "s": 1, "m": 60}[unit]
+    return rate, ms(50), ms(99), int(bad.group(1)) if bad else 0, int(count), elapsed
+
+health, post, queue = wrk("healthz"), wrk("post"), wrk("queue")
+fixed = json.loads((tmp / "fixed.json").read_text())
+group = next(json.loads(line) for line in (tmp / "inprocess.json").read_text().splitlines()
+             if line.startswith("{") and json.loads(line)["name"].startswith("group commit"))
+events_per_call = (after - before) / post[4] if post[4] else 0
+http_events = (after - before) / post[5]
+
+rows = [
+    ("GET /healthz (HTTP ceiling)", f"{health[0]:.0f} req/s", f"p50 {health[1]:.2f} ms, p99 {health[2]:.2f} ms", ""),
+    ("POST /v1/calls, durable, 64 conn", f"{post[0]:.0f} calls/s", f"p50 {post[1]:.2f} ms, p99 {post[2]:.2f} ms",
+     f"{post[0] / health[0]:.3f}x healthz"),
+    ("  events appended by those calls", f"{http_events:.0f} events/s", f"{events_per_call:.2f} events a call",
+     f"{http_events / group['value']:.2f}x in-process"),
+    ("in-process group commit, 64 tasks", f"{group['value']:.0f} events/s", "DefterBench, one event an append", ""),
+    ("GET /v1/departments/fen-isleri/queue", f"{queue[0]:.0f} req/s", f"p50 {queue[1]:.2f} ms, p99 {queue[2]:.2f} ms",
+     f"{queue[0] / health[0]:.3f}x healthz"),
+    ("POST /v1/calls at fixed 1,000/s", f"{fixed['achieved_rate']:.0f} calls/s",
+     f"p50 {fixed['latency_ms']['p50']} ms, p99 {fixed['latency_ms']['p99']} ms, max {fixed['latency_ms']['max']} ms", ""),
+]
+print()
+print("| measurement | rate | latency | ratio |")
+print("| --- | --- | --- | --- |")
+for row in rows:
+    print("| " + " | ".join(row) + " |")
+problems = []
+if post[3] or queue[3] or health[3]:
+    problems.append(f"non-2xx responses: healthz {health[3]}, post {post[3]}, queue {queue[3]}")
+if fixed["errors"] or set(fixed["statuses"]) - {"201"}:
+    problems.append(f"fixed-rate run: statuses {fixed['statuses']}, errors {fixed['errors']}")
+if fixed["generator_late_starts"]:
+    problems.append(f"the fixed-rate generator started {fixed['generator_late_starts']} requests late (its own CPU)")
+for problem in problems:
+    print(f"bench_http: {problem}", file=sys.stderr)
+EOF
