@@ -6,22 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DEFTER=${1:-.build/debug/defter}
 VERIFY=tools/verify_log.py
-[[ -x "$DEFTER" ]] || { echo "no defter binary at $DEFTER (build it first)" >&2; exit 2; }
-python3 -c 'import lmdb' 2>/dev/null || python3 -m pip install --quiet lmdb
-
-TMP=$(mktemp -d)
-trap '[[ -n ${KEEP_TMP:-} ]] && echo "kept $TMP" || rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $1"; }
-# check NAME EXPECTED_RC CMD...: runs CMD, its output saved in $TMP/out, and compares its exit status.
-check() {
-    local name=$1 want=$2 rc=0
-    shift 2
-    "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
-    if [[ $rc == "$want" ]]; then pass "$name"; else fail "$name (exit $rc, expected $want)"; sed 's/^/    /' "$TMP/out" "$TMP/err"; fi
-}
+source tools/lib/check.sh
 json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
 
 # events FROM TO: NDJSON lines over four streams; event 17 carries the unique "marker-17".
@@ -106,5 +91,4 @@ check "verify_log.py fails with another log's key" 1 python3 "$VERIFY" "$DIR" --
 check "exit 2 for a missing folder" 2 python3 "$VERIFY" "$TMP/nowhere"
 check "exit 2 for a bad key" 2 python3 "$VERIFY" "$DIR" --vkey "not-a-key"
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+summary

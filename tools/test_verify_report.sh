@@ -6,22 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DEFTER=${1:-.build/debug/defter}
 VERIFY=tools/verify_report.py
-[[ -x "$DEFTER" ]] || { echo "no defter binary at $DEFTER (build it first)" >&2; exit 2; }
-python3 -c 'import lmdb' 2>/dev/null || python3 -m pip install --quiet lmdb
-
-TMP=$(mktemp -d)
-trap '[[ -n ${KEEP_TMP:-} ]] && echo "kept $TMP" || rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $1"; }
-# check NAME EXPECTED_RC CMD...: runs CMD, its output saved in $TMP/out and $TMP/err, and compares its exit status.
-check() {
-    local name=$1 want=$2 rc=0
-    shift 2
-    "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
-    if [[ $rc == "$want" ]]; then pass "$name"; else fail "$name (exit $rc, expected $want)"; sed 's/^/    /' "$TMP/out" "$TMP/err"; fi
-}
+source tools/lib/check.sh
 # edit IN OUT PATH JSON: a copy of report IN with the field at dotted PATH set to JSON.
 edit() {
     python3 - "$@" <<'EOF'
@@ -124,5 +109,4 @@ check "exit 2 for a file that is not a report" 2 python3 "$VERIFY" "$TMP/log.ndj
 check "exit 2 for a bad key" 2 python3 "$VERIFY" "$TMP/r.json" --data "$DATA" --vkey not-a-key
 if grep -q Traceback "$TMP/err"; then fail "a traceback was printed"; else pass "no traceback"; fi
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+summary
