@@ -306,10 +306,13 @@ public actor TicketService {
         }
     }
 
+    private static let ticketEventTypes = Set(TicketEvent.typeNames)
+
     /// Decodes a log entry into a ticket event; nil for entries that are not ticket events.
     public static func ticketEvent(_ entry: LogEntry) throws -> TicketEvent? {
         do {
-            return try TicketEventCodec.decode(type: entry.type, from: StoredEventData(entry: entry))
+            guard ticketEventTypes.contains(entry.type) else { return nil }
+            return try TicketEventCodec.decode(type: entry.type, fields: try JSONObjectReader(entry.payload))
         } catch {
             throw TicketError.inconsistentHistory(
                 TicketID(streamName: entry.stream.rawValue) ?? TicketID(year: 0, sequence: 0),
@@ -356,13 +359,5 @@ public struct PersonalDataErased: Codable, Sendable, Equatable {
     public let at: Date
 }
 
-/// A log entry's data, parsed by the log's own JSON parser and decoded without Foundation's
-/// `JSONDecoder`: replays read millions of events.
-struct StoredEventData: EventSource {
-    let entry: LogEntry
-    private static let decoder = JSONValueDecoder(parseDate: TicketEventCodec.parseTime)
-
-    func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try Self.decoder.decode(type, from: try entry.data())
-    }
-}
+/// A stored entry's data, read member by member: how replay decodes ticket events.
+extension JSONObjectReader: EventFields {}

@@ -62,7 +62,7 @@ import Testing
             let emitted = Set(entries.map(\.type))
             #expect(emitted.isSuperset(of: Set(TicketEvent.typeNames)), "missing: \(Set(TicketEvent.typeNames).subtracting(emitted))")
             #expect(emitted.isSuperset(of: ["CatalogPublished", "TicketNumberAssigned", "PersonalDataErased", "PersonalDataAccessed"]))
-            // Replays decode with the log's parser; the result equals Foundation's decoding.
+            // Replays decode member by member (EventFields); the result equals Foundation's Decodable.
             for entry in entries {
                 #expect(try TicketService.ticketEvent(entry) == TicketEventCodec.decode(type: entry.type, data: Data(entry.payload)))
             }

@@ -50,7 +50,9 @@ public struct InvalidIdentifier: Error, Sendable, Equatable, CustomStringConvert
         guard count <= maximumBytes else {
             throw InvalidIdentifier(reason: "\(what) is \(count) bytes long; the limit is \(maximumBytes)")
         }
-        if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+        // Control characters are exactly the UTF-8 bytes below 0x20 and 0x7F (every byte of a
+        // multi-byte sequence is 0x80 or above); replay checks millions of identifiers.
+        if value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) {
             throw InvalidIdentifier(reason: "\(what) contains a control character")
         }
     }

@@ -97,7 +97,7 @@ enum Envelope {
         func text(_ range: Range<Int>, _ name: String) throws -> String {
             let body = UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound + 1)..<(range.upperBound - 1)])
             if !body.contains(UInt8(ascii: "\\")) {
-                guard let value = String(validating: body, as: UTF8.self) else {
+                guard let value = JSONParser.string(validating: body) else {
                     throw DecodingError(reason: "\(name) is not valid UTF-8")
                 }
                 return value
