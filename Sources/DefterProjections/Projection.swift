@@ -32,13 +32,21 @@ extension TicketProjection {
     }
 }
 
-/// One ticket event with the ticket before and after it.
-public struct TicketChange: Sendable {
+/// One ticket event with the ticket before and after it. A class: a batch hands every change
+/// to three projections, and copying the values it holds would cost more than applying them.
+public final class TicketChange: Sendable {
     /// The log entry that carried the event.
     public let entry: LogEntry
     public let event: TicketEvent
     public let before: Ticket?
     public let after: Ticket
+
+    init(entry: LogEntry, event: TicketEvent, before: Ticket?, after: Ticket) {
+        self.entry = entry
+        self.event = event
+        self.before = before
+        self.after = after
+    }
 }
 
 /// A projection that cannot go on: it names the entry and the reason, and the projection stays

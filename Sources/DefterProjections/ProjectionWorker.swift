@@ -53,23 +53,13 @@ public final class ProjectionWorker: Sendable {
     public func catchUp(upTo limit: UInt64? = nil, asOf: Date? = nil) throws -> UInt64 {
         if let error { throw error }
         var next = try checkpoint() + 1
+        var known = KnownStates()
         while true {
             var entries = try log.entries(from: next, limit: batchSize)
             if let limit { entries = entries.filter { $0.sequence <= limit } }
             guard let last = entries.last else { return next - 1 }
-            try apply(try Self.decode(entries, projection: projection.name), asOf: asOf)
+            try apply(try DecodedEntry.decode(entries, projection: projection.name)[...], asOf: asOf, known: &known)
             next = last.sequence + 1
-        }
-    }
-
-    /// Decodes the ticket events of a batch once, for every projection that applies it.
-    static func decode(_ entries: [LogEntry], projection: String) throws -> [(LogEntry, TicketEvent?)] {
-        try entries.map { entry in
-            do {
-                return (entry, try TicketService.ticketEvent(entry))
-            } catch {
-                throw ProjectionError(projection: projection, sequence: entry.sequence, type: entry.type, reason: "\(error)")
-            }
         }
     }
 
@@ -82,94 +72,91 @@ public final class ProjectionWorker: Sendable {
         }
     }
 
-    /// Applies a batch of decoded entries in one store transaction, with the checkpoint. The
-    /// batch must start right after the checkpoint.
-    func apply(_ batch: [(LogEntry, TicketEvent?)], asOf: Date?) throws {
-        guard let last = batch.last?.0 else { return }
+    /// Applies a batch of decoded entries in one store transaction, with the checkpoint. Only
+    /// entries past the stored checkpoint are applied (another caller may have applied part of
+    /// the batch meanwhile), so none is applied twice. `known` holds ticket states a previous
+    /// batch of the same catch-up left, valid at its checkpoint.
+    func apply(_ batch: ArraySlice<DecodedEntry>, asOf: Date?, known: inout KnownStates) throws {
+        guard let last = batch.last?.entry.sequence else { return }
         if let error { throw error }
         do {
+            var planned: (start: UInt64, plan: BatchPlan)?
             // The closure may run again when the store grows its map: it starts afresh each time.
             try store.write { writer in
-                // Another caller may have applied part of this batch meanwhile: only entries past
-                // the stored checkpoint are applied, so none is applied twice.
+                planned = nil
                 let applied = ProjectionCodec.uint64(try writer.get("meta", Self.checkpointKey)) ?? 0
-                guard last.sequence > applied else { return }
-                var cache: [TicketID: Ticket] = [:]
-                var touched: Set<TicketID> = []
-                var pending: [TicketChange] = []
-                for (entry, event) in batch where entry.sequence > applied {
-                    do {
-                        if let change = try change(entry, event, asOf: asOf, writer: writer, cache: &cache, touched: &touched) {
-                            pending.append(change)
-                        } else if event == nil, asOf == nil || entry.recordedAt.date <= asOf! {
-                            // Entries that are not ticket events apply in order with the others.
-                            try flush(&pending, writer)
-                            try projection.apply(other: entry, to: writer)
-                        }
-                    } catch let error as ProjectionError {
-                        throw error
-                    } catch {
-                        throw ProjectionError(projection: projection.name, sequence: entry.sequence, type: entry.type, reason: "\(error)")
-                    }
-                }
-                try flush(&pending, writer)
-                for id in touched.sorted() {
-                    try writer.put("state", Array(id.rawValue.utf8), TicketStateCodec.encode(cache[id]!))
-                }
-                try writer.put("meta", Self.checkpointKey, ProjectionCodec.bigEndian(last.sequence))
+                guard last > applied else { return }
+                let pending = batch.drop { $0.entry.sequence <= applied }
+                let plan = try BatchPlan(
+                    pending, projection: projection.name, asOf: asOf, known: known.states(at: applied),
+                    read: { try Self.storedState($0, writer.reader) })
+                try write(plan, plan.stateRows(), to: writer)
+                planned = (applied, plan)
             }
+            if let planned { known.advance(from: planned.start, to: planned.plan.last, with: planned.plan.states) }
         } catch {
             if let error = error as? ProjectionError { failure.withLock { $0 = error } }
             throw error
         }
     }
 
-    /// Hands the projection the changes gathered so far.
-    private func flush(_ pending: inout [TicketChange], _ writer: StoreWriter) throws {
-        guard !pending.isEmpty else { return }
+    /// Applies a batch planned for every projection at the same checkpoint, in one store
+    /// transaction. Returns false, applying nothing, when the store is not at the checkpoint the
+    /// plan starts from (another caller moved it): the caller then applies the batch by itself.
+    func apply(planned plan: BatchPlan, stateRows: [(key: [UInt8], value: [UInt8])]) throws -> Bool {
+        if let error { throw error }
         do {
-            try projection.apply(pending, to: writer)
+            var matched = false
+            try store.write { writer in
+                let applied = ProjectionCodec.uint64(try writer.get("meta", Self.checkpointKey)) ?? 0
+                matched = applied == plan.first - 1
+                guard matched else { return }
+                try write(plan, stateRows, to: writer)
+            }
+            return matched
+        } catch {
+            if let error = error as? ProjectionError { failure.withLock { $0 = error } }
+            throw error
+        }
+    }
+
+    /// A ticket's state as the store holds it.
+    static func storedState(_ id: TicketID, _ reader: StoreReader) throws -> Ticket? {
+        try reader.get("state", Array(id.rawValue.utf8)).map { try TicketStateCodec.decode($0) }
+    }
+
+    /// Writes a plan's effects: the projection's own rows, step by step, then the ticket states
+    /// and the checkpoint.
+    private func write(_ plan: BatchPlan, _ stateRows: [(key: [UInt8], value: [UInt8])], to writer: StoreWriter) throws {
+        for step in plan.steps {
+            switch step {
+            case .changes(let changes): try apply(changes, writer)
+            case .other(let entry):
+                do {
+                    try projection.apply(other: entry, to: writer)
+                } catch let error as ProjectionError {
+                    throw error
+                } catch {
+                    throw ProjectionError(projection: projection.name, sequence: entry.sequence, type: entry.type, reason: "\(error)")
+                }
+            }
+        }
+        for row in stateRows { try writer.put("state", row.key, row.value) }
+        try writer.put("meta", Self.checkpointKey, ProjectionCodec.bigEndian(plan.last))
+    }
+
+    /// Hands the projection consecutive ticket changes.
+    private func apply(_ changes: [TicketChange], _ writer: StoreWriter) throws {
+        do {
+            try projection.apply(changes, to: writer)
         } catch let error as ProjectionError {
             throw error
         } catch {
-            let first = pending[0].entry
+            let first = changes[0].entry
             throw ProjectionError(
                 projection: projection.name, sequence: first.sequence, type: first.type,
-                reason: "applying entries \(first.sequence)...\(pending[pending.count - 1].entry.sequence): \(error)")
+                reason: "applying entries \(first.sequence)...\(changes[changes.count - 1].entry.sequence): \(error)")
         }
-        pending.removeAll(keepingCapacity: true)
-    }
-
-    /// The change a ticket event makes, with the ticket's state before and after it; nil for
-    /// entries that are not ticket events and for events after `asOf`.
-    private func change(
-        _ entry: LogEntry, _ event: TicketEvent?, asOf: Date?, writer: StoreWriter, cache: inout [TicketID: Ticket],
-        touched: inout Set<TicketID>
-    ) throws -> TicketChange? {
-        guard let event else { return nil }
-        if let asOf, event.at > asOf { return nil }
-        guard let id = TicketID(streamName: entry.stream.rawValue) else {
-            throw ProjectionError(
-                projection: projection.name, sequence: entry.sequence, type: entry.type,
-                reason: "a ticket event on stream '\(entry.stream)'")
-        }
-        let before: Ticket?
-        if let cached = cache[id] {
-            before = cached
-        } else if let stored = try writer.get("state", Array(id.rawValue.utf8)) {
-            before = try TicketStateCodec.decode(stored)
-        } else {
-            before = nil
-        }
-        let after: Ticket
-        do {
-            after = try TicketRules.evolve(before, event)
-        } catch {
-            throw ProjectionError(projection: projection.name, sequence: entry.sequence, type: entry.type, reason: error.description)
-        }
-        cache[id] = after
-        touched.insert(id)
-        return TicketChange(entry: entry, event: event, before: before, after: after)
     }
 
     /// Rebuilds from zero into a fresh store beside the current one, then swaps it in; the old

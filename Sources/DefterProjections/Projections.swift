@@ -10,14 +10,18 @@ public final class Projections: Sendable {
     public let stats: ProjectionWorker
     /// Where their stores live.
     public let root: URL
+    /// Entries read, decoded and applied at a time when catching up together.
+    let batchSize: Int
 
     /// Every projection, in a stable order.
     public var all: [ProjectionWorker] { [tickets, queues, stats] }
 
     /// Opens the projections of `log` under `root` (default: `<log folder>/projections`).
-    public init(log: EventLog, root: URL? = nil) throws {
+    /// `batchSize`: entries per batch (and per store transaction) when they catch up together.
+    public init(log: EventLog, root: URL? = nil, batchSize: Int = 8192) throws {
         let root = root ?? log.folder.appendingPathComponent("projections")
         self.root = root
+        self.batchSize = batchSize
         tickets = try ProjectionWorker(projection: TicketViewProjection(), log: log, root: root)
         queues = try ProjectionWorker(projection: QueueProjection(), log: log, root: root)
         stats = try ProjectionWorker(projection: StatisticsProjection(), log: log, root: root)
@@ -29,8 +33,9 @@ public final class Projections: Sendable {
     }
 
     /// Catches every projection up with the log, reading and decoding each entry once for all
-    /// of them. The next batch is read and decoded on another thread while this one is applied.
-    /// Returns the lowest checkpoint.
+    /// of them, and replaying the ticket rules once for all those at the same checkpoint. The
+    /// next batch is read and decoded on another thread while this one is applied. Returns the
+    /// lowest checkpoint.
     @discardableResult
     public func catchUp(progress: ((UInt64, UInt64) -> Void)? = nil) throws -> UInt64 {
         let log = tickets.log
@@ -38,21 +43,46 @@ public final class Projections: Sendable {
         var checkpoints = try all.map { try $0.checkpoint() }
         var next = (checkpoints.min() ?? 0) + 1
         guard next <= head else { return checkpoints.min() ?? 0 }
-        var upcoming = DecodedBatch.read(log, from: next)
+        // Ticket states depend only on the log up to a checkpoint, so every store at the same
+        // checkpoint holds the same ones: one cache serves them all.
+        var known = KnownStates()
+        var upcoming = DecodedBatch.read(log, from: next, limit: batchSize)
         while true {
             let batch = try upcoming.wait()
-            guard let last = batch.last?.0 else { break }
-            next = last.sequence + 1
-            if next <= head { upcoming = DecodedBatch.read(log, from: next) }
-            for (index, worker) in all.enumerated() where checkpoints[index] < last.sequence {
-                // A worker ahead of the others applies only what it has not seen.
-                try worker.apply(batch.filter { $0.0.sequence > checkpoints[index] }, asOf: nil)
-                checkpoints[index] = last.sequence
+            guard let first = batch.first?.entry.sequence, let last = batch.last?.entry.sequence else { break }
+            next = last + 1
+            if next <= head { upcoming = DecodedBatch.read(log, from: next, limit: batchSize) }
+            var pending = Array(all.indices)
+            if checkpoints.allSatisfy({ $0 == first - 1 }), let plan = plan(batch, known: known) {
+                let rows = plan.stateRows()
+                pending = try pending.filter { index in
+                    guard try all[index].apply(planned: plan, stateRows: rows) else { return true }
+                    checkpoints[index] = last
+                    return false
+                }
+                known.advance(from: first - 1, to: last, with: plan.states)
             }
-            progress?(last.sequence, head)
+            // A worker ahead of the others (or moved by another caller meanwhile), or a batch
+            // the rules reject: each worker applies what it has not seen, and names its error.
+            for index in pending where checkpoints[index] < last {
+                try all[index].apply(batch[...], asOf: nil, known: &known)
+                checkpoints[index] = last
+            }
+            progress?(last, head)
             if next > head { break }
         }
         return checkpoints.min() ?? 0
+    }
+
+    /// Plans a batch once for every projection; nil when the rules reject it (each worker then
+    /// reports the error itself).
+    private func plan(_ batch: [DecodedEntry], known: KnownStates) -> BatchPlan? {
+        let start = batch[0].entry.sequence - 1
+        return try? tickets.store.read { reader in
+            try BatchPlan(
+                batch[...], projection: tickets.projection.name, known: known.states(at: start),
+                read: { try ProjectionWorker.storedState($0, reader) })
+        }
     }
 
     /// Catches up, then follows the log's commits until cancelled, shut down gracefully, or the
@@ -79,20 +109,20 @@ public final class Projections: Sendable {
 /// A batch of entries being read and decoded on a background queue.
 private final class DecodedBatch: @unchecked Sendable {
     // `result` is written once before `done` is signalled and read only after waiting on it.
-    private var result: Result<[(LogEntry, TicketEvent?)], any Error> = .success([])
+    private var result: Result<[DecodedEntry], any Error> = .success([])
     private let done = DispatchSemaphore(value: 0)
     private static let queue = DispatchQueue(label: "defter.projections.decode")
 
-    static func read(_ log: EventLog, from sequence: UInt64, limit: Int = 2000) -> DecodedBatch {
+    static func read(_ log: EventLog, from sequence: UInt64, limit: Int) -> DecodedBatch {
         let batch = DecodedBatch()
         queue.async {
-            batch.result = Result { try ProjectionWorker.decode(try log.entries(from: sequence, limit: limit), projection: "all") }
+            batch.result = Result { try DecodedEntry.decode(try log.entries(from: sequence, limit: limit), projection: "all") }
             batch.done.signal()
         }
         return batch
     }
 
-    func wait() throws -> [(LogEntry, TicketEvent?)] {
+    func wait() throws -> [DecodedEntry] {
         done.wait()
         return try result.get()
     }

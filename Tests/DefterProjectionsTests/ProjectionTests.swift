@@ -239,6 +239,26 @@ func call(
         }
     }
 
+    @Test("catching up together in small batches, with one projection ahead, equals each projection rebuilt on its own")
+    func sharedCatchUpEqualsOwnReplay() async throws {
+        try await withProjections { service, log, vault, _, folder in
+            try await seed(log, vault, service: service, calls: 300)
+            let head = try log.size()
+            // Small batches, so that ticket states carry over from batch to batch.
+            let together = try Projections(log: log, root: folder.appendingPathComponent("together"), batchSize: 97)
+            defer { together.close() }
+            try together.tickets.catchUp(upTo: head / 2)
+            try together.catchUp()
+            for worker in together.all {
+                let alone = try ProjectionWorker(projection: worker.projection, log: log, root: folder.appendingPathComponent("alone"))
+                defer { alone.close() }
+                try alone.catchUp()
+                #expect(try worker.checkpoint() == head)
+                #expect(try worker.digest() == alone.digest(), "\(worker.projection.name)")
+            }
+        }
+    }
+
     @Test("a worker that dies mid-batch resumes from its checkpoint and ends equal to a clean rebuild")
     func crashMidBatch() async throws {
         try await withProjections { service, log, vault, projections, folder in
@@ -275,6 +295,13 @@ func call(
             }
             #expect(try projections.queues.checkpoint() < bad)
             #expect(projections.queues.error != nil)
+            // Caught up together, the projections stop at the same entry.
+            #expect {
+                try projections.catchUp()
+            } throws: { error in
+                (error as? ProjectionError)?.sequence == bad
+            }
+            #expect(try projections.tickets.checkpoint() < bad)
         }
     }
 

@@ -1,0 +1,115 @@
+import DefterDomain
+import DefterLog
+import DefterTickets
+import Foundation
+
+/// A log entry read and decoded once for every projection that applies it.
+struct DecodedEntry: Sendable {
+    let entry: LogEntry
+    /// The ticket event it carries; nil for entries that are not ticket events.
+    let event: TicketEvent?
+
+    /// Decodes a batch, naming the entry that does not decode.
+    static func decode(_ entries: [LogEntry], projection: String) throws(ProjectionError) -> [DecodedEntry] {
+        var decoded: [DecodedEntry] = []
+        decoded.reserveCapacity(entries.count)
+        for entry in entries {
+            do {
+                decoded.append(DecodedEntry(entry: entry, event: try TicketService.ticketEvent(entry)))
+            } catch {
+                throw ProjectionError(projection: projection, sequence: entry.sequence, type: entry.type, reason: "\(error)")
+            }
+        }
+        return decoded
+    }
+}
+
+/// What a batch of entries does to the tickets: each ticket event with the ticket's state before
+/// and after it, in log order, and every ticket's state after the batch. Planning replays the
+/// domain's rules once; every projection at the same checkpoint then applies the same plan.
+struct BatchPlan {
+    /// One step of the batch, in log order.
+    enum Step {
+        /// Consecutive ticket events.
+        case changes([TicketChange])
+        /// An entry that is not a ticket event (catalog, erasure...).
+        case other(LogEntry)
+    }
+
+    /// The first and last sequence of the batch.
+    let first: UInt64
+    let last: UInt64
+    private(set) var steps: [Step] = []
+    /// Each ticket the batch touched, with its state after the batch.
+    private(set) var states: [TicketID: Ticket] = [:]
+
+    /// Plans `batch`, reading a ticket's state before the batch from `known`, else `read`.
+    /// Events after `asOf` (and other entries recorded after it) are left out.
+    init(
+        _ batch: ArraySlice<DecodedEntry>, projection: String, asOf: Date? = nil, known: [TicketID: Ticket] = [:],
+        read: (TicketID) throws -> Ticket?
+    ) throws(ProjectionError) {
+        first = batch.first?.entry.sequence ?? 0
+        last = batch.last?.entry.sequence ?? 0
+        var pending: [TicketChange] = []
+        for decoded in batch {
+            let entry = decoded.entry
+            func failure(_ reason: String) -> ProjectionError {
+                ProjectionError(projection: projection, sequence: entry.sequence, type: entry.type, reason: reason)
+            }
+            guard let event = decoded.event else {
+                // Entries that are not ticket events apply in order with the others.
+                if asOf == nil || entry.recordedAt.date <= asOf! {
+                    if !pending.isEmpty { steps.append(.changes(pending)) }
+                    pending.removeAll()
+                    steps.append(.other(entry))
+                }
+                continue
+            }
+            if let asOf, event.at > asOf { continue }
+            guard let id = TicketID(streamName: entry.stream.rawValue) else {
+                throw failure("a ticket event on stream '\(entry.stream)'")
+            }
+            let before: Ticket?
+            if let current = states[id] ?? known[id] {
+                before = current
+            } else {
+                do { before = try read(id) } catch { throw failure("reading the state of \(id): \(error)") }
+            }
+            let after: Ticket
+            do { after = try TicketRules.evolve(before, event) } catch { throw failure(error.description) }
+            states[id] = after
+            pending.append(TicketChange(entry: entry, event: event, before: before, after: after))
+        }
+        if !pending.isEmpty { steps.append(.changes(pending)) }
+    }
+
+    /// The ticket states to store, as `state` rows in key order.
+    func stateRows() -> [(key: [UInt8], value: [UInt8])] {
+        states.map { (Array($0.key.rawValue.utf8), TicketStateCodec.encode($0.value)) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+}
+
+/// Ticket states a catch-up has stored, with the checkpoint at which they match the store, so
+/// that its next batch need not read them back. It holds at most `limit` tickets, then starts
+/// afresh (the store has them all).
+struct KnownStates {
+    private var checkpoint: UInt64 = 0
+    private var tickets: [TicketID: Ticket] = [:]
+    static let limit = 250_000
+
+    /// The states, if they are the store's at `checkpoint`; else none.
+    func states(at checkpoint: UInt64) -> [TicketID: Ticket] {
+        checkpoint == self.checkpoint ? tickets : [:]
+    }
+
+    /// Records what a batch applied from `start` (the checkpoint before it) to `end` stored.
+    mutating func advance(from start: UInt64, to end: UInt64, with states: [TicketID: Ticket]) {
+        if start != checkpoint || tickets.count + states.count > Self.limit {
+            tickets = states
+        } else {
+            tickets.merge(states) { $1 }
+        }
+        checkpoint = end
+    }
+}
