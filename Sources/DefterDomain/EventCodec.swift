@@ -221,3 +221,60 @@ extension Int64 {
         return r < 0 ? (q - 1, r + divisor) : (q, r)
     }
 }
+
+/// A moment's civil date and hour in Europe/Istanbul. Istanbul has kept UTC+3 all year since
+/// 2016-09-07, so later moments are computed by arithmetic (replay computes one per ticket);
+/// earlier ones go through `Calendar.istanbul` and its time-zone rules.
+public struct IstanbulDate: Sendable, Equatable {
+    public let year: Int
+    public let month: Int
+    public let day: Int
+    public let hour: Int
+    /// 1 = Monday ... 7 = Sunday.
+    public let weekday: Int
+
+    /// 2016-09-06T21:00:00Z, from which Istanbul is at UTC+3 for good.
+    static let fixedOffsetSince: Int64 = 1_473_195_600_000
+
+    /// The civil date and hour of `date` in Istanbul.
+    public init(_ date: Date) {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        guard milliseconds >= Self.fixedOffsetSince else {
+            let parts = Calendar.istanbul.dateComponents([.year, .month, .day, .hour, .weekday], from: date)
+            self.init(year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, weekday: (parts.weekday! + 5) % 7 + 1)
+            return
+        }
+        let local = milliseconds / 1000 + 3 * 3600
+        let days = local / 86_400
+        let (year, month, day) = CivilCalendar.date(fromDays: days)
+        // 1970-01-01 was a Thursday.
+        self.init(
+            year: Int(year), month: Int(month), day: Int(day), hour: Int(local % 86_400 / 3600), weekday: Int((days + 3) % 7) + 1)
+    }
+
+    init(year: Int, month: Int, day: Int, hour: Int, weekday: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+        self.hour = hour
+        self.weekday = weekday
+    }
+
+    /// `YYYY-MM-DD`.
+    public var dayText: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(10)
+        for (value, width) in [(year, 4), (month, 2), (day, 2)] {
+            if !out.isEmpty { out.append(UInt8(ascii: "-")) }
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

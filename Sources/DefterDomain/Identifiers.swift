@@ -9,10 +9,12 @@ public struct TicketID: Hashable, Sendable, Comparable, Codable, CustomStringCon
     /// Validates `YYYY-NNNNNN`.
     public init(_ rawValue: String) throws(DomainInputError) {
         // Checked on the UTF-8 bytes: replays validate millions of ticket numbers.
-        let utf8 = rawValue.utf8
-        let valid =
-            (11...14).contains(utf8.count)
-            && utf8.enumerated().allSatisfy { index, byte in index == 4 ? byte == UInt8(ascii: "-") : (0x30...0x39).contains(byte) }
+        var index = 0
+        var valid = (11...14).contains(rawValue.utf8.count)
+        for byte in rawValue.utf8 where valid {
+            valid = index == 4 ? byte == UInt8(ascii: "-") : (0x30...0x39).contains(byte)
+            index += 1
+        }
         guard valid else { throw DomainInputError(field: "ticket", reason: "'\(rawValue)' is not a ticket number like 2025-000123") }
         self.rawValue = rawValue
     }
@@ -31,7 +33,10 @@ public struct TicketID: Hashable, Sendable, Comparable, Codable, CustomStringCon
 
     /// The ticket number named by a stream, if the stream is a ticket's.
     public init?(streamName: String) {
-        guard streamName.hasPrefix("ticket-"), let id = try? TicketID(String(streamName.dropFirst(7))) else { return nil }
+        let utf8 = streamName.utf8
+        guard utf8.count > 7, utf8.starts(with: "ticket-".utf8),
+            let id = try? TicketID(String(decoding: utf8.dropFirst(7), as: UTF8.self))
+        else { return nil }
         self = id
     }
 

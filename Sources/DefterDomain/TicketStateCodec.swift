@@ -33,11 +33,13 @@ public enum TicketStateCodec {
         out.optional(ticket.category) { $0.string($1.rawValue) }
         out.optional(ticket.priority) { $0.int(Int64($1)) }
         out.optional(ticket.standardHours) { $0.int(Int64($1)) }
-        for time in [
-            ticket.dueAt, ticket.openedAt, ticket.routedAt, ticket.acknowledgedAt, ticket.startedAt, ticket.resolvedAt, ticket.closedAt,
-        ] {
-            out.optional(time) { $0.time($1) }
-        }
+        out.optional(ticket.dueAt) { $0.time($1) }
+        out.optional(ticket.openedAt) { $0.time($1) }
+        out.optional(ticket.routedAt) { $0.time($1) }
+        out.optional(ticket.acknowledgedAt) { $0.time($1) }
+        out.optional(ticket.startedAt) { $0.time($1) }
+        out.optional(ticket.resolvedAt) { $0.time($1) }
+        out.optional(ticket.closedAt) { $0.time($1) }
         out.optional(ticket.assignee) { $0.string($1) }
         out.int(Int64(ticket.reopenCount))
         out.int(Int64(ticket.referralCount))
@@ -104,11 +106,11 @@ public struct ByteWriter: Sendable {
     public var bytes: [UInt8] = []
 
     /// An empty writer.
-    public init() {}
+    @inlinable public init() {}
 
-    public mutating func byte(_ value: UInt8) { bytes.append(value) }
+    @inlinable public mutating func byte(_ value: UInt8) { bytes.append(value) }
 
-    public mutating func unsigned(_ value: UInt64) {
+    @inlinable public mutating func unsigned(_ value: UInt64) {
         var rest = value
         while rest >= 0x80 {
             bytes.append(UInt8(rest & 0x7F) | 0x80)
@@ -117,9 +119,9 @@ public struct ByteWriter: Sendable {
         bytes.append(UInt8(rest))
     }
 
-    public mutating func int(_ value: Int64) { unsigned(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
+    @inlinable public mutating func int(_ value: Int64) { unsigned(UInt64(bitPattern: (value << 1) ^ (value >> 63))) }
 
-    public mutating func string(_ value: String) {
+    @inlinable public mutating func string(_ value: String) {
         var value = value
         value.withUTF8 { utf8 in
             unsigned(UInt64(utf8.count))
@@ -127,9 +129,9 @@ public struct ByteWriter: Sendable {
         }
     }
 
-    public mutating func time(_ date: Date) { int(Int64((date.timeIntervalSince1970 * 1000).rounded())) }
+    @inlinable public mutating func time(_ date: Date) { int(Int64((date.timeIntervalSince1970 * 1000).rounded())) }
 
-    public mutating func optional<T>(_ value: T?, _ write: (inout ByteWriter, T) -> Void) {
+    @inlinable public mutating func optional<T>(_ value: T?, _ write: (inout ByteWriter, T) -> Void) {
         guard let value else { return byte(0) }
         byte(1)
         write(&self, value)
@@ -139,23 +141,25 @@ public struct ByteWriter: Sendable {
 /// Reads what `ByteWriter` writes; throws `EndOfInput` past the end or on malformed input.
 public struct ByteReader: Sendable {
     /// The input ended early, or held something that is not what was asked for.
-    public struct EndOfInput: Error {}
-    private let bytes: [UInt8]
-    private var position = 0
+    public struct EndOfInput: Error {
+        @inlinable public init() {}
+    }
+    @usableFromInline let bytes: [UInt8]
+    @usableFromInline var position = 0
 
     /// A reader at the start of `bytes`.
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    @inlinable public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// Whether everything was read.
-    public var isAtEnd: Bool { position == bytes.count }
+    @inlinable public var isAtEnd: Bool { position == bytes.count }
 
-    public mutating func byte() throws -> UInt8 {
+    @inlinable public mutating func byte() throws -> UInt8 {
         guard position < bytes.count else { throw EndOfInput() }
         defer { position += 1 }
         return bytes[position]
     }
 
-    public mutating func unsigned() throws -> UInt64 {
+    @inlinable public mutating func unsigned() throws -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -167,21 +171,21 @@ public struct ByteReader: Sendable {
         }
     }
 
-    public mutating func int() throws -> Int64 {
+    @inlinable public mutating func int() throws -> Int64 {
         let raw = try unsigned()
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
     }
 
-    public mutating func string() throws -> String {
+    @inlinable public mutating func string() throws -> String {
         let count = Int(clamping: try unsigned())
         guard count <= bytes.count - position else { throw EndOfInput() }
         defer { position += count }
         return String(decoding: bytes[position..<(position + count)], as: UTF8.self)
     }
 
-    public mutating func time() throws -> Date { Date(timeIntervalSince1970: Double(try int()) / 1000) }
+    @inlinable public mutating func time() throws -> Date { Date(timeIntervalSince1970: Double(try int()) / 1000) }
 
-    public mutating func optional<T>(_ read: (inout ByteReader) throws -> T) throws -> T? {
+    @inlinable public mutating func optional<T>(_ read: (inout ByteReader) throws -> T) throws -> T? {
         switch try byte() {
         case 0: return nil
         case 1: return try read(&self)

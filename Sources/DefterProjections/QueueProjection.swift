@@ -20,11 +20,19 @@ public struct QueueProjection: TicketProjection {
     /// The queue key: department, 0x00, priority, deadline (ms), received (ms), ticket.
     static func key(_ ticket: Ticket) -> [UInt8]? {
         guard ticket.status.isOpen, let department = ticket.department else { return nil }
-        var key = Array(department.rawValue.utf8) + [0, UInt8(ticket.priority ?? 9)]
-        key += ProjectionCodec.bigEndian(ProjectionCodec.milliseconds(ticket.dueAt))
-        key += ProjectionCodec.bigEndian(ProjectionCodec.milliseconds(ticket.receivedAt))
-        key += Array(ticket.id.rawValue.utf8)
+        var key: [UInt8] = []
+        key.reserveCapacity(department.rawValue.utf8.count + 18 + ticket.id.rawValue.utf8.count)
+        key.append(contentsOf: department.rawValue.utf8)
+        key.append(0)
+        key.append(UInt8(ticket.priority ?? 9))
+        appendBigEndian(ProjectionCodec.milliseconds(ticket.dueAt), to: &key)
+        appendBigEndian(ProjectionCodec.milliseconds(ticket.receivedAt), to: &key)
+        key.append(contentsOf: ticket.id.rawValue.utf8)
         return key
+    }
+
+    private static func appendBigEndian(_ value: UInt64, to bytes: inout [UInt8]) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
     }
 
     /// What a filter index is keyed by.
@@ -36,17 +44,30 @@ public struct QueueProjection: TicketProjection {
 
     /// The start of a filter index range: department, 0x00, kind, value, 0x00.
     static func filterPrefix(_ department: DepartmentID, _ kind: FilterKind, _ value: String) -> [UInt8] {
-        Array(department.rawValue.utf8) + [0, kind.rawValue] + Array(value.utf8) + [0]
+        filterKey(department, kind, value, order: [])
+    }
+
+    /// A filter index key: the prefix of `kind` and `value`, then `order`.
+    private static func filterKey(_ department: DepartmentID, _ kind: FilterKind, _ value: String, order: ArraySlice<UInt8>) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(department.rawValue.utf8.count + value.utf8.count + 3 + order.count)
+        key.append(contentsOf: department.rawValue.utf8)
+        key.append(0)
+        key.append(kind.rawValue)
+        key.append(contentsOf: value.utf8)
+        key.append(0)
+        key.append(contentsOf: order)
+        return key
     }
 
     /// A ticket's rows in the filter indexes: each prefix followed by its queue key's order part.
     static func filterKeys(_ ticket: Ticket, queueKey: [UInt8]) -> [[UInt8]] {
         guard let department = ticket.department else { return [] }
-        let order = queueKey.dropFirst(department.rawValue.utf8.count + 1)
+        let order = queueKey[(department.rawValue.utf8.count + 1)...]
         return [
-            filterPrefix(department, .status, ticket.status.rawValue) + order,
-            filterPrefix(department, .category, ticket.category?.rawValue ?? "") + order,
-            filterPrefix(department, .district, ticket.location.district) + order,
+            filterKey(department, .status, ticket.status.rawValue, order: order),
+            filterKey(department, .category, ticket.category?.rawValue ?? "", order: order),
+            filterKey(department, .district, ticket.location.district, order: order),
         ]
     }
 
@@ -61,22 +82,22 @@ public struct QueueProjection: TicketProjection {
     /// Only where each ticket stood before its first change and after its last matters: the
     /// steps between would put and delete the same rows. Counts move once per status.
     public func apply(_ changes: [TicketChange], to store: StoreWriter) throws {
-        var before: [TicketID: Ticket?] = [:]
-        var after: [TicketID: Ticket] = [:]
-        var order: [TicketID] = []
+        // Each ticket's first and last change, in the order tickets first appear.
+        var slots: [TicketID: Int] = [:]
+        var firstAndLast: [(first: TicketChange, last: TicketChange)] = []
         for change in changes {
-            let id = change.after.id
-            if after[id] == nil {
-                before[id] = change.before
-                order.append(id)
+            if let slot = slots[change.after.id] {
+                firstAndLast[slot].last = change
+            } else {
+                slots[change.after.id] = firstAndLast.count
+                firstAndLast.append((change, change))
             }
-            after[id] = change.after
         }
         var deltas: [[UInt8]: Int64] = [:]
-        for id in order {
-            let old = before[id]!
-            let new = after[id]!
-            let position = Array(id.rawValue.utf8)
+        for (first, last) in firstAndLast {
+            let old = first.before
+            let new = last.after
+            let position = Array(new.id.rawValue.utf8)
             let oldKey = old.flatMap(Self.key)
             let newKey = Self.key(new)
             let oldFilters = old.flatMap { old in oldKey.map { Self.filterKeys(old, queueKey: $0) } } ?? []
@@ -104,9 +125,16 @@ public struct QueueProjection: TicketProjection {
     /// A queue value: a filter header (`status`, 0x1F, `category`, 0x1F, `district`, 0x1E) that
     /// filters read without decoding, then the item in binary.
     static func value(_ item: QueueItem) throws -> [UInt8] {
-        var bytes = Array(item.status.rawValue.utf8) + [0x1F] + Array((item.category?.rawValue ?? "").utf8) + [0x1F]
-        bytes += Array(item.district.utf8) + [0x1E]
-        return bytes + item.binary
+        var out = ByteWriter()
+        out.bytes.reserveCapacity(160)
+        out.bytes.append(contentsOf: item.status.rawValue.utf8)
+        out.byte(0x1F)
+        out.bytes.append(contentsOf: (item.category?.rawValue ?? "").utf8)
+        out.byte(0x1F)
+        out.bytes.append(contentsOf: item.district.utf8)
+        out.byte(0x1E)
+        item.write(into: &out)
+        return out.bytes
     }
 
     /// Splits a queue value into its filter header fields and the item's binary form.
@@ -160,9 +188,8 @@ public struct QueueItem: Codable, Sendable, Equatable {
 
     static let format: UInt8 = 1
 
-    /// The item's compact binary form, as queue values carry it.
-    var binary: [UInt8] {
-        var out = ByteWriter()
+    /// Writes the item's compact binary form, as queue values carry it.
+    func write(into out: inout ByteWriter) {
         out.byte(Self.format)
         out.string(ticket.rawValue)
         out.string(status.rawValue)
@@ -175,7 +202,6 @@ public struct QueueItem: Codable, Sendable, Equatable {
         out.optional(assignee) { $0.string($1) }
         out.int(Int64(reopenCount))
         out.byte(escalated ? 1 : 0)
-        return out.bytes
     }
 
     /// Reads an item written by `binary`.

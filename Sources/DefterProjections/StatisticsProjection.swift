@@ -63,10 +63,10 @@ public struct TicketFact: Codable, Sendable, Equatable {
 
     init(_ ticket: Ticket) {
         self.ticket = ticket.id
-        let parts = Calendar.istanbul.dateComponents([.year, .month, .day, .hour, .weekday], from: ticket.receivedAt)
-        day = String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
-        hour = parts.hour!
-        weekday = (parts.weekday! + 5) % 7 + 1
+        let local = IstanbulDate(ticket.receivedAt)
+        day = local.dayText
+        hour = local.hour
+        weekday = local.weekday
         channel = ticket.channel
         district = ticket.location.district
         receivedAt = ticket.receivedAt
@@ -125,6 +125,7 @@ extension TicketFact {
     /// The fact's compact binary form, as the `facts` database stores it.
     var binary: [UInt8] {
         var out = ByteWriter()
+        out.bytes.reserveCapacity(128)
         out.byte(Self.format)
         out.string(ticket.rawValue)
         out.string(day)
@@ -137,8 +138,14 @@ extension TicketFact {
         out.optional(category) { $0.string($1.rawValue) }
         out.byte((informationOnly ? 1 : 0) | (opened ? 2 : 0) | (triaged ? 4 : 0))
         out.string(status.rawValue)
-        for time in [firstDueAt, firstAcknowledgedAt, firstResolvedAt, endedAt] { out.optional(time) { $0.time($1) } }
-        for count in [reopenCount, referralCount, overrideCount, escalations] { out.int(Int64(count)) }
+        out.optional(firstDueAt) { $0.time($1) }
+        out.optional(firstAcknowledgedAt) { $0.time($1) }
+        out.optional(firstResolvedAt) { $0.time($1) }
+        out.optional(endedAt) { $0.time($1) }
+        out.int(Int64(reopenCount))
+        out.int(Int64(referralCount))
+        out.int(Int64(overrideCount))
+        out.int(Int64(escalations))
         out.optional(satisfaction) { $0.int(Int64($1)) }
         return out.bytes
     }
