@@ -33,6 +33,12 @@ struct Options {
     var concurrentAppenders = 64
     var json = false
     var projectionCalls = 0
+    /// Skip the log measurements and run only the projection ones.
+    var onlyProjections = false
+    /// Where the projection benchmark keeps its seeded log between runs (seeded when missing).
+    var seededFolder: String?
+    /// With `onlyProjections`: measure the rebuild alone (to profile it).
+    var rebuildOnly = false
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.makeIterator()
@@ -43,8 +49,15 @@ struct Options {
             case "--singles": singles = Int(iterator.next() ?? "") ?? singles
             case "--json": json = true
             case "--projections": projectionCalls = Int(iterator.next() ?? "") ?? 20_000
+            case "--only-projections": onlyProjections = true
+            case "--seeded": seededFolder = iterator.next()
+            case "--rebuild-only":
+                onlyProjections = true
+                rebuildOnly = true
             case "--help", "-h":
-                print("usage: defter-bench [--events N] [--batch N] [--singles N] [--projections CALLS] [--json]")
+                print(
+                    "usage: defter-bench [--events N] [--batch N] [--singles N] [--projections CALLS [--only-projections | --rebuild-only] [--seeded DIR]] [--json]"
+                )
                 exit(0)
             default: throw BenchError("unknown argument \(argument); see --help")
             }
@@ -100,6 +113,13 @@ struct DefterBench {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("defter-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
+        if options.onlyProjections {
+            let calls = max(options.projectionCalls, 1)
+            printReport(
+                try await ProjectionBench.run(calls: calls, root: root, seeded: options.seededFolder, rebuildOnly: options.rebuildOnly),
+                options: options)
+            return
+        }
         var results: [Measurement] = []
         let n = options.events
 
@@ -265,9 +285,19 @@ struct DefterBench {
                 baseline: rawCount / sqliteScanSeconds, lowerIsBetter: false))
         log.close()
         if options.projectionCalls > 0 {
-            results += try await ProjectionBench.run(calls: options.projectionCalls, root: root.appendingPathComponent("projections"))
+            results += try await ProjectionBench.run(
+                calls: options.projectionCalls, root: root.appendingPathComponent("projections"), seeded: options.seededFolder)
         }
+        if !options.json {
+            print(
+                "defter-bench: \(n) events (~\(entryBytes.first?.count ?? 0) bytes each), batches of \(options.batch), \(options.singles) single appends, checksum \(checksum)"
+            )
+        }
+        printReport(results, options: options)
+    }
 
+    /// Prints the measurements as a table, or with `--json` as one object a line.
+    static func printReport(_ results: [Measurement], options: Options) {
         if options.json {
             for m in results {
                 var object: [String: JSONValue] = [
@@ -279,9 +309,6 @@ struct DefterBench {
                 print(JSONValue.object(object).canonicalString)
             }
         } else {
-            print(
-                "defter-bench: \(n) events (~\(entryBytes.first?.count ?? 0) bytes each), batches of \(options.batch), \(options.singles) single appends, checksum \(checksum)"
-            )
             let header = ["measurement", "defter", "unit", "baseline", "baseline value", "ratio"]
             var rows = [header]
             for m in results {
