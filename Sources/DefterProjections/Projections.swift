@@ -27,6 +27,22 @@ public final class Projections: Sendable {
         stats = try ProjectionWorker(projection: StatisticsProjection(), log: log, root: root)
     }
 
+    /// Folders under `root` that no projection of this build uses: stores of other versions of
+    /// the projections (left by an upgrade that bumped a version, or kept by an older build still
+    /// serving from them) and staging folders of interrupted rebuilds.
+    public func obsoleteFolders() throws -> [URL] {
+        let current = Set(all.map { ProjectionWorker.folder(for: $0.projection, under: root).lastPathComponent })
+        let names = all.map(\.projection.name)
+        let children = try FileManager.default.contentsOfDirectory(atPath: root.path)
+        return children.sorted().filter { child in
+            guard !current.contains(child) else { return false }
+            if child.hasPrefix(".rebuild-") { return true }
+            return names.contains { name in
+                child.hasPrefix("\(name)-v") && Int(child.dropFirst(name.count + 2)) != nil
+            }
+        }.map { root.appendingPathComponent($0) }
+    }
+
     /// The worker named `name`.
     public func worker(named name: String) -> ProjectionWorker? {
         all.first { $0.projection.name == name }

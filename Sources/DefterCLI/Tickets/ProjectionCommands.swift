@@ -39,8 +39,99 @@ struct ProjectionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "projections",
         abstract: "Inspect the projections (read models) built from the log.",
-        subcommands: [ProjectionStatusCommand.self]
+        discussion: """
+            Upgrading to a release that bumps a projection's version: run `defter projections prepare`
+            with the new release while the old service keeps serving from its own stores; when it is
+            done, restart the service on the new release (it finds the new stores caught up), then
+            `defter projections prune` removes the old stores.
+            """,
+        subcommands: [ProjectionStatusCommand.self, ProjectionPrepareCommand.self, ProjectionPruneCommand.self]
     )
+}
+
+struct ProjectionPrepareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prepare",
+        abstract: "Build or catch up this release's projection stores, beside the ones a running service uses.",
+        discussion: """
+            Safe while an older release's service is serving from the same data folder: it reads the log and
+            writes only the stores of this release's versions (a store of the same version is shared safely:
+            each batch commits with its checkpoint). Prints each projection's status and the folders this
+            release no longer uses.
+            """
+    )
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let started = Date()
+        let context = try ProjectionContext.open(dataFolder)
+        defer { context.close() }
+        var rows: [JSONValue] = []
+        for worker in context.projections.all {
+            rows.append([
+                "name": .string(worker.projection.name), "version": .integer(Int64(worker.projection.version)),
+                "checkpoint": .integer(Int64(try worker.checkpoint())), "lag": .integer(Int64(try worker.lag())),
+            ])
+        }
+        let obsolete = try context.projections.obsoleteFolders()
+        let seconds = (Date().timeIntervalSince(started) * 100).rounded() / 100
+        if json {
+            Terminal.json([
+                "projections": .array(rows), "obsolete": .array(obsolete.map { .string($0.path) }), "seconds": .number(seconds),
+            ])
+            return
+        }
+        for row in rows {
+            Terminal.line(
+                "\(row["name"]!.stringValue!) v\(row["version"]!.integerValue!)  ready at checkpoint \(row["checkpoint"]!.integerValue!)  lag \(row["lag"]!.integerValue!)"
+            )
+        }
+        Terminal.line("prepared in \(seconds) s")
+        if !obsolete.isEmpty {
+            Terminal.line("no longer used by this release (remove with `defter projections prune` once no older service runs):")
+            for folder in obsolete { Terminal.line("    \(folder.path)") }
+        }
+    }
+}
+
+struct ProjectionPruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune",
+        abstract: "Remove projection stores this release does not use (other versions, interrupted rebuilds).",
+        discussion: "Run it only when no older release's service is still serving from those stores."
+    )
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Flag(help: "List what would be removed, and remove nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let context = try ProjectionContext.open(dataFolder, catchUp: false)
+        defer { context.close() }
+        let obsolete = try context.projections.obsoleteFolders()
+        if !dryRun {
+            for folder in obsolete {
+                do { try FileManager.default.removeItem(at: folder) } catch {
+                    throw CLIFailure("could not remove \(folder.path): \(error.localizedDescription)", exitCode: 1)
+                }
+            }
+        }
+        if json {
+            Terminal.json([(dryRun ? "wouldRemove" : "removed"): .array(obsolete.map { .string($0.path) })])
+        } else if obsolete.isEmpty {
+            Terminal.line("nothing to remove: every projection store is this release's")
+        } else {
+            for folder in obsolete { Terminal.line("\(dryRun ? "would remove" : "removed")  \(folder.path)") }
+        }
+    }
 }
 
 struct ProjectionStatusCommand: AsyncParsableCommand {
@@ -73,6 +164,9 @@ struct ProjectionStatusCommand: AsyncParsableCommand {
                 Terminal.line(
                     "\(row["name"]!.stringValue!) v\(row["version"]!.integerValue!)  checkpoint \(row["checkpoint"]!.integerValue!)  lag \(row["lag"]!.integerValue!)  digest \(row["digest"]!.stringValue!)"
                 )
+            }
+            for folder in try context.projections.obsoleteFolders() {
+                Terminal.line("not used by this release: \(folder.path) (see `defter projections prune`)")
             }
         }
     }
