@@ -27,9 +27,9 @@ struct DecodedEntry: Sendable {
 /// What a batch of entries does to the tickets: each ticket event with the ticket's state before
 /// and after it, in log order, and every ticket's state after the batch. Planning replays the
 /// domain's rules once; every projection at the same checkpoint then applies the same plan.
-struct BatchPlan {
+struct BatchPlan: Sendable {
     /// One step of the batch, in log order.
-    enum Step {
+    enum Step: Sendable {
         /// Consecutive ticket events.
         case changes([TicketChange])
         /// An entry that is not a ticket event (catalog, erasure...).

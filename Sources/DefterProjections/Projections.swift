@@ -49,9 +49,10 @@ public final class Projections: Sendable {
     }
 
     /// Catches every projection up with the log, reading and decoding each entry once for all
-    /// of them, and replaying the ticket rules once for all those at the same checkpoint. The
-    /// next batch is read and decoded on another thread while this one is applied. Returns the
-    /// lowest checkpoint.
+    /// of them, and replaying the ticket rules once for all those at the same checkpoint. Two
+    /// cores share the work: while this thread plans a batch and applies it to the ticket view
+    /// and the queues, a background queue reads and decodes the next batch and applies the
+    /// statistics. Returns the lowest checkpoint.
     @discardableResult
     public func catchUp(progress: ((UInt64, UInt64) -> Void)? = nil) throws -> UInt64 {
         let log = tickets.log
@@ -62,21 +63,54 @@ public final class Projections: Sendable {
         // Ticket states depend only on the log up to a checkpoint, so every store at the same
         // checkpoint holds the same ones: one cache serves them all.
         var known = KnownStates()
-        var upcoming = DecodedBatch.read(log, from: next, limit: batchSize)
-        while true {
-            let batch = try upcoming.wait()
+        let batchSize = batchSize
+        func read(from sequence: UInt64) -> BackgroundWork<[DecodedEntry]> {
+            BackgroundWork { try DecodedEntry.decode(try log.entries(from: sequence, limit: batchSize), projection: "all") }
+        }
+        var upcoming: BackgroundWork<[DecodedEntry]>? = read(from: next)
+        // The statistics' apply of the previous batch, running in the background.
+        let background = all.count - 1
+        var inFlight: (batch: [DecodedEntry], applied: BackgroundWork<Bool>)?
+        // Nothing may still use the stores or the log once this returns or throws.
+        defer {
+            _ = try? upcoming?.wait()
+            _ = try? inFlight?.applied.wait()
+        }
+        /// Waits for the background apply; if its store had moved meanwhile, applies the batch here.
+        func settle() throws {
+            guard let (batch, applied) = inFlight else { return }
+            inFlight = nil
+            let last = batch[batch.count - 1].entry.sequence
+            if try !applied.wait() { try all[background].apply(batch[...], asOf: nil, known: &known) }
+            checkpoints[background] = last
+        }
+        while let work = upcoming {
+            let batch = try work.wait()
+            upcoming = nil
             guard let first = batch.first?.entry.sequence, let last = batch.last?.entry.sequence else { break }
             next = last + 1
-            if next <= head { upcoming = DecodedBatch.read(log, from: next, limit: batchSize) }
+            if next <= head { upcoming = read(from: next) }
+            // The background apply of the previous batch counts as done; `settle` makes it so.
+            var expected = checkpoints
+            if let (previous, _) = inFlight { expected[background] = previous[previous.count - 1].entry.sequence }
             var pending = Array(all.indices)
-            if checkpoints.allSatisfy({ $0 == first - 1 }), let plan = plan(batch, known: known) {
+            if expected.allSatisfy({ $0 == first - 1 }), let plan = plan(batch, known: known) {
                 let rows = plan.stateRows()
                 pending = try pending.filter { index in
+                    guard index != background else { return true }
                     guard try all[index].apply(planned: plan, stateRows: rows) else { return true }
                     checkpoints[index] = last
                     return false
                 }
                 known.advance(from: first - 1, to: last, with: plan.states)
+                try settle()
+                if checkpoints[background] == first - 1 {
+                    let worker = all[background]
+                    inFlight = (batch, BackgroundWork { try worker.apply(planned: plan, stateRows: rows) })
+                    pending.removeAll { $0 == background }
+                }
+            } else {
+                try settle()
             }
             // A worker ahead of the others (or moved by another caller meanwhile), or a batch
             // the rules reject: each worker applies what it has not seen, and names its error.
@@ -85,8 +119,8 @@ public final class Projections: Sendable {
                 checkpoints[index] = last
             }
             progress?(last, head)
-            if next > head { break }
         }
+        try settle()
         return checkpoints.min() ?? 0
     }
 
@@ -122,24 +156,30 @@ public final class Projections: Sendable {
     }
 }
 
-/// A batch of entries being read and decoded on a background queue.
-private final class DecodedBatch: @unchecked Sendable {
+/// Work running on the projections' background queue, in the order it was started; its result
+/// is waited for once.
+private final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
     // `result` is written once before `done` is signalled and read only after waiting on it.
-    private var result: Result<[DecodedEntry], any Error> = .success([])
+    private var result: Result<Value, any Error>?
     private let done = DispatchSemaphore(value: 0)
-    private static let queue = DispatchQueue(label: "defter.projections.decode")
+    /// Touched only by the waiting thread.
+    private var waited = false
 
-    static func read(_ log: EventLog, from sequence: UInt64, limit: Int) -> DecodedBatch {
-        let batch = DecodedBatch()
-        queue.async {
-            batch.result = Result { try DecodedEntry.decode(try log.entries(from: sequence, limit: limit), projection: "all") }
-            batch.done.signal()
+    init(_ body: @escaping @Sendable () throws -> Value) {
+        backgroundQueue.async {
+            self.result = Result(catching: body)
+            self.done.signal()
         }
-        return batch
     }
 
-    func wait() throws -> [DecodedEntry] {
-        done.wait()
-        return try result.get()
+    /// Waits for the work (the first call) and returns its result.
+    func wait() throws -> Value {
+        if !waited {
+            done.wait()
+            waited = true
+        }
+        return try result!.get()
     }
 }
+
+private let backgroundQueue = DispatchQueue(label: "defter.projections.background")
