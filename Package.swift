@@ -75,6 +75,7 @@ let package = Package(
             name: "DefterProjections",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterTickets",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

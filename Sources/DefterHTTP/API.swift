@@ -70,6 +70,11 @@ public struct DefterAPI: Sendable {
         }
         recorder.get(router, "/readyz") { _, _ in
             await respond {
+                if let error = projections.all.lazy.compactMap(\.error).first {
+                    throw APIError(
+                        status: .serviceUnavailable, code: "projection_stopped",
+                        message: "\(error); rebuild it with `defter replay --projection \(error.projection)` once the cause is fixed")
+                }
                 let lag = try projections.all.map { try $0.lag() }.max() ?? 0
                 guard lag == 0 else {
                     throw APIError(

@@ -63,6 +63,7 @@ extension DefterAPI {
         case is LogRequestError: (.badRequest, "bad_parameter")
         case is IntakeError: (.conflict, "conflict")
         case let error as StorageError where error.kind == .diskFull: (.serviceUnavailable, "storage_full")
+        case is ProjectionError: (.serviceUnavailable, "projection_stopped")
         default: (.internalServerError, "internal")
         }
     }

@@ -1,6 +1,7 @@
 import DefterDomain
 public import DefterLog
 public import Foundation
+public import Logging
 import ServiceLifecycle
 
 /// The projections Defter maintains, opened together under `data/projections`.
@@ -12,16 +13,21 @@ public final class Projections: Sendable {
     public let root: URL
     /// Entries read, decoded and applied at a time when catching up together.
     let batchSize: Int
+    /// Where `run` reports a projection that stopped.
+    let logger: Logger
 
     /// Every projection, in a stable order.
     public var all: [ProjectionWorker] { [tickets, queues, stats] }
 
     /// Opens the projections of `log` under `root` (default: `<log folder>/projections`).
     /// `batchSize`: entries per batch (and per store transaction) when they catch up together.
-    public init(log: EventLog, root: URL? = nil, batchSize: Int = 8192) throws {
+    public init(
+        log: EventLog, root: URL? = nil, batchSize: Int = 8192, logger: Logger = Logger(label: "defter.projections")
+    ) throws {
         let root = root ?? log.folder.appendingPathComponent("projections")
         self.root = root
         self.batchSize = batchSize
+        self.logger = logger
         tickets = try ProjectionWorker(projection: TicketViewProjection(), log: log, root: root)
         queues = try ProjectionWorker(projection: QueueProjection(), log: log, root: root)
         stats = try ProjectionWorker(projection: StatisticsProjection(), log: log, root: root)
@@ -53,13 +59,30 @@ public final class Projections: Sendable {
     /// cores share the work: while this thread plans a batch and applies it to the ticket view
     /// and the queues, a background queue reads and decodes the next batch and applies the
     /// statistics. Returns the lowest checkpoint.
+    ///
+    /// A projection that meets an entry it cannot apply stops there (see `ProjectionWorker.error`)
+    /// while the others go on to the log's head; then the first such error is thrown.
     @discardableResult
     public func catchUp(progress: ((UInt64, UInt64) -> Void)? = nil) throws -> UInt64 {
+        let applied = try advance(progress: progress)
+        if let error = all.lazy.compactMap(\.error).first { throw error }
+        return applied
+    }
+
+    /// Catches up every projection that is not stopped; returns their lowest checkpoint (the
+    /// log's head when every projection is stopped).
+    private func advance(progress: ((UInt64, UInt64) -> Void)? = nil) throws -> UInt64 {
         let log = tickets.log
         let head = try log.size()
         var checkpoints = try all.map { try $0.checkpoint() }
-        var next = (checkpoints.min() ?? 0) + 1
-        guard next <= head else { return checkpoints.min() ?? 0 }
+        var running = Set(all.indices.filter { all[$0].error == nil })
+        func lowest() -> UInt64 { running.map { checkpoints[$0] }.min() ?? head }
+        var next = lowest() + 1
+        guard next <= head else { return lowest() }
+        /// Runs one worker's part of a batch; a projection that cannot apply it stops, the others go on.
+        func applying(_ index: Int, _ body: () throws -> Void) throws {
+            do { try body() } catch is ProjectionError { running.remove(index) }
+        }
         // Ticket states depend only on the log up to a checkpoint, so every store at the same
         // checkpoint holds the same ones: one cache serves them all.
         var known = KnownStates()
@@ -80,11 +103,12 @@ public final class Projections: Sendable {
         func settle() throws {
             guard let (batch, applied) = inFlight else { return }
             inFlight = nil
-            let last = batch[batch.count - 1].entry.sequence
-            if try !applied.wait() { try all[background].apply(batch[...], asOf: nil, known: &known) }
-            checkpoints[background] = last
+            try applying(background) {
+                if try !applied.wait() { try all[background].apply(batch[...], asOf: nil, known: &known) }
+                checkpoints[background] = batch[batch.count - 1].entry.sequence
+            }
         }
-        while let work = upcoming {
+        while let work = upcoming, !running.isEmpty {
             let batch = try work.wait()
             upcoming = nil
             guard let first = batch.first?.entry.sequence, let last = batch.last?.entry.sequence else { break }
@@ -93,18 +117,21 @@ public final class Projections: Sendable {
             // The background apply of the previous batch counts as done; `settle` makes it so.
             var expected = checkpoints
             if let (previous, _) = inFlight { expected[background] = previous[previous.count - 1].entry.sequence }
-            var pending = Array(all.indices)
-            if expected.allSatisfy({ $0 == first - 1 }), let plan = plan(batch, known: known) {
+            var pending = running.sorted()
+            if pending.allSatisfy({ expected[$0] == first - 1 }), let plan = plan(batch, known: known) {
                 let rows = plan.stateRows()
-                pending = try pending.filter { index in
-                    guard index != background else { return true }
-                    guard try all[index].apply(planned: plan, stateRows: rows) else { return true }
-                    checkpoints[index] = last
-                    return false
+                var done: [Int] = []
+                for index in pending where index != background {
+                    try applying(index) {
+                        guard try all[index].apply(planned: plan, stateRows: rows) else { return }
+                        checkpoints[index] = last
+                        done.append(index)
+                    }
                 }
+                pending.removeAll { done.contains($0) || !running.contains($0) }
                 known.advance(from: first - 1, to: last, with: plan.states)
                 try settle()
-                if checkpoints[background] == first - 1 {
+                if running.contains(background), checkpoints[background] == first - 1 {
                     let worker = all[background]
                     inFlight = (batch, BackgroundWork { try worker.apply(planned: plan, stateRows: rows) })
                     pending.removeAll { $0 == background }
@@ -114,14 +141,16 @@ public final class Projections: Sendable {
             }
             // A worker ahead of the others (or moved by another caller meanwhile), or a batch
             // the rules reject: each worker applies what it has not seen, and names its error.
-            for index in pending where checkpoints[index] < last {
-                try all[index].apply(batch[...], asOf: nil, known: &known)
-                checkpoints[index] = last
+            for index in pending where running.contains(index) && checkpoints[index] < last {
+                try applying(index) {
+                    try all[index].apply(batch[...], asOf: nil, known: &known)
+                    checkpoints[index] = last
+                }
             }
             progress?(last, head)
         }
         try settle()
-        return checkpoints.min() ?? 0
+        return lowest()
     }
 
     /// Plans a batch once for every projection; nil when the rules reject it (each worker then
@@ -137,11 +166,24 @@ public final class Projections: Sendable {
 
     /// Catches up, then follows the log's commits until cancelled, shut down gracefully, or the
     /// log closes.
+    ///
+    /// A projection that stops (an entry it cannot apply) is logged and left at its checkpoint
+    /// while the others keep following the log.
     public func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
+                var reported = Set<String>()
                 while !Task.isCancelled {
-                    let applied = try self.catchUp()
+                    let applied = try self.advance()
+                    for worker in self.all {
+                        guard let error = worker.error, reported.insert(worker.projection.name).inserted else { continue }
+                        self.logger.error(
+                            "projection stopped; the others go on",
+                            metadata: [
+                                "projection": "\(error.projection)", "sequence": "\(error.sequence)", "type": "\(error.type)",
+                                "reason": "\(error.reason)",
+                            ])
+                    }
                     guard await self.tickets.log.waitForCommits(beyond: applied) else { return }
                 }
             }

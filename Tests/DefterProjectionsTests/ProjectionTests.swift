@@ -305,6 +305,38 @@ func call(
         }
     }
 
+    @Test("a projection that cannot apply an entry stops there while the others go on to the head, caught up or running")
+    func oneStopsOthersGoOn() async throws {
+        try await withProjections { service, log, _, projections, _ in
+            let ticket = try await service.receiveCall(call(1)).ticket
+            try projections.catchUp()
+            // Damage the statistics' fact of the ticket: its next event cannot be applied there.
+            try projections.stats.store.write { try $0.put("facts", Array(ticket.rawValue.utf8), [0xFF]) }
+            try await service.handle(.acknowledge(actingDepartment: nil, by: crew, at: hours(1)), on: ticket, actor: crew)
+            _ = try await service.receiveCall(call(2))
+            #expect {
+                try projections.catchUp()
+            } throws: { error in
+                (error as? ProjectionError)?.projection == "stats"
+            }
+            let head = try log.size()
+            #expect(try projections.tickets.checkpoint() == head)
+            #expect(try projections.queues.checkpoint() == head)
+            #expect(try projections.stats.checkpoint() < head)
+            #expect(projections.tickets.error == nil && projections.queues.error == nil)
+
+            // Running as a service, the others keep following the log.
+            let running = Task { try await projections.run() }
+            _ = try await service.receiveCall(call(3))
+            let newHead = try log.size()
+            for _ in 0..<500 where try projections.queues.checkpoint() < newHead { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(try projections.tickets.checkpoint() == newHead)
+            #expect(try projections.queues.checkpoint() == newHead)
+            running.cancel()
+            try await running.value
+        }
+    }
+
     @Test("as-of replay gives the state as it stood at that moment")
     func asOf() async throws {
         try await withProjections { service, log, _, _, folder in

@@ -29,12 +29,12 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = DefterMetrics()
         let context = try ServiceContext.open(dataFolder, create: true, groupCommitObserver: metrics.groupCommitObserver)
         defer { context.close() }
-        let projections = try Projections(log: context.log)
+        var logger = Logger(label: "defter")
+        logger.logLevel = .info
+        let projections = try Projections(log: context.log, logger: logger)
         defer { projections.close() }
         let tokens = try TokenStore(folder: context.log.folder.appendingPathComponent("tokens"))
         defer { tokens.close() }
-        var logger = Logger(label: "defter")
-        logger.logLevel = .info
         let catalog = try await context.service.catalogInForce()
         let api = DefterAPI(
             service: context.service, projections: projections, log: context.log, tokens: tokens, catalog: catalog, logger: logger,

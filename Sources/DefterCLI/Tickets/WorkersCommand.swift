@@ -23,10 +23,10 @@ struct WorkersCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try ServiceContext.open(dataFolder)
         defer { context.close() }
-        let projections = try Projections(log: context.log)
-        defer { projections.close() }
         var logger = Logger(label: "defter.workers")
         logger.logLevel = .info
+        let projections = try Projections(log: context.log, logger: logger)
+        defer { projections.close() }
         let deadlines = DeadlineWorker(service: context.service, queues: projections.queues, interval: .seconds(interval))
         let group = ServiceGroup(
             configuration: .init(
