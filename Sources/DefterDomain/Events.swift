@@ -280,8 +280,9 @@ public struct SLAEscalated: Codable, Sendable, Equatable {
     public let department: DepartmentID
 }
 
-/// A ticket's event: one step of its lifecycle.
-public enum TicketEvent: Sendable, Equatable {
+/// A ticket's event: one step of its lifecycle. Indirect: its cases are large values, and replay
+/// hands each event through several hands; a boxed case is copied as one reference.
+public indirect enum TicketEvent: Sendable, Equatable {
     case callReceived(CallReceived)
     case informationProvided(InformationProvided)
     case ticketOpened(TicketOpened)
