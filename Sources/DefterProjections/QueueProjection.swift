@@ -100,23 +100,31 @@ public struct QueueProjection: TicketProjection {
             let position = Array(new.id.rawValue.utf8)
             let oldKey = old.flatMap(Self.key)
             let newKey = Self.key(new)
-            let oldFilters = old.flatMap { old in oldKey.map { Self.filterKeys(old, queueKey: $0) } } ?? []
-            let newFilters = newKey.map { Self.filterKeys(new, queueKey: $0) } ?? []
+            // Most events leave a ticket where it stands in its queue: only its value changes.
+            let samePlace = oldKey != nil && oldKey == newKey
+            let sameFilters =
+                samePlace && old?.status == new.status && old?.category == new.category && old?.location.district == new.location.district
             if let oldKey, oldKey != newKey {
                 try store.delete("queue", oldKey)
                 try store.delete("position", position)
             }
-            for key in oldFilters where !newFilters.contains(key) { try store.delete("filters", key) }
-            for key in newFilters where !oldFilters.contains(key) { try store.put("filters", key, []) }
-            if let old, old.status.isOpen, let department = old.department {
-                deltas[Self.countKey(department, old.status), default: 0] -= 1
+            if !sameFilters {
+                let oldFilters = old.flatMap { old in oldKey.map { Self.filterKeys(old, queueKey: $0) } } ?? []
+                let newFilters = newKey.map { Self.filterKeys(new, queueKey: $0) } ?? []
+                for key in oldFilters where !newFilters.contains(key) { try store.delete("filters", key) }
+                for key in newFilters where !oldFilters.contains(key) { try store.put("filters", key, []) }
             }
-            if new.status.isOpen, let department = new.department {
-                deltas[Self.countKey(department, new.status), default: 0] += 1
+            if old?.status != new.status || old?.department != new.department {
+                if let old, old.status.isOpen, let department = old.department {
+                    deltas[Self.countKey(department, old.status), default: 0] -= 1
+                }
+                if new.status.isOpen, let department = new.department {
+                    deltas[Self.countKey(department, new.status), default: 0] += 1
+                }
             }
             if let newKey {
                 try store.put("queue", newKey, Self.value(QueueItem(new)))
-                try store.put("position", position, newKey)
+                if !samePlace { try store.put("position", position, newKey) }
             }
         }
         for (key, delta) in deltas where delta != 0 { try adjust(key, by: delta, store) }
