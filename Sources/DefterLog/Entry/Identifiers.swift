@@ -50,7 +50,8 @@ public struct InvalidIdentifier: Error, Sendable, Equatable, CustomStringConvert
         guard count <= maximumBytes else {
             throw InvalidIdentifier(reason: "\(what) is \(count) bytes long; the limit is \(maximumBytes)")
         }
-        if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+        // A control character is one byte in UTF-8, and no other character has such a byte.
+        if value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) {
             throw InvalidIdentifier(reason: "\(what) contains a control character")
         }
     }

@@ -172,8 +172,7 @@ public final class EventLog: Sendable {
         prepared.reserveCapacity(events.count)
         for (index, event) in events.enumerated() {
             do {
-                prepared.append(
-                    PreparedEvent(event: event, payload: try event.validatedPayload(maximumBytes: configuration.maximumPayloadBytes)))
+                prepared.append(try event.prepared(maximumPayloadBytes: configuration.maximumPayloadBytes))
             } catch {
                 throw AppendError.invalidEvent(index: index, reason: error.reason)
             }

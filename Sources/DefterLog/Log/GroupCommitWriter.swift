@@ -30,10 +30,17 @@ final class GroupCommitWriter: @unchecked Sendable {
     private var stopped = false
     private let finished = DispatchSemaphore(value: 0)
     private var head: UInt64
-    /// The committed version of recently written streams; read and written only on the writer
-    /// thread, bounded so that a city's year of tickets does not grow it without limit.
+    /// The version of recently written streams: committed ones, and while a group is written
+    /// also what that group wrote so far. Read and written only on the writer thread, bounded so
+    /// that a city's year of tickets does not grow it without limit.
     private var streamHeads: [StreamID: UInt64] = [:]
     private static let streamHeadCacheLimit = 100_000
+    /// What `streamHeads` held before each change the current group made, oldest first, so that a
+    /// refused batch or a failed or retried transaction can take its changes back.
+    private var streamHeadsUndo: [(stream: StreamID, previous: UInt64?)] = []
+    /// Buffers the writer reuses for every entry and index key, so that writing allocates nothing.
+    private var entryBuffer: [UInt8] = []
+    private var keyBuffer: [UInt8] = []
 
     private let environment: LMDBEnvironment
     private let dbi: Databases
@@ -153,34 +160,33 @@ final class GroupCommitWriter: @unchecked Sendable {
         let recordedAt = Timestamp(clock())
         let recordedAtText = Array(recordedAt.description.utf8)
         var outcomes: [Outcome] = []
-        var streamOverlay: [StreamID: UInt64] = [:]
         var newHead = head
         do {
             try environment.write { txn in
                 // Re-run from scratch when the map grows: reset everything this closure produces.
+                undoStreamHeads(to: 0)
                 outcomes = []
                 newHead = head
-                streamOverlay = [:]
                 var frontier = MerkleFrontier()
                 for job in group {
                     switch job {
                     case .append(let events, _):
-                        outcomes.append(
-                            try write(events, at: recordedAtText, txn: txn, head: &newHead, streams: &streamOverlay, frontier: &frontier))
+                        outcomes.append(try write(events, at: recordedAtText, txn: txn, head: &newHead, frontier: &frontier))
                     case .checkpoint:
                         outcomes.append(try sign(size: newHead, at: recordedAt, txn: txn))
                     case .restore(let entries, _):
-                        outcomes.append(try restore(entries, txn: txn, head: &newHead, streams: &streamOverlay, frontier: &frontier))
+                        outcomes.append(try restore(entries, txn: txn, head: &newHead, frontier: &frontier))
                     }
                 }
             }
         } catch {
+            undoStreamHeads(to: 0)
             logger.error("group commit failed", metadata: ["batches": "\(group.count)", "error": "\(error)"])
             for job in group { job.fail(error) }
             return
         }
-        if streamHeads.count + streamOverlay.count > Self.streamHeadCacheLimit { streamHeads.removeAll(keepingCapacity: true) }
-        streamHeads.merge(streamOverlay) { _, new in new }
+        streamHeadsUndo.removeAll(keepingCapacity: true)
+        if streamHeads.count > Self.streamHeadCacheLimit { streamHeads.removeAll(keepingCapacity: true) }
         condition.lock()
         head = newHead
         condition.unlock()
@@ -207,68 +213,95 @@ final class GroupCommitWriter: @unchecked Sendable {
         observer?(appendedEvents, appendedBatches)
     }
 
+    /// Records that the current group sets `stream` to `version`.
+    private func setStreamHead(_ stream: StreamID, _ version: UInt64) {
+        streamHeadsUndo.append((stream, streamHeads.updateValue(version, forKey: stream)))
+    }
+
+    /// Takes back the group's changes to `streamHeads` after the first `mark`, newest first.
+    private func undoStreamHeads(to mark: Int) {
+        while streamHeadsUndo.count > mark {
+            let (stream, previous) = streamHeadsUndo.removeLast()
+            streamHeads[stream] = previous
+        }
+    }
+
     /// Validates one batch against the log inside the transaction, and writes it only if every
     /// event passes, so that a refused batch leaves nothing behind.
+    ///
+    /// Each new event's id goes into the `ids` index as the batch is checked, one B-tree descent
+    /// that both finds a recorded id and records a new one; a refused batch deletes its ids again.
     private func write(
         _ events: [PreparedEvent], at recordedAt: [UInt8], txn: LMDBTransaction, head: inout UInt64,
-        streams: inout [StreamID: UInt64], frontier: inout MerkleFrontier
+        frontier: inout MerkleFrontier
     ) throws -> Outcome {
+        let first = head + 1
+        let undoMark = streamHeadsUndo.count
         var sequences: [UInt64] = []
         var duplicates: [Bool] = []
-        var versions: [StreamID: UInt64] = [:]
-        var batchIDs: [EventID: Int] = [:]
         var planned: [(index: Int, version: UInt64)] = []
-        var next = head + 1
-        for (index, prepared) in events.enumerated() {
-            let event = prepared.event
-            if let earlier = batchIDs[event.id] {
-                let original = events[earlier]
-                guard original.event.stream == event.stream, original.event.type == event.type,
-                    original.payload == prepared.payload
-                else { return .refused(AppendError.idempotencyConflict(id: event.id, existingSequence: sequences[earlier])) }
-                sequences.append(sequences[earlier])
-                duplicates.append(true)
-                continue
+        sequences.reserveCapacity(events.count)
+        duplicates.reserveCapacity(events.count)
+        planned.reserveCapacity(events.count)
+        var next = first
+        func refuse(_ error: AppendError) throws -> Outcome {
+            for (index, _) in planned {
+                try events[index].template.withIDKey { key in _ = try txn.delete(dbi.ids, key: key) }
             }
-            if let stored = try txn.get(dbi.ids, key: Array(event.id.rawValue.utf8)),
-                let sequence = LogLayout.decodeBigEndian(stored)
-            {
-                guard try isSameEvent(prepared, storedAt: sequence, txn: txn) else {
-                    return .refused(AppendError.idempotencyConflict(id: event.id, existingSequence: sequence))
+            undoStreamHeads(to: undoMark)
+            return .refused(error)
+        }
+        for index in events.indices {
+            let recorded = try events[index].template.withIDKey { key in
+                try LogLayout.withBigEndian(next) { value in
+                    try txn.putIfAbsent(dbi.ids, key: key, value: value).map { stored in
+                        guard let sequence = LogLayout.decodeBigEndian(stored) else {
+                            throw StorageError(.corrupted, "an id index row is damaged; run `defter log verify`")
+                        }
+                        return sequence
+                    }
                 }
-                batchIDs[event.id] = index
-                sequences.append(sequence)
+            }
+            if let recorded {
+                let same =
+                    recorded >= first
+                    // Earlier in this batch, so not written yet.
+                    ? events[planned[Int(recorded - first)].index].template.sameEvent(as: events[index].template)
+                    : try isSameEvent(events[index], storedAt: recorded, txn: txn)
+                guard same else { return try refuse(.idempotencyConflict(id: events[index].id, existingSequence: recorded)) }
+                sequences.append(recorded)
                 duplicates.append(true)
                 continue
             }
-            let current =
-                try versions[event.stream] ?? streams[event.stream] ?? streamHeads[event.stream]
-                ?? txn.streamVersion(event.stream, in: dbi.streams)
-            if let expected = event.expectedVersion, expected != current {
-                return .refused(AppendError.versionConflict(stream: event.stream, expected: expected, actual: current))
+            let stream = events[index].stream
+            let current = try streamHeads[stream] ?? txn.streamVersion(stream, in: dbi.streams)
+            if let expected = events[index].expectedVersion, expected != current {
+                try events[index].template.withIDKey { key in _ = try txn.delete(dbi.ids, key: key) }
+                return try refuse(.versionConflict(stream: stream, expected: expected, actual: current))
             }
-            versions[event.stream] = current + 1
-            batchIDs[event.id] = index
+            setStreamHead(stream, current + 1)
             planned.append((index, current + 1))
             sequences.append(next)
             duplicates.append(false)
             next += 1
         }
-        for (index, version) in planned {
-            let prepared = events[index]
-            let sequence = head + 1
-            let event = prepared.event
-            let bytes = Envelope.encode(
-                sequence: sequence, id: event.id, stream: event.stream, streamVersion: version, type: event.type,
-                schemaVersion: event.schemaVersion, recordedAt: recordedAt, actor: event.actor, payload: prepared.payload)
-            let sequenceKey = LogLayout.bigEndian(sequence)
-            try txn.put(dbi.events, key: sequenceKey, value: bytes, append: true)
-            try txn.put(dbi.streams, key: LogLayout.streamKey(event.stream, version: version), value: sequenceKey)
-            try txn.put(dbi.ids, key: Array(event.id.rawValue.utf8), value: sequenceKey)
-            try appendLeaf(MerkleHash.leaf(bytes), index: sequence - 1, txn: txn, frontier: &frontier)
-            head = sequence
+        try recordedAt.withUnsafeBytes { recordedAt in
+            for (index, version) in planned {
+                let sequence = head + 1
+                let template = events[index].template
+                template.write(sequence: sequence, streamVersion: version, recordedAt: recordedAt, into: &entryBuffer)
+                template.streamKey(version: version, into: &keyBuffer)
+                let leaf = try LogLayout.withBigEndian(sequence) { sequenceKey in
+                    try txn.put(dbi.streams, key: keyBuffer, value: sequenceKey)
+                    return try entryBuffer.withUnsafeBytes { entry in
+                        try txn.put(dbi.events, key: sequenceKey, value: entry, append: true)
+                        return MerkleHash.leaf(raw: entry)
+                    }
+                }
+                try appendLeaf(leaf, index: sequence - 1, txn: txn, frontier: &frontier)
+                head = sequence
+            }
         }
-        streams.merge(versions) { _, new in new }
         return .appended(AppendResult(sequences: sequences, duplicates: duplicates))
     }
 
@@ -276,27 +309,25 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// sequence, the next version of its stream, and a new id: the log stays exactly what its
     /// source was, so its Merkle root is the source's.
     private func restore(
-        _ entries: [LogEntry], txn: LMDBTransaction, head: inout UInt64, streams: inout [StreamID: UInt64],
-        frontier: inout MerkleFrontier
+        _ entries: [LogEntry], txn: LMDBTransaction, head: inout UInt64, frontier: inout MerkleFrontier
     ) throws -> Outcome {
-        var versions: [StreamID: UInt64] = [:]
+        let undoMark = streamHeadsUndo.count
         var ids: Set<EventID> = []
         var next = head + 1
         for (index, entry) in entries.enumerated() {
             func refuse(_ reason: String) -> Outcome {
-                .refused(AppendError.invalidEvent(index: index, reason: "entry \(entry.sequence): \(reason)"))
+                undoStreamHeads(to: undoMark)
+                return .refused(AppendError.invalidEvent(index: index, reason: "entry \(entry.sequence): \(reason)"))
             }
             guard entry.sequence == next else { return refuse("expected entry \(next) here; entries must follow each other") }
-            let current =
-                try versions[entry.stream] ?? streams[entry.stream] ?? streamHeads[entry.stream]
-                ?? txn.streamVersion(entry.stream, in: dbi.streams)
+            let current = try streamHeads[entry.stream] ?? txn.streamVersion(entry.stream, in: dbi.streams)
             guard entry.streamVersion == current + 1 else {
                 return refuse("it is version \(entry.streamVersion) of '\(entry.stream)', which is at version \(current)")
             }
             guard ids.insert(entry.id).inserted, try txn.get(dbi.ids, key: Array(entry.id.rawValue.utf8)) == nil else {
                 return refuse("its id '\(entry.id)' is already recorded")
             }
-            versions[entry.stream] = entry.streamVersion
+            setStreamHead(entry.stream, entry.streamVersion)
             next += 1
         }
         for entry in entries {
@@ -307,17 +338,17 @@ final class GroupCommitWriter: @unchecked Sendable {
             try appendLeaf(MerkleHash.leaf(entry.bytes), index: entry.sequence - 1, txn: txn, frontier: &frontier)
             head = entry.sequence
         }
-        streams.merge(versions) { _, new in new }
         return .appended(AppendResult(sequences: entries.map(\.sequence), duplicates: entries.map { _ in false }))
     }
 
     private func isSameEvent(_ prepared: PreparedEvent, storedAt sequence: UInt64, txn: LMDBTransaction) throws -> Bool {
-        try txn.withValue(dbi.events, key: LogLayout.bigEndian(sequence)) { raw in
-            guard let raw, let entry = try? Envelope.decode(raw) else {
-                throw StorageError(.corrupted, "entry \(sequence) is missing or damaged; run `defter log verify`")
+        try LogLayout.withBigEndian(sequence) { key in
+            try txn.withValue(dbi.events, key: key) { raw in
+                guard let raw, let same = try? prepared.template.sameEvent(asStored: raw) else {
+                    throw StorageError(.corrupted, "entry \(sequence) is missing or damaged; run `defter log verify`")
+                }
+                return same
             }
-            return entry.stream == prepared.event.stream && entry.type == prepared.event.type
-                && entry.payload == prepared.payload
         }
     }
 
@@ -328,7 +359,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         var hash = leaf
         var level = 0
         var position = index
-        try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: 0, index: position), value: hash, append: true)
+        try putNode(hash, level: 0, index: position, txn: txn)
         frontier.remember(level: 0, index: position, hash: hash)
         while position & 1 == 1 {
             let left =
@@ -337,8 +368,14 @@ final class GroupCommitWriter: @unchecked Sendable {
             hash = MerkleHash.node(left, hash)
             level += 1
             position >>= 1
-            try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: level, index: position), value: hash, append: true)
+            try putNode(hash, level: level, index: position, txn: txn)
             frontier.remember(level: level, index: position, hash: hash)
+        }
+    }
+
+    private func putNode(_ hash: MerkleHash, level: Int, index: UInt64, txn: LMDBTransaction) throws {
+        try LogLayout.withMerkleKey(level: level, index: index) { key in
+            try hash.withUnsafeBytes { value in try txn.put(dbi.merkle, key: key, value: value, append: true) }
         }
     }
 

@@ -45,6 +45,19 @@ enum LogLayout {
         return decodeBigEndian(UnsafeRawBufferPointer(rebasing: key[0..<8])) == ((index + 1) << UInt64(level)) - 1
     }
 
+    /// Calls `body` with the 8-byte big-endian encoding of `value`, without an allocation.
+    @inline(__always)
+    static func withBigEndian<T>(_ value: UInt64, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try withUnsafeBytes(of: value.bigEndian, body)
+    }
+
+    /// Calls `body` with the `merkle` key of `(level, index)` (see `merkleKey`), without an allocation.
+    @inline(__always)
+    static func withMerkleKey<T>(level: Int, index: UInt64, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let key = ((((index + 1) << UInt64(level)) - 1).bigEndian, UInt8(level))
+        return try withUnsafeBytes(of: key) { try body(UnsafeRawBufferPointer(rebasing: $0[0..<9])) }
+    }
+
     /// `merkle` key of the perfect node `(level, index)`: the 8-byte big-endian index of its last
     /// leaf, then the 1-byte level. Nodes are created in exactly this key order (by last leaf, then
     /// upwards), so every write appends and a verifier reads them back with one cursor.

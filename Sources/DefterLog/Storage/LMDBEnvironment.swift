@@ -297,6 +297,18 @@ struct LMDBTransaction {
         }
     }
 
+    /// Stores `value` under `key` unless the key is already there; then returns the stored value,
+    /// whose bytes are valid only until the transaction next writes.
+    func putIfAbsent(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
+        precondition(isWrite, "put in a read-only transaction")
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let rc = mdb_put(pointer, dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
+        if rc == MDB_KEYEXIST { return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size) }
+        try lmdbCheck(rc, "mdb_put")
+        return nil
+    }
+
     /// Deletes the value under `key`; returns whether it existed.
     @discardableResult
     func delete(_ dbi: MDB_dbi, key: some ContiguousBytes) throws -> Bool {
