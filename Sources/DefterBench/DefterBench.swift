@@ -109,6 +109,8 @@ struct DefterBench {
         var configuration = LogConfiguration()
         configuration.clock = { fixedTime.date }
         configuration.logger.logLevel = .warning
+        let commits = CommitCounter()
+        configuration.groupCommitObserver = { events, _ in commits.record(events: events) }
 
         // 1. Batched durable append.
         let log = try EventLog.open(at: root.appendingPathComponent("defter"), configuration: configuration)
@@ -203,6 +205,7 @@ struct DefterBench {
         // 3. Group commit: 64 appenders, each appending one event at a time.
         let perAppender = max(10, options.singles / 4)
         let appenders = options.concurrentAppenders
+        commits.reset()
         let groupSeconds = try await secondsAsync {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for a in 0..<appenders {
@@ -219,6 +222,10 @@ struct DefterBench {
             Measurement(
                 name: "group commit, \(appenders) concurrent appenders", value: Double(appenders * perAppender) / groupSeconds,
                 unit: "events/s", baselineName: "one fsync per event", baseline: oneFsyncPerEventRate, lowerIsBetter: false))
+        results.append(
+            Measurement(
+                name: "group commit, events per commit", value: commits.eventsPerCommit, unit: "events", baselineName: nil,
+                baseline: nil, lowerIsBetter: false))
 
         // 4. Full verify versus a raw scan + SHA-256 over the same entries.
         let total = try log.size()
@@ -302,6 +309,25 @@ struct DefterBench {
     static func format(_ value: Double) -> String {
         value >= 100 ? String(format: "%.0f", value) : String(format: "%.3f", value)
     }
+}
+
+/// Counts the log's group commits (through `LogConfiguration.groupCommitObserver`).
+final class CommitCounter: @unchecked Sendable {
+    // Safe to share: every field is read and written under `lock`.
+    private let lock = NSLock()
+    private var events = 0
+    private var commits = 0
+
+    func record(events: Int) {
+        lock.withLock {
+            self.events += events
+            commits += 1
+        }
+    }
+
+    func reset() { lock.withLock { (events, commits) = (0, 0) } }
+
+    var eventsPerCommit: Double { lock.withLock { commits == 0 ? 0 : Double(events) / Double(commits) } }
 }
 
 extension Double {
