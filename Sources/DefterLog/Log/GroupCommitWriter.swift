@@ -8,8 +8,8 @@ import Logging
 /// transaction with one fsync (group commit), then resumes each appender with its own outcome.
 /// A batch that is refused (version conflict, reused id) fails alone; the others still commit.
 final class GroupCommitWriter: @unchecked Sendable {
-    // Safe to share: `queue`, `stopping` and `head` are guarded by `condition`; everything else is
-    // immutable or touched only by the writer thread.
+    // Safe to share: `queue`, `stopping`, `wakeAt` and `head` are guarded by `condition`; everything
+    // else is immutable or touched only by the writer thread.
     private enum Job {
         case append([PreparedEvent], CheckedContinuation<AppendResult, any Error>)
         case checkpoint(CheckedContinuation<SignedCheckpoint, any Error>)
@@ -27,6 +27,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var stopping = false
+    /// How many queued jobs wake the writer: 1 when it is idle, more while it lingers for a group,
+    /// so that appenders arriving one by one do not wake it for each.
+    private var wakeAt = 1
     private var stopped = false
     private let finished = DispatchSemaphore(value: 0)
     private var head: UInt64
@@ -111,7 +114,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             return
         }
         queue.append(job)
-        condition.signal()
+        if queue.count >= wakeAt { condition.signal() }
         condition.unlock()
     }
 
@@ -126,6 +129,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func run() {
+        // How many jobs the last group held, and how long writing it took.
+        var lastGroupJobs = 0
+        var lastGroupNanoseconds: UInt64 = 0
         while true {
             condition.lock()
             while queue.isEmpty && !stopping { condition.wait() }
@@ -133,10 +139,23 @@ final class GroupCommitWriter: @unchecked Sendable {
                 condition.unlock()
                 break
             }
+            // When the last group served several appenders and fewer have queued since, the others
+            // are most likely preparing their next batch: wait for them a little (half the last
+            // group's time, at most a millisecond) so that one fsync serves them all. A lone
+            // appender never waits.
+            if lastGroupJobs > 1 && queue.count < lastGroupJobs && !stopping {
+                let linger = Double(min(lastGroupNanoseconds / 2, 1_000_000)) / 1e9
+                let deadline = Date(timeIntervalSinceNow: linger)
+                wakeAt = lastGroupJobs
+                while queue.count < lastGroupJobs && !stopping && condition.wait(until: deadline) {}
+                wakeAt = 1
+            }
             var group: [Job] = []
             var events = 0
-            while !queue.isEmpty && (group.isEmpty || events < maximumGroupEvents) {
-                let job = queue.removeFirst()
+            var taken = 0
+            while taken < queue.count && (group.isEmpty || events < maximumGroupEvents) {
+                let job = queue[taken]
+                taken += 1
                 switch job {
                 case .append(let batch, _): events += batch.count
                 case .restore(let batch, _): events += batch.count
@@ -144,8 +163,12 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
                 group.append(job)
             }
+            queue.removeFirst(taken)
             condition.unlock()
+            let started = DispatchTime.now().uptimeNanoseconds
             process(group)
+            lastGroupNanoseconds = DispatchTime.now().uptimeNanoseconds - started
+            lastGroupJobs = group.count
         }
         finished.signal()
     }
