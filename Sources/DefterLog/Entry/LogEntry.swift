@@ -208,6 +208,11 @@ struct EnvelopeTemplate: Sendable {
         try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[idKey])) }
     }
 
+    /// Calls `body` with the prefix of the event's `streams` keys (the stream's bytes and 0x00).
+    func withStreamKeyPrefix<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[streamKeyPrefix])) }
+    }
+
     /// Replaces `key` with the event's `streams` key at `version`.
     func streamKey(version: UInt64, into key: inout [UInt8]) {
         key.removeAll(keepingCapacity: true)

@@ -297,7 +297,9 @@ final class GroupCommitWriter: @unchecked Sendable {
                 continue
             }
             let stream = events[index].stream
-            let current = try streamHeads[stream] ?? txn.streamVersion(stream, in: dbi.streams)
+            let current =
+                try streamHeads[stream]
+                ?? events[index].template.withStreamKeyPrefix { try txn.streamVersion(keyPrefix: $0, in: dbi.streams) }
             if let expected = events[index].expectedVersion, expected != current {
                 try events[index].template.withIDKey { key in _ = try txn.delete(dbi.ids, key: key) }
                 return try refuse(.versionConflict(stream: stream, expected: expected, actual: current))
