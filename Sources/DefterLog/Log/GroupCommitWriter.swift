@@ -267,6 +267,9 @@ final class GroupCommitWriter: @unchecked Sendable {
         duplicates.reserveCapacity(events.count)
         planned.reserveCapacity(events.count)
         var next = first
+        // The stream of the last new event and the version it got, not yet in `streamHeads`: a
+        // batch's events mostly follow each other on one stream (a call and its ticket).
+        var run: (stream: StreamID, version: UInt64)?
         func refuse(_ error: AppendError) throws -> Outcome {
             for (index, _) in planned {
                 try events[index].template.withIDKey { key in _ = try txn.delete(dbi.ids, key: key) }
@@ -297,19 +300,26 @@ final class GroupCommitWriter: @unchecked Sendable {
                 continue
             }
             let stream = events[index].stream
-            let current =
-                try streamHeads[stream]
-                ?? events[index].template.withStreamKeyPrefix { try txn.streamVersion(keyPrefix: $0, in: dbi.streams) }
+            let current: UInt64
+            if let run, run.stream == stream {
+                current = run.version
+            } else {
+                if let run { setStreamHead(run.stream, run.version) }
+                current =
+                    try streamHeads[stream]
+                    ?? events[index].template.withStreamKeyPrefix { try txn.streamVersion(keyPrefix: $0, in: dbi.streams) }
+            }
             if let expected = events[index].expectedVersion, expected != current {
                 try events[index].template.withIDKey { key in _ = try txn.delete(dbi.ids, key: key) }
                 return try refuse(.versionConflict(stream: stream, expected: expected, actual: current))
             }
-            setStreamHead(stream, current + 1)
+            run = (stream, current + 1)
             planned.append((index, current + 1))
             sequences.append(next)
             duplicates.append(false)
             next += 1
         }
+        if let run { setStreamHead(run.stream, run.version) }
         try recordedAt.withUnsafeBytes { recordedAt in
             for (index, version) in planned {
                 let sequence = head + 1
@@ -385,16 +395,19 @@ final class GroupCommitWriter: @unchecked Sendable {
         var level = 0
         var position = index
         try putNode(hash, level: 0, index: position, txn: txn)
-        frontier.remember(level: 0, index: position, hash: hash)
-        while position & 1 == 1 {
+        while true {
+            // Look the left sibling up before this node takes its place in the frontier.
             let left =
-                try frontier.node(level: level, index: position - 1)
-                ?? txn.merkleNode(level: level, index: position - 1, in: dbi.merkle)
+                position & 1 == 0
+                ? nil
+                : try frontier.node(level: level, index: position - 1)
+                    ?? txn.merkleNode(level: level, index: position - 1, in: dbi.merkle)
+            frontier.remember(level: level, index: position, hash: hash)
+            guard let left else { break }
             hash = MerkleHash.node(left, hash)
             level += 1
             position >>= 1
             try putNode(hash, level: level, index: position, txn: txn)
-            frontier.remember(level: level, index: position, hash: hash)
         }
     }
 
