@@ -188,6 +188,39 @@ import Testing
         }
     }
 
+    @Test("a large batch, prepared on two threads, is written in order and reports its first invalid event")
+    func largeBatch() async throws {
+        try await withTemporaryLog { log, _ in
+            let count = EventLog.parallelPreparationThreshold * 2 + 1
+            var events = (0..<count).map { SampleEvents.call("ticket-\($0 / 3)", $0, id: "call-\($0)") }
+            let badType = NewEvent(stream: try StreamID("s"), type: "1 bad", data: [:])
+            events[count - 2] = badType
+            func invalidIndex() async -> Int? {
+                do {
+                    try await log.append(events)
+                    return nil
+                } catch AppendError.invalidEvent(let index, _) {
+                    return index
+                } catch {
+                    return -1
+                }
+            }
+            #expect(await invalidIndex() == count - 2)
+            events[5] = badType
+            #expect(await invalidIndex() == 5)
+            #expect(try log.size() == 0)
+            events[5] = SampleEvents.call("ticket-1", 5, id: "call-5")
+            events[count - 2] = SampleEvents.call("ticket-\((count - 2) / 3)", count - 2, id: "call-\(count - 2)")
+            let result = try await log.append(events)
+            #expect(result.sequences == Array(1...UInt64(count)))
+            let stored = try log.entries(from: 1, limit: count)
+            #expect(stored.map(\.id.rawValue) == (0..<count).map { "call-\($0)" })
+            let versions: [UInt64] = (0..<count).map { UInt64($0 % 3) + 1 }
+            #expect(stored.map(\.streamVersion) == versions)
+            #expect(try log.verify().ok)
+        }
+    }
+
     @Test("the map grows by itself from a tiny initial size")
     func mapGrowth() async throws {
         var configuration = LogConfiguration()
