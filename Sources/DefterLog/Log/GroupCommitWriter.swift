@@ -191,14 +191,17 @@ final class GroupCommitWriter: @unchecked Sendable {
                 outcomes = []
                 newHead = head
                 var frontier = MerkleFrontier()
+                let appends = try AppendCursors(txn: txn, dbi: dbi)
+                defer { appends.close() }
                 for job in group {
                     switch job {
                     case .append(let events, _):
-                        outcomes.append(try write(events, at: recordedAtText, txn: txn, head: &newHead, frontier: &frontier))
+                        outcomes.append(
+                            try write(events, at: recordedAtText, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
                     case .checkpoint:
                         outcomes.append(try sign(size: newHead, at: recordedAt, txn: txn))
                     case .restore(let entries, _):
-                        outcomes.append(try restore(entries, txn: txn, head: &newHead, frontier: &frontier))
+                        outcomes.append(try restore(entries, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
                     }
                 }
             }
@@ -256,7 +259,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// that both finds a recorded id and records a new one; a refused batch deletes its ids again.
     private func write(
         _ events: [PreparedEvent], at recordedAt: [UInt8], txn: LMDBTransaction, head: inout UInt64,
-        frontier: inout MerkleFrontier
+        frontier: inout MerkleFrontier, appends: AppendCursors
     ) throws -> Outcome {
         let first = head + 1
         let undoMark = streamHeadsUndo.count
@@ -329,11 +332,11 @@ final class GroupCommitWriter: @unchecked Sendable {
                 let leaf = try LogLayout.withBigEndian(sequence) { sequenceKey in
                     try txn.put(dbi.streams, key: keyBuffer, value: sequenceKey)
                     return try entryBuffer.withUnsafeBytes { entry in
-                        try txn.put(dbi.events, key: sequenceKey, value: entry, append: true)
+                        try appends.events.put(key: sequenceKey, value: entry, append: true)
                         return MerkleHash.leaf(raw: entry)
                     }
                 }
-                try appendLeaf(leaf, index: sequence - 1, txn: txn, frontier: &frontier)
+                try appendLeaf(leaf, index: sequence - 1, txn: txn, frontier: &frontier, appends: appends)
                 head = sequence
             }
         }
@@ -344,7 +347,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// sequence, the next version of its stream, and a new id: the log stays exactly what its
     /// source was, so its Merkle root is the source's.
     private func restore(
-        _ entries: [LogEntry], txn: LMDBTransaction, head: inout UInt64, frontier: inout MerkleFrontier
+        _ entries: [LogEntry], txn: LMDBTransaction, head: inout UInt64, frontier: inout MerkleFrontier,
+        appends: AppendCursors
     ) throws -> Outcome {
         let undoMark = streamHeadsUndo.count
         var ids: Set<EventID> = []
@@ -370,7 +374,8 @@ final class GroupCommitWriter: @unchecked Sendable {
             try txn.put(dbi.events, key: sequenceKey, value: entry.bytes, append: true)
             try txn.put(dbi.streams, key: LogLayout.streamKey(entry.stream, version: entry.streamVersion), value: sequenceKey)
             try txn.put(dbi.ids, key: Array(entry.id.rawValue.utf8), value: sequenceKey)
-            try appendLeaf(MerkleHash.leaf(entry.bytes), index: entry.sequence - 1, txn: txn, frontier: &frontier)
+            try appendLeaf(
+                MerkleHash.leaf(entry.bytes), index: entry.sequence - 1, txn: txn, frontier: &frontier, appends: appends)
             head = entry.sequence
         }
         return .appended(AppendResult(sequences: entries.map(\.sequence), duplicates: entries.map { _ in false }))
@@ -389,12 +394,12 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// Stores leaf `index` and every perfect node it completes.
     private func appendLeaf(
-        _ leaf: MerkleHash, index: UInt64, txn: LMDBTransaction, frontier: inout MerkleFrontier
+        _ leaf: MerkleHash, index: UInt64, txn: LMDBTransaction, frontier: inout MerkleFrontier, appends: AppendCursors
     ) throws {
         var hash = leaf
         var level = 0
         var position = index
-        try putNode(hash, level: 0, index: position, txn: txn)
+        try putNode(hash, level: 0, index: position, appends: appends)
         while true {
             // Look the left sibling up before this node takes its place in the frontier.
             let left =
@@ -407,13 +412,13 @@ final class GroupCommitWriter: @unchecked Sendable {
             hash = MerkleHash.node(left, hash)
             level += 1
             position >>= 1
-            try putNode(hash, level: level, index: position, txn: txn)
+            try putNode(hash, level: level, index: position, appends: appends)
         }
     }
 
-    private func putNode(_ hash: MerkleHash, level: Int, index: UInt64, txn: LMDBTransaction) throws {
+    private func putNode(_ hash: MerkleHash, level: Int, index: UInt64, appends: AppendCursors) throws {
         try LogLayout.withMerkleKey(level: level, index: index) { key in
-            try hash.withUnsafeBytes { value in try txn.put(dbi.merkle, key: key, value: value, append: true) }
+            try hash.withUnsafeBytes { value in try appends.merkle.put(key: key, value: value, append: true) }
         }
     }
 
@@ -430,6 +435,29 @@ final class GroupCommitWriter: @unchecked Sendable {
         let number = (try txn.last(dbi.checkpoints)).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
         try txn.put(dbi.checkpoints, key: LogLayout.bigEndian(number + 1), value: Array(signed.text.utf8), append: true)
         return .signed(signed)
+    }
+}
+
+/// The cursors through which one write transaction appends entries and Merkle nodes, open for
+/// the whole transaction so that each append starts where the last one ended.
+struct AppendCursors {
+    let events: LMDBCursor
+    let merkle: LMDBCursor
+
+    init(txn: LMDBTransaction, dbi: GroupCommitWriter.Databases) throws {
+        events = try txn.openCursor(dbi.events)
+        do {
+            merkle = try txn.openCursor(dbi.merkle)
+        } catch {
+            events.close()
+            throw error
+        }
+    }
+
+    /// Closes both; call before the transaction ends.
+    func close() {
+        events.close()
+        merkle.close()
     }
 }
 
