@@ -39,10 +39,13 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // SHA-256 for the Merkle tree without a heap allocation a hash, with the CPU's SHA extensions.
+        .target(name: "CDefterSHA256"),
         .target(
             name: "DefterLog",
             dependencies: [
                 "CLMDB",
+                "CDefterSHA256",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

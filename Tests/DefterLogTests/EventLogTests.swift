@@ -127,6 +127,40 @@ import Testing
         }
     }
 
+    @Test("a refused batch leaves its ids unrecorded, so they can be appended afterwards")
+    func refusedBatchLeavesIDsFree() async throws {
+        try await withTemporaryLog { log, _ in
+            try await log.append(SampleEvents.call("ticket-9", 1, expectedVersion: 0))
+            let first = SampleEvents.call("other", 1, id: "call-a")
+            await #expect(throws: AppendError.versionConflict(stream: try StreamID("ticket-9"), expected: 0, actual: 1)) {
+                try await log.append([first, SampleEvents.call("ticket-9", 2, id: "call-b", expectedVersion: 0)])
+            }
+            #expect(try log.entry(id: EventID("call-a")) == nil)
+            let again = try await log.append([first, SampleEvents.call("ticket-9", 2, id: "call-b", expectedVersion: 1)])
+            #expect(again.sequences == [2, 3])
+            #expect(again.duplicates == [false, false])
+            #expect(try log.verify().ok)
+        }
+    }
+
+    @Test("an id repeated within one batch is recorded once, and refused when the events differ")
+    func idRepeatedWithinBatch() async throws {
+        try await withTemporaryLog { log, _ in
+            let event = SampleEvents.call("ticket-1", 1, id: "call-7")
+            let result = try await log.append([event, SampleEvents.call("ticket-2", 1), event])
+            #expect(result.sequences == [1, 2, 1])
+            #expect(result.duplicates == [false, false, true])
+            await #expect(throws: AppendError.idempotencyConflict(id: try EventID("call-8"), existingSequence: 3)) {
+                try await log.append([SampleEvents.call("ticket-3", 1, id: "call-8"), SampleEvents.call("ticket-3", 2, id: "call-8")])
+            }
+            #expect(try log.size() == 2)
+            #expect(try log.entry(id: EventID("call-8")) == nil)
+            #expect(try log.version(of: StreamID("ticket-3")) == 0)
+            #expect(try await log.append(SampleEvents.call("ticket-3", 1, id: "call-8", expectedVersion: 0)) == 3)
+            #expect(try log.verify().ok)
+        }
+    }
+
     @Test("reusing an event id for a different event is refused")
     func idempotencyConflict() async throws {
         try await withTemporaryLog { log, _ in
@@ -151,6 +185,39 @@ import Testing
             await #expect(throws: AppendError.self) { try await log.append(notObject) }
             await #expect(throws: AppendError.emptyBatch) { try await log.append([]) }
             #expect(try log.size() == 0)
+        }
+    }
+
+    @Test("a large batch, prepared on two threads, is written in order and reports its first invalid event")
+    func largeBatch() async throws {
+        try await withTemporaryLog { log, _ in
+            let count = EventLog.parallelPreparationThreshold * 2 + 1
+            var events = (0..<count).map { SampleEvents.call("ticket-\($0 / 3)", $0, id: "call-\($0)") }
+            let badType = NewEvent(stream: try StreamID("s"), type: "1 bad", data: [:])
+            events[count - 2] = badType
+            func invalidIndex() async -> Int? {
+                do {
+                    try await log.append(events)
+                    return nil
+                } catch AppendError.invalidEvent(let index, _) {
+                    return index
+                } catch {
+                    return -1
+                }
+            }
+            #expect(await invalidIndex() == count - 2)
+            events[5] = badType
+            #expect(await invalidIndex() == 5)
+            #expect(try log.size() == 0)
+            events[5] = SampleEvents.call("ticket-1", 5, id: "call-5")
+            events[count - 2] = SampleEvents.call("ticket-\((count - 2) / 3)", count - 2, id: "call-\(count - 2)")
+            let result = try await log.append(events)
+            #expect(result.sequences == Array(1...UInt64(count)))
+            let stored = try log.entries(from: 1, limit: count)
+            #expect(stored.map(\.id.rawValue) == (0..<count).map { "call-\($0)" })
+            let versions: [UInt64] = (0..<count).map { UInt64($0 % 3) + 1 }
+            #expect(stored.map(\.streamVersion) == versions)
+            #expect(try log.verify().ok)
         }
     }
 

@@ -336,16 +336,22 @@ struct JSONParser: ~Copyable {
     }
 
     private mutating func skipString() throws(JSONParseError) {
-        position += 1
-        while position < bytes.count {
-            let c = bytes[position]
-            if c == UInt8(ascii: "\\") {
-                position += 2
-                continue
+        // Jump from quote to quote with memchr; a quote ends the string unless an odd number of
+        // backslashes precede it (the opening quote bounds that count).
+        let start = position
+        var from = position + 1
+        while from < bytes.count, let base = bytes.baseAddress {
+            guard let found = memchr(base + from, Int32(UInt8(ascii: "\"")), bytes.count - from) else { break }
+            let quote = base.distance(to: UnsafeRawPointer(found))
+            var backslashes = 0
+            while quote - backslashes - 1 > start && bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+            if backslashes % 2 == 0 {
+                position = quote + 1
+                return
             }
-            position += 1
-            if c == UInt8(ascii: "\"") { return }
+            from = quote + 1
         }
+        position = bytes.count
         throw error("unterminated string")
     }
 

@@ -73,11 +73,12 @@ enum CanonicalJSON {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            for (offset, key) in sortedKeys(members).enumerated() {
+            // Sort the members themselves, so that each value is not looked up again by its key.
+            for (offset, member) in members.sorted(by: { precedes($0.key, $1.key) }).enumerated() {
                 if offset > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(key, into: &out)
+                writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(members[key]!, into: &out)
+                write(member.value, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -86,7 +87,22 @@ enum CanonicalJSON {
     /// Keys in Unicode code point order (the order Python's `sorted` gives for `str`); UTF-8
     /// byte order is the same order, and cheaper to compare.
     static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
-        members.keys.sorted { a, b in a.utf8.lexicographicallyPrecedes(b.utf8) }
+        members.keys.sorted(by: precedes)
+    }
+
+    /// Whether `a` sorts before `b` in UTF-8 byte order (so in code point order).
+    static func precedes(_ a: String, _ b: String) -> Bool {
+        let compared = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Bool in
+                let common = min(x.count, y.count)
+                if common > 0 {
+                    let order = memcmp(x.baseAddress!, y.baseAddress!, common)
+                    if order != 0 { return order < 0 }
+                }
+                return x.count < y.count
+            }
+        }
+        return (compared ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     /// A non-integral number: the shortest decimal that reads back as the same `Double`.

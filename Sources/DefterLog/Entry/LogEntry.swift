@@ -60,27 +60,11 @@ enum Envelope {
         sequence: UInt64, id: EventID, stream: StreamID, streamVersion: UInt64, type: String,
         schemaVersion: Int, recordedAt: [UInt8], actor: String, payload: [UInt8]
     ) -> [UInt8] {
+        let template = EnvelopeTemplate(
+            actor: actor, id: id, stream: stream, type: type, schemaVersion: schemaVersion,
+            data: { out in out.append(contentsOf: payload) })
         var out: [UInt8] = []
-        out.reserveCapacity(payload.count + 200)
-        out.append(contentsOf: #"{"actor":"#.utf8)
-        CanonicalJSON.writeString(actor, into: &out)
-        out.append(contentsOf: #","data":"#.utf8)
-        out.append(contentsOf: payload)
-        out.append(contentsOf: #","id":"#.utf8)
-        CanonicalJSON.writeString(id.rawValue, into: &out)
-        out.append(contentsOf: #","recordedAt":""#.utf8)
-        out.append(contentsOf: recordedAt)
-        out.append(contentsOf: #"","schemaVersion":"#.utf8)
-        out.append(contentsOf: String(schemaVersion).utf8)
-        out.append(contentsOf: #","seq":"#.utf8)
-        out.append(contentsOf: String(sequence).utf8)
-        out.append(contentsOf: #","stream":"#.utf8)
-        CanonicalJSON.writeString(stream.rawValue, into: &out)
-        out.append(contentsOf: #","streamVersion":"#.utf8)
-        out.append(contentsOf: String(streamVersion).utf8)
-        out.append(contentsOf: #","type":"#.utf8)
-        CanonicalJSON.writeString(type, into: &out)
-        out.append(UInt8(ascii: "}"))
+        recordedAt.withUnsafeBytes { template.write(sequence: sequence, streamVersion: streamVersion, recordedAt: $0, into: &out) }
         return out
     }
 
@@ -119,6 +103,138 @@ enum Envelope {
             type: try text(fields.type, "type"), schemaVersion: Int(fields.schemaVersion), recordedAt: fields.recordedAt,
             actor: try text(fields.actor, "actor"), payload: Array(UnsafeRawBufferPointer(rebasing: raw[fields.data])),
             bytes: Array(raw))
+    }
+}
+
+/// An envelope with everything but its sequence, stream version and recording time already
+/// encoded, so that the writer thread only copies bytes and writes three numbers.
+///
+/// `bytes` holds, back to back: `{"actor":…,"data":…,"id":…,"recordedAt":"`, then
+/// `","schemaVersion":…,"seq":`, then `,"stream":…,"streamVersion":`, then `,"type":…}`; after the
+/// envelope's parts, the event id's bytes (its `ids` key) and the stream's bytes followed by 0x00
+/// (the prefix of its `streams` key).
+struct EnvelopeTemplate: Sendable {
+    private(set) var bytes: [UInt8] = []
+    /// Where the recording time, the sequence and the stream version go.
+    private var recordedAtAt = 0
+    private var sequenceAt = 0
+    private var streamVersionAt = 0
+    private var end = 0
+    /// The canonical JSON of the event's data.
+    private(set) var payload = 0..<0
+    /// The stream and type as JSON strings, quotes included.
+    private(set) var streamField = 0..<0
+    private(set) var typeField = 0..<0
+    /// The `ids` key and the `streams` key prefix.
+    private(set) var idKey = 0..<0
+    private(set) var streamKeyPrefix = 0..<0
+
+    /// Encodes the fixed parts; `data` appends the canonical JSON of the event's data object.
+    init<Failure: Error>(
+        actor: String, id: EventID, stream: StreamID, type: String, schemaVersion: Int, capacity: Int = 256,
+        data: (inout [UInt8]) throws(Failure) -> Void
+    ) throws(Failure) {
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity)
+        out.append(contentsOf: #"{"actor":"#.utf8)
+        CanonicalJSON.writeString(actor, into: &out)
+        out.append(contentsOf: #","data":"#.utf8)
+        let dataStart = out.count
+        try data(&out)
+        payload = dataStart..<out.count
+        out.append(contentsOf: #","id":"#.utf8)
+        CanonicalJSON.writeString(id.rawValue, into: &out)
+        out.append(contentsOf: #","recordedAt":""#.utf8)
+        recordedAtAt = out.count
+        out.append(contentsOf: #"","schemaVersion":"#.utf8)
+        Self.appendDecimal(UInt64(schemaVersion), to: &out)
+        out.append(contentsOf: #","seq":"#.utf8)
+        sequenceAt = out.count
+        out.append(contentsOf: #","stream":"#.utf8)
+        let streamStart = out.count
+        CanonicalJSON.writeString(stream.rawValue, into: &out)
+        streamField = streamStart..<out.count
+        out.append(contentsOf: #","streamVersion":"#.utf8)
+        streamVersionAt = out.count
+        out.append(contentsOf: #","type":"#.utf8)
+        let typeStart = out.count
+        CanonicalJSON.writeString(type, into: &out)
+        typeField = typeStart..<out.count
+        out.append(UInt8(ascii: "}"))
+        end = out.count
+        out.append(contentsOf: id.rawValue.utf8)
+        idKey = end..<out.count
+        out.append(contentsOf: stream.rawValue.utf8)
+        out.append(0)
+        streamKeyPrefix = idKey.upperBound..<out.count
+        bytes = out
+    }
+
+    /// The size of the envelope without its three numbers and recording time.
+    var fixedCount: Int { end }
+
+    /// Replaces `out` with the complete envelope.
+    func write(sequence: UInt64, streamVersion: UInt64, recordedAt: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.reserveCapacity(end + recordedAt.count + 60)
+        bytes.withUnsafeBufferPointer { parts in
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: parts[0..<recordedAtAt]))
+            out.append(contentsOf: recordedAt)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: parts[recordedAtAt..<sequenceAt]))
+            Self.appendDecimal(sequence, to: &out)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: parts[sequenceAt..<streamVersionAt]))
+            Self.appendDecimal(streamVersion, to: &out)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: parts[streamVersionAt..<end]))
+        }
+    }
+
+    /// The decimal digits of `value`, as `String(value)` writes them.
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var position = buffer.count
+            var rest = value
+            repeat {
+                position -= 1
+                buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[position...]))
+        }
+    }
+
+    /// Calls `body` with the event id's bytes: its key in the `ids` index.
+    func withIDKey<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[idKey])) }
+    }
+
+    /// Calls `body` with the prefix of the event's `streams` keys (the stream's bytes and 0x00).
+    func withStreamKeyPrefix<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[streamKeyPrefix])) }
+    }
+
+    /// Replaces `key` with the event's `streams` key at `version`.
+    func streamKey(version: UInt64, into key: inout [UInt8]) {
+        key.removeAll(keepingCapacity: true)
+        bytes.withUnsafeBufferPointer { key.append(contentsOf: UnsafeBufferPointer(rebasing: $0[streamKeyPrefix])) }
+        withUnsafeBytes(of: version.bigEndian) { key.append(contentsOf: $0) }
+    }
+
+    /// Whether `other` has the same stream, type and data: the test of an idempotent retry.
+    func sameEvent(as other: EnvelopeTemplate) -> Bool {
+        bytes[streamField] == other.bytes[other.streamField] && bytes[typeField] == other.bytes[other.typeField]
+            && bytes[payload] == other.bytes[other.payload]
+    }
+
+    /// Whether the stored envelope `raw` has the same stream, type and data.
+    func sameEvent(asStored raw: UnsafeRawBufferPointer) throws -> Bool {
+        let fields = try Envelope.scan(raw)
+        return bytes.withUnsafeBytes { mine in
+            func equal(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+                a.count == b.count && memcmp(mine.baseAddress! + a.lowerBound, raw.baseAddress! + b.lowerBound, a.count) == 0
+            }
+            return equal(streamField, fields.stream) && equal(typeField, fields.type) && equal(payload, fields.data)
+        }
     }
 }
 

@@ -31,13 +31,21 @@ public struct NewEvent: Sendable, Hashable {
         self.schemaVersion = schemaVersion
     }
 
-    /// Checks the event's own fields and returns its canonical payload.
-    func validatedPayload(maximumBytes: Int) throws(EventValidationError) -> [UInt8] {
+    /// Checks the event's own fields and encodes every part of its envelope that does not
+    /// depend on where it lands.
+    func prepared(maximumPayloadBytes: Int) throws(EventValidationError) -> PreparedEvent {
         guard case .object = data else { throw EventValidationError("data must be a JSON object") }
-        let typeBytes = Array(type.utf8)
-        guard let first = typeBytes.first, first.isASCIILetter, typeBytes.count <= 100,
-            typeBytes.allSatisfy({ $0.isASCIILetter || $0.isASCIIDigit || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d })
-        else {
+        var typeLength = 0
+        var typeIsValid = true
+        for byte in type.utf8 {
+            typeIsValid =
+                typeIsValid
+                && (typeLength == 0
+                    ? byte.isASCIILetter
+                    : byte.isASCIILetter || byte.isASCIIDigit || byte == 0x2e || byte == 0x5f || byte == 0x2d)
+            typeLength += 1
+        }
+        guard typeIsValid, (1...100).contains(typeLength) else {
             throw EventValidationError(
                 "type '\(type)' must start with a letter and use only letters, digits, '.', '_' or '-' (at most 100)")
         }
@@ -47,11 +55,13 @@ public struct NewEvent: Sendable, Hashable {
         guard (1...1_000_000).contains(schemaVersion) else {
             throw EventValidationError("schemaVersion must be a positive integer")
         }
-        let payload = data.canonicalBytes
-        guard payload.count <= maximumBytes else {
-            throw EventValidationError("data is \(payload.count) bytes once encoded; the limit is \(maximumBytes)")
+        let template = EnvelopeTemplate(actor: actor, id: id, stream: stream, type: type, schemaVersion: schemaVersion) { out in
+            CanonicalJSON.write(data, into: &out)
         }
-        return payload
+        guard template.payload.count <= maximumPayloadBytes else {
+            throw EventValidationError("data is \(template.payload.count) bytes once encoded; the limit is \(maximumPayloadBytes)")
+        }
+        return PreparedEvent(stream: stream, id: id, expectedVersion: expectedVersion, template: template)
     }
 }
 
@@ -108,8 +118,10 @@ public struct AppendResult: Sendable, Equatable {
     public var last: UInt64 { sequences.max() ?? 0 }
 }
 
-/// An event that passed validation, ready for the writer.
+/// An event that passed validation, its envelope encoded but for what the writer decides.
 struct PreparedEvent: Sendable {
-    let event: NewEvent
-    let payload: [UInt8]
+    let stream: StreamID
+    let id: EventID
+    let expectedVersion: UInt64?
+    let template: EnvelopeTemplate
 }

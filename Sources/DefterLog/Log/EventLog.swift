@@ -168,17 +168,47 @@ public final class EventLog: Sendable {
     public nonisolated(nonsending) func append(_ events: [NewEvent]) async throws -> AppendResult {
         guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
         guard !events.isEmpty else { throw AppendError.emptyBatch }
+        return try await writer.append(try Self.prepare(events, maximumPayloadBytes: configuration.maximumPayloadBytes))
+    }
+
+    /// The smallest batch whose events are validated and encoded on two threads.
+    static let parallelPreparationThreshold = 512
+
+    /// Validates and encodes a batch's events, in order. A large batch is split in two halves
+    /// prepared on two threads at once (the writer is idle meanwhile, waiting for this batch);
+    /// this blocks rather than suspends, so that the caller's executor is not given up before the
+    /// batch is queued (see `append(_:)`).
+    static func prepare(_ events: [NewEvent], maximumPayloadBytes: Int) throws(AppendError) -> [PreparedEvent] {
+        @Sendable func prepare(_ range: Range<Int>, into prepared: inout [PreparedEvent]) -> AppendError? {
+            for index in range {
+                do {
+                    prepared.append(try events[index].prepared(maximumPayloadBytes: maximumPayloadBytes))
+                } catch {
+                    return AppendError.invalidEvent(index: index, reason: error.reason)
+                }
+            }
+            return nil
+        }
         var prepared: [PreparedEvent] = []
         prepared.reserveCapacity(events.count)
-        for (index, event) in events.enumerated() {
-            do {
-                prepared.append(
-                    PreparedEvent(event: event, payload: try event.validatedPayload(maximumBytes: configuration.maximumPayloadBytes)))
-            } catch {
-                throw AppendError.invalidEvent(index: index, reason: error.reason)
-            }
+        guard events.count >= parallelPreparationThreshold else {
+            if let failure = prepare(events.indices, into: &prepared) { throw failure }
+            return prepared
         }
-        return try await writer.append(prepared)
+        let half = events.count / 2
+        // Each half is written only by its own iteration, and read after concurrentPerform returns.
+        let halves = UncheckedTransfer<[(events: [PreparedEvent], failure: AppendError?)]>([([], nil), ([], nil)])
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            var out: [PreparedEvent] = []
+            out.reserveCapacity(part == 0 ? half : events.count - half)
+            let failure = prepare(part == 0 ? 0..<half : half..<events.count, into: &out)
+            halves.value[part] = (out, failure)
+        }
+        // The first invalid event of the batch is the one reported.
+        if let failure = halves.value[0].failure ?? halves.value[1].failure { throw failure }
+        prepared.append(contentsOf: halves.value[0].events)
+        prepared.append(contentsOf: halves.value[1].events)
+        return prepared
     }
 
     /// Appends one event; see `append(_:)`.

@@ -8,8 +8,8 @@ import Logging
 /// transaction with one fsync (group commit), then resumes each appender with its own outcome.
 /// A batch that is refused (version conflict, reused id) fails alone; the others still commit.
 final class GroupCommitWriter: @unchecked Sendable {
-    // Safe to share: `queue`, `stopping` and `head` are guarded by `condition`; everything else is
-    // immutable or touched only by the writer thread.
+    // Safe to share: `queue`, `stopping`, `wakeAt` and `head` are guarded by `condition`; everything
+    // else is immutable or touched only by the writer thread.
     private enum Job {
         case append([PreparedEvent], CheckedContinuation<AppendResult, any Error>)
         case checkpoint(CheckedContinuation<SignedCheckpoint, any Error>)
@@ -27,13 +27,23 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var stopping = false
+    /// How many queued jobs wake the writer: 1 when it is idle, more while it lingers for a group,
+    /// so that appenders arriving one by one do not wake it for each.
+    private var wakeAt = 1
     private var stopped = false
     private let finished = DispatchSemaphore(value: 0)
     private var head: UInt64
-    /// The committed version of recently written streams; read and written only on the writer
-    /// thread, bounded so that a city's year of tickets does not grow it without limit.
+    /// The version of recently written streams: committed ones, and while a group is written
+    /// also what that group wrote so far. Read and written only on the writer thread, bounded so
+    /// that a city's year of tickets does not grow it without limit.
     private var streamHeads: [StreamID: UInt64] = [:]
     private static let streamHeadCacheLimit = 100_000
+    /// What `streamHeads` held before each change the current group made, oldest first, so that a
+    /// refused batch or a failed or retried transaction can take its changes back.
+    private var streamHeadsUndo: [(stream: StreamID, previous: UInt64?)] = []
+    /// Buffers the writer reuses for every entry and index key, so that writing allocates nothing.
+    private var entryBuffer: [UInt8] = []
+    private var keyBuffer: [UInt8] = []
 
     private let environment: LMDBEnvironment
     private let dbi: Databases
@@ -104,7 +114,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             return
         }
         queue.append(job)
-        condition.signal()
+        if queue.count >= wakeAt { condition.signal() }
         condition.unlock()
     }
 
@@ -119,6 +129,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     private func run() {
+        // How many jobs the last group held, and how long writing it took.
+        var lastGroupJobs = 0
+        var lastGroupNanoseconds: UInt64 = 0
         while true {
             condition.lock()
             while queue.isEmpty && !stopping { condition.wait() }
@@ -126,10 +139,23 @@ final class GroupCommitWriter: @unchecked Sendable {
                 condition.unlock()
                 break
             }
+            // When the last group served several appenders and fewer have queued since, the others
+            // are most likely preparing their next batch: wait for them a little (half the last
+            // group's time, at most a millisecond) so that one fsync serves them all. A lone
+            // appender never waits.
+            if lastGroupJobs > 1 && queue.count < lastGroupJobs && !stopping {
+                let linger = Double(min(lastGroupNanoseconds / 2, 1_000_000)) / 1e9
+                let deadline = Date(timeIntervalSinceNow: linger)
+                wakeAt = lastGroupJobs
+                while queue.count < lastGroupJobs && !stopping && condition.wait(until: deadline) {}
+                wakeAt = 1
+            }
             var group: [Job] = []
             var events = 0
-            while !queue.isEmpty && (group.isEmpty || events < maximumGroupEvents) {
-                let job = queue.removeFirst()
+            var taken = 0
+            while taken < queue.count && (group.isEmpty || events < maximumGroupEvents) {
+                let job = queue[taken]
+                taken += 1
                 switch job {
                 case .append(let batch, _): events += batch.count
                 case .restore(let batch, _): events += batch.count
@@ -137,8 +163,12 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
                 group.append(job)
             }
+            queue.removeFirst(taken)
             condition.unlock()
+            let started = DispatchTime.now().uptimeNanoseconds
             process(group)
+            lastGroupNanoseconds = DispatchTime.now().uptimeNanoseconds - started
+            lastGroupJobs = group.count
         }
         finished.signal()
     }
@@ -153,34 +183,36 @@ final class GroupCommitWriter: @unchecked Sendable {
         let recordedAt = Timestamp(clock())
         let recordedAtText = Array(recordedAt.description.utf8)
         var outcomes: [Outcome] = []
-        var streamOverlay: [StreamID: UInt64] = [:]
         var newHead = head
         do {
             try environment.write { txn in
                 // Re-run from scratch when the map grows: reset everything this closure produces.
+                undoStreamHeads(to: 0)
                 outcomes = []
                 newHead = head
-                streamOverlay = [:]
                 var frontier = MerkleFrontier()
+                let appends = try AppendCursors(txn: txn, dbi: dbi)
+                defer { appends.close() }
                 for job in group {
                     switch job {
                     case .append(let events, _):
                         outcomes.append(
-                            try write(events, at: recordedAtText, txn: txn, head: &newHead, streams: &streamOverlay, frontier: &frontier))
+                            try write(events, at: recordedAtText, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
                     case .checkpoint:
                         outcomes.append(try sign(size: newHead, at: recordedAt, txn: txn))
                     case .restore(let entries, _):
-                        outcomes.append(try restore(entries, txn: txn, head: &newHead, streams: &streamOverlay, frontier: &frontier))
+                        outcomes.append(try restore(entries, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
                     }
                 }
             }
         } catch {
+            undoStreamHeads(to: 0)
             logger.error("group commit failed", metadata: ["batches": "\(group.count)", "error": "\(error)"])
             for job in group { job.fail(error) }
             return
         }
-        if streamHeads.count + streamOverlay.count > Self.streamHeadCacheLimit { streamHeads.removeAll(keepingCapacity: true) }
-        streamHeads.merge(streamOverlay) { _, new in new }
+        streamHeadsUndo.removeAll(keepingCapacity: true)
+        if streamHeads.count > Self.streamHeadCacheLimit { streamHeads.removeAll(keepingCapacity: true) }
         condition.lock()
         head = newHead
         condition.unlock()
@@ -207,68 +239,107 @@ final class GroupCommitWriter: @unchecked Sendable {
         observer?(appendedEvents, appendedBatches)
     }
 
+    /// Records that the current group sets `stream` to `version`.
+    private func setStreamHead(_ stream: StreamID, _ version: UInt64) {
+        streamHeadsUndo.append((stream, streamHeads.updateValue(version, forKey: stream)))
+    }
+
+    /// Takes back the group's changes to `streamHeads` after the first `mark`, newest first.
+    private func undoStreamHeads(to mark: Int) {
+        while streamHeadsUndo.count > mark {
+            let (stream, previous) = streamHeadsUndo.removeLast()
+            streamHeads[stream] = previous
+        }
+    }
+
     /// Validates one batch against the log inside the transaction, and writes it only if every
     /// event passes, so that a refused batch leaves nothing behind.
+    ///
+    /// Each new event's id goes into the `ids` index as the batch is checked, one B-tree descent
+    /// that both finds a recorded id and records a new one; a refused batch deletes its ids again.
     private func write(
         _ events: [PreparedEvent], at recordedAt: [UInt8], txn: LMDBTransaction, head: inout UInt64,
-        streams: inout [StreamID: UInt64], frontier: inout MerkleFrontier
+        frontier: inout MerkleFrontier, appends: AppendCursors
     ) throws -> Outcome {
+        let first = head + 1
+        let undoMark = streamHeadsUndo.count
         var sequences: [UInt64] = []
         var duplicates: [Bool] = []
-        var versions: [StreamID: UInt64] = [:]
-        var batchIDs: [EventID: Int] = [:]
         var planned: [(index: Int, version: UInt64)] = []
-        var next = head + 1
-        for (index, prepared) in events.enumerated() {
-            let event = prepared.event
-            if let earlier = batchIDs[event.id] {
-                let original = events[earlier]
-                guard original.event.stream == event.stream, original.event.type == event.type,
-                    original.payload == prepared.payload
-                else { return .refused(AppendError.idempotencyConflict(id: event.id, existingSequence: sequences[earlier])) }
-                sequences.append(sequences[earlier])
-                duplicates.append(true)
-                continue
+        sequences.reserveCapacity(events.count)
+        duplicates.reserveCapacity(events.count)
+        planned.reserveCapacity(events.count)
+        var next = first
+        // The stream of the last new event and the version it got, not yet in `streamHeads`: a
+        // batch's events mostly follow each other on one stream (a call and its ticket).
+        var run: (stream: StreamID, version: UInt64)?
+        func refuse(_ error: AppendError) throws -> Outcome {
+            for (index, _) in planned {
+                try events[index].template.withIDKey { key in _ = try txn.delete(dbi.ids, key: key) }
             }
-            if let stored = try txn.get(dbi.ids, key: Array(event.id.rawValue.utf8)),
-                let sequence = LogLayout.decodeBigEndian(stored)
-            {
-                guard try isSameEvent(prepared, storedAt: sequence, txn: txn) else {
-                    return .refused(AppendError.idempotencyConflict(id: event.id, existingSequence: sequence))
+            undoStreamHeads(to: undoMark)
+            return .refused(error)
+        }
+        for index in events.indices {
+            let recorded = try events[index].template.withIDKey { key in
+                try LogLayout.withBigEndian(next) { value in
+                    try txn.putIfAbsent(dbi.ids, key: key, value: value).map { stored in
+                        guard let sequence = LogLayout.decodeBigEndian(stored) else {
+                            throw StorageError(.corrupted, "an id index row is damaged; run `defter log verify`")
+                        }
+                        return sequence
+                    }
                 }
-                batchIDs[event.id] = index
-                sequences.append(sequence)
+            }
+            if let recorded {
+                let same =
+                    recorded >= first
+                    // Earlier in this batch, so not written yet.
+                    ? events[planned[Int(recorded - first)].index].template.sameEvent(as: events[index].template)
+                    : try isSameEvent(events[index], storedAt: recorded, txn: txn)
+                guard same else { return try refuse(.idempotencyConflict(id: events[index].id, existingSequence: recorded)) }
+                sequences.append(recorded)
                 duplicates.append(true)
                 continue
             }
-            let current =
-                try versions[event.stream] ?? streams[event.stream] ?? streamHeads[event.stream]
-                ?? txn.streamVersion(event.stream, in: dbi.streams)
-            if let expected = event.expectedVersion, expected != current {
-                return .refused(AppendError.versionConflict(stream: event.stream, expected: expected, actual: current))
+            let stream = events[index].stream
+            let current: UInt64
+            if let run, run.stream == stream {
+                current = run.version
+            } else {
+                if let run { setStreamHead(run.stream, run.version) }
+                current =
+                    try streamHeads[stream]
+                    ?? events[index].template.withStreamKeyPrefix { try txn.streamVersion(keyPrefix: $0, in: dbi.streams) }
             }
-            versions[event.stream] = current + 1
-            batchIDs[event.id] = index
+            if let expected = events[index].expectedVersion, expected != current {
+                try events[index].template.withIDKey { key in _ = try txn.delete(dbi.ids, key: key) }
+                return try refuse(.versionConflict(stream: stream, expected: expected, actual: current))
+            }
+            run = (stream, current + 1)
             planned.append((index, current + 1))
             sequences.append(next)
             duplicates.append(false)
             next += 1
         }
-        for (index, version) in planned {
-            let prepared = events[index]
-            let sequence = head + 1
-            let event = prepared.event
-            let bytes = Envelope.encode(
-                sequence: sequence, id: event.id, stream: event.stream, streamVersion: version, type: event.type,
-                schemaVersion: event.schemaVersion, recordedAt: recordedAt, actor: event.actor, payload: prepared.payload)
-            let sequenceKey = LogLayout.bigEndian(sequence)
-            try txn.put(dbi.events, key: sequenceKey, value: bytes, append: true)
-            try txn.put(dbi.streams, key: LogLayout.streamKey(event.stream, version: version), value: sequenceKey)
-            try txn.put(dbi.ids, key: Array(event.id.rawValue.utf8), value: sequenceKey)
-            try appendLeaf(MerkleHash.leaf(bytes), index: sequence - 1, txn: txn, frontier: &frontier)
-            head = sequence
+        if let run { setStreamHead(run.stream, run.version) }
+        try recordedAt.withUnsafeBytes { recordedAt in
+            for (index, version) in planned {
+                let sequence = head + 1
+                let template = events[index].template
+                template.write(sequence: sequence, streamVersion: version, recordedAt: recordedAt, into: &entryBuffer)
+                template.streamKey(version: version, into: &keyBuffer)
+                let leaf = try LogLayout.withBigEndian(sequence) { sequenceKey in
+                    try txn.put(dbi.streams, key: keyBuffer, value: sequenceKey)
+                    return try entryBuffer.withUnsafeBytes { entry in
+                        try appends.events.put(key: sequenceKey, value: entry, append: true)
+                        return MerkleHash.leaf(raw: entry)
+                    }
+                }
+                try appendLeaf(leaf, index: sequence - 1, txn: txn, frontier: &frontier, appends: appends)
+                head = sequence
+            }
         }
-        streams.merge(versions) { _, new in new }
         return .appended(AppendResult(sequences: sequences, duplicates: duplicates))
     }
 
@@ -276,27 +347,26 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// sequence, the next version of its stream, and a new id: the log stays exactly what its
     /// source was, so its Merkle root is the source's.
     private func restore(
-        _ entries: [LogEntry], txn: LMDBTransaction, head: inout UInt64, streams: inout [StreamID: UInt64],
-        frontier: inout MerkleFrontier
+        _ entries: [LogEntry], txn: LMDBTransaction, head: inout UInt64, frontier: inout MerkleFrontier,
+        appends: AppendCursors
     ) throws -> Outcome {
-        var versions: [StreamID: UInt64] = [:]
+        let undoMark = streamHeadsUndo.count
         var ids: Set<EventID> = []
         var next = head + 1
         for (index, entry) in entries.enumerated() {
             func refuse(_ reason: String) -> Outcome {
-                .refused(AppendError.invalidEvent(index: index, reason: "entry \(entry.sequence): \(reason)"))
+                undoStreamHeads(to: undoMark)
+                return .refused(AppendError.invalidEvent(index: index, reason: "entry \(entry.sequence): \(reason)"))
             }
             guard entry.sequence == next else { return refuse("expected entry \(next) here; entries must follow each other") }
-            let current =
-                try versions[entry.stream] ?? streams[entry.stream] ?? streamHeads[entry.stream]
-                ?? txn.streamVersion(entry.stream, in: dbi.streams)
+            let current = try streamHeads[entry.stream] ?? txn.streamVersion(entry.stream, in: dbi.streams)
             guard entry.streamVersion == current + 1 else {
                 return refuse("it is version \(entry.streamVersion) of '\(entry.stream)', which is at version \(current)")
             }
             guard ids.insert(entry.id).inserted, try txn.get(dbi.ids, key: Array(entry.id.rawValue.utf8)) == nil else {
                 return refuse("its id '\(entry.id)' is already recorded")
             }
-            versions[entry.stream] = entry.streamVersion
+            setStreamHead(entry.stream, entry.streamVersion)
             next += 1
         }
         for entry in entries {
@@ -304,41 +374,51 @@ final class GroupCommitWriter: @unchecked Sendable {
             try txn.put(dbi.events, key: sequenceKey, value: entry.bytes, append: true)
             try txn.put(dbi.streams, key: LogLayout.streamKey(entry.stream, version: entry.streamVersion), value: sequenceKey)
             try txn.put(dbi.ids, key: Array(entry.id.rawValue.utf8), value: sequenceKey)
-            try appendLeaf(MerkleHash.leaf(entry.bytes), index: entry.sequence - 1, txn: txn, frontier: &frontier)
+            try appendLeaf(
+                MerkleHash.leaf(entry.bytes), index: entry.sequence - 1, txn: txn, frontier: &frontier, appends: appends)
             head = entry.sequence
         }
-        streams.merge(versions) { _, new in new }
         return .appended(AppendResult(sequences: entries.map(\.sequence), duplicates: entries.map { _ in false }))
     }
 
     private func isSameEvent(_ prepared: PreparedEvent, storedAt sequence: UInt64, txn: LMDBTransaction) throws -> Bool {
-        try txn.withValue(dbi.events, key: LogLayout.bigEndian(sequence)) { raw in
-            guard let raw, let entry = try? Envelope.decode(raw) else {
-                throw StorageError(.corrupted, "entry \(sequence) is missing or damaged; run `defter log verify`")
+        try LogLayout.withBigEndian(sequence) { key in
+            try txn.withValue(dbi.events, key: key) { raw in
+                guard let raw, let same = try? prepared.template.sameEvent(asStored: raw) else {
+                    throw StorageError(.corrupted, "entry \(sequence) is missing or damaged; run `defter log verify`")
+                }
+                return same
             }
-            return entry.stream == prepared.event.stream && entry.type == prepared.event.type
-                && entry.payload == prepared.payload
         }
     }
 
     /// Stores leaf `index` and every perfect node it completes.
     private func appendLeaf(
-        _ leaf: MerkleHash, index: UInt64, txn: LMDBTransaction, frontier: inout MerkleFrontier
+        _ leaf: MerkleHash, index: UInt64, txn: LMDBTransaction, frontier: inout MerkleFrontier, appends: AppendCursors
     ) throws {
         var hash = leaf
         var level = 0
         var position = index
-        try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: 0, index: position), value: hash, append: true)
-        frontier.remember(level: 0, index: position, hash: hash)
-        while position & 1 == 1 {
+        try putNode(hash, level: 0, index: position, appends: appends)
+        while true {
+            // Look the left sibling up before this node takes its place in the frontier.
             let left =
-                try frontier.node(level: level, index: position - 1)
-                ?? txn.merkleNode(level: level, index: position - 1, in: dbi.merkle)
+                position & 1 == 0
+                ? nil
+                : try frontier.node(level: level, index: position - 1)
+                    ?? txn.merkleNode(level: level, index: position - 1, in: dbi.merkle)
+            frontier.remember(level: level, index: position, hash: hash)
+            guard let left else { break }
             hash = MerkleHash.node(left, hash)
             level += 1
             position >>= 1
-            try txn.put(dbi.merkle, key: LogLayout.merkleKey(level: level, index: position), value: hash, append: true)
-            frontier.remember(level: level, index: position, hash: hash)
+            try putNode(hash, level: level, index: position, appends: appends)
+        }
+    }
+
+    private func putNode(_ hash: MerkleHash, level: Int, index: UInt64, appends: AppendCursors) throws {
+        try LogLayout.withMerkleKey(level: level, index: index) { key in
+            try hash.withUnsafeBytes { value in try appends.merkle.put(key: key, value: value, append: true) }
         }
     }
 
@@ -355,6 +435,29 @@ final class GroupCommitWriter: @unchecked Sendable {
         let number = (try txn.last(dbi.checkpoints)).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
         try txn.put(dbi.checkpoints, key: LogLayout.bigEndian(number + 1), value: Array(signed.text.utf8), append: true)
         return .signed(signed)
+    }
+}
+
+/// The cursors through which one write transaction appends entries and Merkle nodes, open for
+/// the whole transaction so that each append starts where the last one ended.
+struct AppendCursors {
+    let events: LMDBCursor
+    let merkle: LMDBCursor
+
+    init(txn: LMDBTransaction, dbi: GroupCommitWriter.Databases) throws {
+        events = try txn.openCursor(dbi.events)
+        do {
+            merkle = try txn.openCursor(dbi.merkle)
+        } catch {
+            events.close()
+            throw error
+        }
+    }
+
+    /// Closes both; call before the transaction ends.
+    func close() {
+        events.close()
+        merkle.close()
     }
 }
 

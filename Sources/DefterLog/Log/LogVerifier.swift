@@ -195,7 +195,9 @@ private struct LogVerifier {
     /// at rising sequences, and returns, for each sequence, the fingerprint of the row naming it.
     private func streamIndexFingerprints(total: UInt64) throws -> [Int] {
         var rows = [Int](repeating: 0, count: Int(total))
-        var previousStream: [UInt8] = []
+        // Values read in a read-only transaction stay valid until it ends, so the previous row's
+        // stream can be remembered without copying it.
+        var previousStream = UnsafeRawBufferPointer(start: nil, count: 0)
         var previousVersion: UInt64 = 0
         var previousSequence: UInt64 = 0
         try txn.scan(log.dbi.streams) { key, value in
@@ -204,13 +206,13 @@ private struct LogVerifier {
                 let sequence = LogLayout.decodeBigEndian(value)
             else { throw Failure(sequence: nil, reason: "the stream index holds a malformed row") }
             let stream = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 9)])
-            let name = String(decoding: stream, as: UTF8.self)
+            var name: String { String(decoding: stream, as: UTF8.self) }
             guard sequence >= 1, sequence <= total else {
                 throw Failure(
                     sequence: nil,
                     reason: "the stream index row for '\(name)' version \(version) points at entry \(sequence), beyond the log's \(total)")
             }
-            if stream.elementsEqual(previousStream) {
+            if stream.count == previousStream.count, memcmp(stream.baseAddress!, previousStream.baseAddress!, stream.count) == 0 {
                 guard version == previousVersion + 1, sequence > previousSequence else {
                     throw Failure(
                         sequence: sequence,
@@ -222,7 +224,7 @@ private struct LogVerifier {
                 guard version == 1 else {
                     throw Failure(sequence: sequence, reason: "stream '\(name)' starts at version \(version) (entry \(sequence)), not 1")
                 }
-                previousStream = Array(stream)
+                previousStream = stream
             }
             previousVersion = version
             previousSequence = sequence

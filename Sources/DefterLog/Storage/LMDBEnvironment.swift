@@ -297,6 +297,18 @@ struct LMDBTransaction {
         }
     }
 
+    /// Stores `value` under `key` unless the key is already there; then returns the stored value,
+    /// whose bytes are valid only until the transaction next writes.
+    func putIfAbsent(_ dbi: MDB_dbi, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer? {
+        precondition(isWrite, "put in a read-only transaction")
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let rc = mdb_put(pointer, dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
+        if rc == MDB_KEYEXIST { return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size) }
+        try lmdbCheck(rc, "mdb_put")
+        return nil
+    }
+
     /// Deletes the value under `key`; returns whether it existed.
     @discardableResult
     func delete(_ dbi: MDB_dbi, key: some ContiguousBytes) throws -> Bool {
@@ -383,6 +395,13 @@ struct LMDBTransaction {
 extension LMDBTransaction: Sendable {}
 
 extension LMDBTransaction {
+    /// Opens a cursor over `dbi`; close it (`LMDBCursor.close`) before the transaction ends.
+    func openCursor(_ dbi: MDB_dbi) throws -> LMDBCursor {
+        var pointer: OpaquePointer?
+        try lmdbCheck(mdb_cursor_open(self.pointer, dbi, &pointer), "mdb_cursor_open")
+        return LMDBCursor(pointer: pointer!)
+    }
+
     /// Runs `body` with a cursor over `dbi`, closed when `body` returns.
     func withCursor<T>(_ dbi: MDB_dbi, _ body: (inout LMDBCursor) throws -> T) throws -> T {
         var pointer: OpaquePointer?
@@ -396,6 +415,18 @@ extension LMDBTransaction {
 /// A cursor handed to a closure by `withCursor`; its buffers are valid until it moves.
 struct LMDBCursor {
     let pointer: OpaquePointer
+
+    /// Closes a cursor from `LMDBTransaction.openCursor`.
+    func close() { mdb_cursor_close(pointer) }
+
+    /// Stores `value` under `key` in a write transaction. With `append` the key must sort after
+    /// every existing key; a cursor left at the end by the previous append then spares LMDB the
+    /// search from the root that `LMDBTransaction.put` makes every time.
+    func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, append: Bool) throws {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        try lmdbCheck(mdb_cursor_put(pointer, &k, &v, append ? UInt32(MDB_APPEND) : 0), "mdb_cursor_put")
+    }
 
     /// Moves to the first entry, or returns nil when the database is empty.
     mutating func first() throws -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
