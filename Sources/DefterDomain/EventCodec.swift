@@ -226,11 +226,12 @@ extension Int64 {
 /// 2016-09-07, so later moments are computed by arithmetic (replay computes one per ticket);
 /// earlier ones go through `Calendar.istanbul` and its time-zone rules.
 public struct IstanbulDate: Sendable, Equatable {
+    /// The civil year, month (1-12), day of the month and hour (0-23) in Istanbul.
     public let year: Int
     public let month: Int
     public let day: Int
     public let hour: Int
-    /// 1 = Monday ... 7 = Sunday.
+    /// The day of the week, 1 = Monday ... 7 = Sunday.
     public let weekday: Int
 
     /// 2016-09-06T21:00:00Z, from which Istanbul is at UTC+3 for good.

@@ -20,7 +20,8 @@ public final class Projections: Sendable {
     public var all: [ProjectionWorker] { [tickets, queues, stats] }
 
     /// Opens the projections of `log` under `root` (default: `<log folder>/projections`).
-    /// `batchSize`: entries per batch (and per store transaction) when they catch up together.
+    /// `batchSize`: entries per batch (and per store transaction) when they catch up together;
+    /// `logger`: where `run` reports a projection that stopped.
     public init(
         log: EventLog, root: URL? = nil, batchSize: Int = 8192, logger: Logger = Logger(label: "defter.projections")
     ) throws {
