@@ -36,7 +36,12 @@ public final class ProjectionWorker: Sendable {
 
     /// The last sequence applied.
     public func checkpoint() throws -> UInt64 {
-        try store.read { try ProjectionCodec.uint64($0.get("meta", Self.checkpointKey)) } ?? 0
+        try store.read { try Self.storedCheckpoint($0) }
+    }
+
+    /// The last sequence applied, as `reader` sees the store.
+    static func storedCheckpoint(_ reader: StoreReader) throws -> UInt64 {
+        ProjectionCodec.uint64(try reader.get("meta", checkpointKey)) ?? 0
     }
 
     /// Log head minus checkpoint.
@@ -84,7 +89,7 @@ public final class ProjectionWorker: Sendable {
             // The closure may run again when the store grows its map: it starts afresh each time.
             try store.write { writer in
                 planned = nil
-                let applied = ProjectionCodec.uint64(try writer.get("meta", Self.checkpointKey)) ?? 0
+                let applied = try Self.storedCheckpoint(writer.reader)
                 guard last > applied else { return }
                 let pending = batch.drop { $0.entry.sequence <= applied }
                 let plan = try BatchPlan(
@@ -108,7 +113,7 @@ public final class ProjectionWorker: Sendable {
         do {
             var matched = false
             try store.write { writer in
-                let applied = ProjectionCodec.uint64(try writer.get("meta", Self.checkpointKey)) ?? 0
+                let applied = try Self.storedCheckpoint(writer.reader)
                 matched = applied == plan.first - 1
                 guard matched else { return }
                 try write(plan, stateRows, to: writer)

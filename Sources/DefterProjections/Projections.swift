@@ -155,11 +155,15 @@ public final class Projections: Sendable {
     }
 
     /// Plans a batch once for every projection; nil when the rules reject it (each worker then
-    /// reports the error itself).
-    private func plan(_ batch: [DecodedEntry], known: KnownStates) -> BatchPlan? {
+    /// reports the error itself) or the ticket view has moved meanwhile (each worker then plans
+    /// from its own store).
+    func plan(_ batch: [DecodedEntry], known: KnownStates) -> BatchPlan? {
         let start = batch[0].entry.sequence - 1
-        return try? tickets.store.read { reader in
-            try BatchPlan(
+        return try? tickets.store.read { reader -> BatchPlan? in
+            // States not in `known` are read from the ticket view as it stood at the batch's
+            // start; another caller may have moved it since the checkpoints were read.
+            guard try ProjectionWorker.storedCheckpoint(reader) == start else { return nil }
+            return try BatchPlan(
                 batch[...], projection: tickets.projection.name, known: known.states(at: start),
                 read: { try ProjectionWorker.storedState($0, reader) })
         }

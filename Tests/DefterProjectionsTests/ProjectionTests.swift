@@ -2,11 +2,12 @@ import DefterDemo
 import DefterDomain
 import DefterLog
 import DefterLogTestSupport
-import DefterProjections
 import DefterRouting
 import DefterTickets
 import Foundation
 import Testing
+
+@testable import DefterProjections
 
 /// A ticket service, its log and projections over real stores in a temporary folder.
 func withProjections<T>(_ body: (TicketService, EventLog, KeyVault, Projections, URL) async throws -> T) async throws -> T {
@@ -256,6 +257,58 @@ func call(
                 #expect(try worker.checkpoint() == head)
                 #expect(try worker.digest() == alone.digest(), "\(worker.projection.name)")
             }
+        }
+    }
+
+    @Test("catching up together while readers catch single projections up (as the API does) still equals a clean rebuild")
+    func sharedCatchUpWithConcurrentReaders() async throws {
+        try await withProjections { service, log, vault, _, folder in
+            let together = try Projections(log: log, root: folder.appendingPathComponent("together"), batchSize: 41)
+            defer { together.close() }
+            let following = Task { try await together.run() }
+            let readers = Task {
+                while !Task.isCancelled {
+                    for worker in together.all { try worker.catchUp() }
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+            }
+            try await seed(log, vault, service: service, calls: 400)
+            let head = try log.size()
+            for _ in 0..<1000 where try together.all.map({ try $0.checkpoint() }).min()! < head {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            readers.cancel()
+            following.cancel()
+            _ = try? await readers.value
+            try await following.value
+            let rebuilt = try Projections(log: log, root: folder.appendingPathComponent("rebuilt"))
+            defer { rebuilt.close() }
+            try rebuilt.catchUp()
+            for (a, b) in zip(together.all, rebuilt.all) {
+                #expect(try a.checkpoint() == head)
+                #expect(try a.digest() == b.digest(), "\(a.projection.name)")
+            }
+        }
+    }
+
+    @Test("a batch is planned for all projections only from the ticket view as it stood at the batch's start")
+    func planReadsTheViewAtTheBatchStart() async throws {
+        try await withProjections { service, log, _, projections, _ in
+            let ticket = try await service.receiveCall(call(1)).ticket
+            let start = try log.size()
+            for hour in [1.0, 2.0] {
+                try await service.handle(
+                    .notifyCitizen(channel: "sms", template: "received", by: operatorID, at: hours(hour)), on: ticket, actor: operatorID)
+            }
+            let batch = try DecodedEntry.decode(try log.entries(from: start + 1, limit: 10), projection: "test")
+            try projections.tickets.catchUp(upTo: start)
+            let before = try #require(try projections.tickets.ticketView(ticket)).ticket.version
+            let plan = try #require(projections.plan(batch, known: KnownStates()))
+            #expect(plan.states[ticket]?.version == before + 2)
+            // Another caller moves the ticket view on: its state of the ticket is no longer the
+            // one before the batch (planning from it would count the notifications twice).
+            try projections.tickets.catchUp()
+            #expect(projections.plan(batch, known: KnownStates()) == nil)
         }
     }
 
