@@ -8,16 +8,19 @@ struct DecodedEntry: Sendable {
     let entry: LogEntry
     /// The ticket event it carries; nil for entries that are not ticket events.
     let event: TicketEvent?
+    /// Why its data does not decode as the ticket event its type names, if it does not: every
+    /// projection stops at such an entry when it plans it.
+    let undecodable: String?
 
-    /// Decodes a batch, naming the entry that does not decode.
-    static func decode(_ entries: [LogEntry], projection: String) throws(ProjectionError) -> [DecodedEntry] {
+    /// Decodes a batch; an entry that does not decode is kept, with the reason.
+    static func decode(_ entries: [LogEntry]) -> [DecodedEntry] {
         var decoded: [DecodedEntry] = []
         decoded.reserveCapacity(entries.count)
         for entry in entries {
             do {
-                decoded.append(DecodedEntry(entry: entry, event: try TicketService.ticketEvent(entry)))
+                decoded.append(DecodedEntry(entry: entry, event: try TicketService.ticketEvent(entry), undecodable: nil))
             } catch {
-                throw ProjectionError(projection: projection, sequence: entry.sequence, type: entry.type, reason: "\(error)")
+                decoded.append(DecodedEntry(entry: entry, event: nil, undecodable: "\(error)"))
             }
         }
         return decoded
@@ -57,6 +60,7 @@ struct BatchPlan: Sendable {
             func failure(_ reason: String) -> ProjectionError {
                 ProjectionError(projection: projection, sequence: entry.sequence, type: entry.type, reason: reason)
             }
+            if let reason = decoded.undecodable { throw failure(reason) }
             guard let event = decoded.event else {
                 // Entries that are not ticket events apply in order with the others.
                 if asOf == nil || entry.recordedAt.date <= asOf! {

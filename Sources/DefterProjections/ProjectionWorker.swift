@@ -63,7 +63,7 @@ public final class ProjectionWorker: Sendable {
             var entries = try log.entries(from: next, limit: batchSize)
             if let limit { entries = entries.filter { $0.sequence <= limit } }
             guard let last = entries.last else { return next - 1 }
-            try apply(try DecodedEntry.decode(entries, projection: projection.name)[...], asOf: asOf, known: &known)
+            try apply(DecodedEntry.decode(entries)[...], asOf: asOf, known: &known)
             next = last.sequence + 1
         }
     }

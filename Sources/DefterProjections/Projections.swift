@@ -89,7 +89,7 @@ public final class Projections: Sendable {
         var known = KnownStates()
         let batchSize = batchSize
         func read(from sequence: UInt64) -> BackgroundWork<[DecodedEntry]> {
-            BackgroundWork { try DecodedEntry.decode(try log.entries(from: sequence, limit: batchSize), projection: "all") }
+            BackgroundWork { DecodedEntry.decode(try log.entries(from: sequence, limit: batchSize)) }
         }
         var upcoming: BackgroundWork<[DecodedEntry]>? = read(from: next)
         // The statistics' apply of the previous batch, running in the background.

@@ -300,7 +300,7 @@ func call(
                 try await service.handle(
                     .notifyCitizen(channel: "sms", template: "received", by: operatorID, at: hours(hour)), on: ticket, actor: operatorID)
             }
-            let batch = try DecodedEntry.decode(try log.entries(from: start + 1, limit: 10), projection: "test")
+            let batch = DecodedEntry.decode(try log.entries(from: start + 1, limit: 10))
             try projections.tickets.catchUp(upTo: start)
             let before = try #require(try projections.tickets.ticketView(ticket)).ticket.version
             let plan = try #require(projections.plan(batch, known: KnownStates()))
@@ -355,6 +355,32 @@ func call(
                 (error as? ProjectionError)?.sequence == bad
             }
             #expect(try projections.tickets.checkpoint() < bad)
+        }
+    }
+
+    @Test("an entry whose data does not decode as its ticket event stops every projection there, and the service goes on")
+    func undecodableEntryStopsAll() async throws {
+        try await withProjections { service, log, _, projections, _ in
+            let ticket = try await service.receiveCall(call(1)).ticket
+            // A TicketResolved without its time, appended past the ticket service.
+            let data = try JSONValue(parsing: Array(#"{"ticket":"\#(ticket)","by":"x","resolutionCode":"done","note":""}"#.utf8))
+            let bad = try await log.append(NewEvent(stream: StreamID(ticket.streamName), type: "TicketResolved", data: data))
+            _ = try await service.receiveCall(call(2))
+            let running = Task { try await projections.run() }
+            for _ in 0..<500 where projections.all.contains(where: { $0.error == nil }) { try await Task.sleep(for: .milliseconds(10)) }
+            for worker in projections.all {
+                let error = try #require(worker.error, "\(worker.projection.name)")
+                #expect(error.sequence == bad && error.type == "TicketResolved" && error.reason.contains("at: is missing"), "\(error)")
+                #expect(try worker.checkpoint() < bad)
+            }
+            #expect {
+                try projections.catchUp()
+            } throws: { error in
+                (error as? ProjectionError)?.sequence == bad
+            }
+            // The projections service did not end with the projections: it waits for a rebuild.
+            running.cancel()
+            try await running.value
         }
     }
 
