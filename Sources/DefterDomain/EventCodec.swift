@@ -98,7 +98,7 @@ public enum TicketEventCodec {
     }
 
     /// One decoder for every event read: making one per event costs more than decoding small events.
-    fileprivate static let sharedDecoder = makeDecoder()
+    private static let sharedDecoder = makeDecoder()
 
     /// The decoder events are read with.
     public static func makeDecoder() -> JSONDecoder {
@@ -138,47 +138,31 @@ public enum TicketEventCodec {
         }
     }
 
-    /// Decodes a stored event of type `type`; nil for types that are not ticket events.
+    /// Decodes a stored event of type `type` with Foundation's `Decodable`; nil for types that
+    /// are not ticket events. (Replay reads events with `decode(type:fields:)`, to the same result.)
     public static func decode(type: String, data: Data) throws -> TicketEvent? {
-        try decode(type: type, from: JSONBytes(data: data))
-    }
-
-    /// Decodes an event of type `type` from `source`; nil (without reading the source) for types
-    /// that are not ticket events.
-    public static func decode(type: String, from decoder: some EventSource) throws -> TicketEvent? {
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try sharedDecoder.decode(type, from: data) }
         switch type {
-        case "CallReceived": return .callReceived(try decoder.decode(CallReceived.self))
-        case "InformationProvided": return .informationProvided(try decoder.decode(InformationProvided.self))
-        case "TicketOpened": return .ticketOpened(try decoder.decode(TicketOpened.self))
-        case "TicketRouted": return .ticketRouted(try decoder.decode(TicketRouted.self))
-        case "RoutingOverridden": return .routingOverridden(try decoder.decode(RoutingOverridden.self))
-        case "TicketReferred": return .ticketReferred(try decoder.decode(TicketReferred.self))
-        case "TicketAssigned": return .ticketAssigned(try decoder.decode(TicketAssigned.self))
-        case "TicketAcknowledged": return .ticketAcknowledged(try decoder.decode(TicketAcknowledged.self))
-        case "WorkStarted": return .workStarted(try decoder.decode(WorkStarted.self))
-        case "TicketResolved": return .ticketResolved(try decoder.decode(TicketResolved.self))
-        case "TicketClosed": return .ticketClosed(try decoder.decode(TicketClosed.self))
-        case "TicketReopened": return .ticketReopened(try decoder.decode(TicketReopened.self))
-        case "TicketMergedAsDuplicate": return .ticketMergedAsDuplicate(try decoder.decode(TicketMergedAsDuplicate.self))
-        case "TicketCancelled": return .ticketCancelled(try decoder.decode(TicketCancelled.self))
-        case "CitizenNotified": return .citizenNotified(try decoder.decode(CitizenNotified.self))
-        case "FeedbackReceived": return .feedbackReceived(try decoder.decode(FeedbackReceived.self))
-        case "SLAEscalated": return .slaEscalated(try decoder.decode(SLAEscalated.self))
+        case "CallReceived": return .callReceived(try decode(CallReceived.self))
+        case "InformationProvided": return .informationProvided(try decode(InformationProvided.self))
+        case "TicketOpened": return .ticketOpened(try decode(TicketOpened.self))
+        case "TicketRouted": return .ticketRouted(try decode(TicketRouted.self))
+        case "RoutingOverridden": return .routingOverridden(try decode(RoutingOverridden.self))
+        case "TicketReferred": return .ticketReferred(try decode(TicketReferred.self))
+        case "TicketAssigned": return .ticketAssigned(try decode(TicketAssigned.self))
+        case "TicketAcknowledged": return .ticketAcknowledged(try decode(TicketAcknowledged.self))
+        case "WorkStarted": return .workStarted(try decode(WorkStarted.self))
+        case "TicketResolved": return .ticketResolved(try decode(TicketResolved.self))
+        case "TicketClosed": return .ticketClosed(try decode(TicketClosed.self))
+        case "TicketReopened": return .ticketReopened(try decode(TicketReopened.self))
+        case "TicketMergedAsDuplicate": return .ticketMergedAsDuplicate(try decode(TicketMergedAsDuplicate.self))
+        case "TicketCancelled": return .ticketCancelled(try decode(TicketCancelled.self))
+        case "CitizenNotified": return .citizenNotified(try decode(CitizenNotified.self))
+        case "FeedbackReceived": return .feedbackReceived(try decode(FeedbackReceived.self))
+        case "SLAEscalated": return .slaEscalated(try decode(SLAEscalated.self))
         default: return nil
         }
     }
-}
-
-/// Where an event's data is decoded from: JSON bytes, or a tree parsed already.
-public protocol EventSource {
-    /// Decodes the event's data as a `T`.
-    func decode<T: Decodable>(_ type: T.Type) throws -> T
-}
-
-/// Event data as JSON bytes, read with Foundation's decoder.
-private struct JSONBytes: EventSource {
-    let data: Data
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try TicketEventCodec.sharedDecoder.decode(type, from: data) }
 }
 
 /// Proleptic Gregorian dates and day counts since 1970-01-01 (H. Hinnant's algorithms), so that

@@ -94,20 +94,21 @@ struct BatchPlan: Sendable {
     }
 }
 
-/// Ticket states a catch-up has stored, with the checkpoint at which they match the store, so
-/// that its next batch need not read them back. It holds at most `limit` tickets, then starts
-/// afresh (the store has them all).
+/// Ticket states a catch-up has written, as they stood after entry `checkpoint` of the log, so
+/// that its next batch need not read them back. A ticket's state depends only on the log up to a
+/// point, so they serve any store at that checkpoint. It holds at most `limit` tickets, then
+/// starts afresh (the stores have them all).
 struct KnownStates {
     private var checkpoint: UInt64 = 0
     private var tickets: [TicketID: Ticket] = [:]
     static let limit = 250_000
 
-    /// The states, if they are the store's at `checkpoint`; else none.
+    /// The states, if they are those after entry `checkpoint`; else none.
     func states(at checkpoint: UInt64) -> [TicketID: Ticket] {
         checkpoint == self.checkpoint ? tickets : [:]
     }
 
-    /// Records what a batch applied from `start` (the checkpoint before it) to `end` stored.
+    /// Records the states a batch from entry `start + 1` to `end` left.
     mutating func advance(from start: UInt64, to end: UInt64, with states: [TicketID: Ticket]) {
         if start != checkpoint || tickets.count + states.count > Self.limit {
             tickets = states

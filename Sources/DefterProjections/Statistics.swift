@@ -150,10 +150,7 @@ public struct StatisticsReport: Sendable {
         return result
     }
 
-    static func day(of date: Date) -> String {
-        let parts = Calendar.istanbul.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
-    }
+    static func day(of date: Date) -> String { IstanbulDate(date).dayText }
 }
 
 extension ProjectionWorker {

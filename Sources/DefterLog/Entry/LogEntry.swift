@@ -130,17 +130,17 @@ struct EnvelopeTemplate: Sendable {
     private(set) var streamKeyPrefix = 0..<0
 
     /// Encodes the fixed parts; `data` appends the canonical JSON of the event's data object.
-    init<Failure: Error>(
+    init(
         actor: String, id: EventID, stream: StreamID, type: String, schemaVersion: Int, capacity: Int = 256,
-        data: (inout [UInt8]) throws(Failure) -> Void
-    ) throws(Failure) {
+        data: (inout [UInt8]) -> Void
+    ) {
         var out: [UInt8] = []
         out.reserveCapacity(capacity)
         out.append(contentsOf: #"{"actor":"#.utf8)
         CanonicalJSON.writeString(actor, into: &out)
         out.append(contentsOf: #","data":"#.utf8)
         let dataStart = out.count
-        try data(&out)
+        data(&out)
         payload = dataStart..<out.count
         out.append(contentsOf: #","id":"#.utf8)
         CanonicalJSON.writeString(id.rawValue, into: &out)
