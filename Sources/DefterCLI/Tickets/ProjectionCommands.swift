@@ -33,6 +33,18 @@ struct ProjectionContext {
         projections.close()
         log.close()
     }
+
+    /// Each projection's name, version, checkpoint and lag, and with `digests` its state digest.
+    func statusRows(digests: Bool) throws -> [JSONValue] {
+        try projections.all.map { worker in
+            var row: [String: JSONValue] = [
+                "name": .string(worker.projection.name), "version": .integer(Int64(worker.projection.version)),
+                "checkpoint": .integer(Int64(try worker.checkpoint())), "lag": .integer(Int64(try worker.lag())),
+            ]
+            if digests { row["digest"] = .string(try worker.digest()) }
+            return .object(row)
+        }
+    }
 }
 
 struct ProjectionsCommand: AsyncParsableCommand {
@@ -70,13 +82,7 @@ struct ProjectionPrepareCommand: AsyncParsableCommand {
         let started = Date()
         let context = try ProjectionContext.open(dataFolder)
         defer { context.close() }
-        var rows: [JSONValue] = []
-        for worker in context.projections.all {
-            rows.append([
-                "name": .string(worker.projection.name), "version": .integer(Int64(worker.projection.version)),
-                "checkpoint": .integer(Int64(try worker.checkpoint())), "lag": .integer(Int64(try worker.lag())),
-            ])
-        }
+        let rows = try context.statusRows(digests: false)
         let obsolete = try context.projections.obsoleteFolders()
         let seconds = (Date().timeIntervalSince(started) * 100).rounded() / 100
         if json {
@@ -149,14 +155,7 @@ struct ProjectionStatusCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try ProjectionContext.open(dataFolder, catchUp: !noCatchUp)
         defer { context.close() }
-        var rows: [JSONValue] = []
-        for worker in context.projections.all {
-            rows.append([
-                "name": .string(worker.projection.name), "version": .integer(Int64(worker.projection.version)),
-                "checkpoint": .integer(Int64(try worker.checkpoint())), "lag": .integer(Int64(try worker.lag())),
-                "digest": .string(try worker.digest()),
-            ])
-        }
+        let rows = try context.statusRows(digests: true)
         if json {
             Terminal.json(.array(rows))
         } else {
