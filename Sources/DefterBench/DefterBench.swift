@@ -39,6 +39,8 @@ struct Options {
     var seededFolder: String?
     /// With `onlyProjections`: measure the rebuild alone (to profile it).
     var rebuildOnly = false
+    /// Entries per batch when the projections catch up; nil: `Projections`' default.
+    var projectionBatch: Int?
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.makeIterator()
@@ -51,12 +53,13 @@ struct Options {
             case "--projections": projectionCalls = Int(iterator.next() ?? "") ?? 20_000
             case "--only-projections": onlyProjections = true
             case "--seeded": seededFolder = iterator.next()
+            case "--projection-batch": projectionBatch = Int(iterator.next() ?? "")
             case "--rebuild-only":
                 onlyProjections = true
                 rebuildOnly = true
             case "--help", "-h":
                 print(
-                    "usage: defter-bench [--events N] [--batch N] [--singles N] [--projections CALLS [--only-projections | --rebuild-only] [--seeded DIR]] [--json]"
+                    "usage: defter-bench [--events N] [--batch N] [--singles N] [--projections CALLS [--only-projections | --rebuild-only] [--seeded DIR] [--projection-batch N]] [--json]"
                 )
                 exit(0)
             default: throw BenchError("unknown argument \(argument); see --help")
@@ -116,7 +119,9 @@ struct DefterBench {
         if options.onlyProjections {
             let calls = max(options.projectionCalls, 1)
             printReport(
-                try await ProjectionBench.run(calls: calls, root: root, seeded: options.seededFolder, rebuildOnly: options.rebuildOnly),
+                try await ProjectionBench.run(
+                    calls: calls, root: root, seeded: options.seededFolder, rebuildOnly: options.rebuildOnly,
+                    batchSize: options.projectionBatch),
                 options: options)
             return
         }
@@ -306,7 +311,8 @@ struct DefterBench {
         log.close()
         if options.projectionCalls > 0 {
             results += try await ProjectionBench.run(
-                calls: options.projectionCalls, root: root.appendingPathComponent("projections"), seeded: options.seededFolder)
+                calls: options.projectionCalls, root: root.appendingPathComponent("projections"), seeded: options.seededFolder,
+                batchSize: options.projectionBatch)
         }
         if !options.json {
             print(

@@ -11,8 +11,11 @@ import Foundation
 enum ProjectionBench {
     /// `seeded`: a folder that keeps the seeded year between runs (seeded there when empty), so
     /// that repeated runs measure the rebuild without seeding again.
-    /// `rebuildOnly`: stop after the rebuild (to profile it alone).
-    static func run(calls: Int, root: URL, seeded: String? = nil, rebuildOnly: Bool = false) async throws -> [Measurement] {
+    /// `rebuildOnly`: stop after the rebuild (to profile it alone). `batchSize`: entries per
+    /// catch-up batch (default: `Projections`' own).
+    static func run(
+        calls: Int, root: URL, seeded: String? = nil, rebuildOnly: Bool = false, batchSize: Int? = nil
+    ) async throws -> [Measurement] {
         var results: [Measurement] = []
         var configuration = LogConfiguration()
         configuration.logger.logLevel = .warning
@@ -45,7 +48,10 @@ enum ProjectionBench {
                 next = last.sequence + 1
             }
         }
-        let projections = try Projections(log: log, root: root.appendingPathComponent("projections"))
+        let projectionsRoot = root.appendingPathComponent("projections")
+        let projections =
+            try batchSize.map { try Projections(log: log, root: projectionsRoot, batchSize: $0) }
+            ?? Projections(log: log, root: projectionsRoot)
         defer { projections.close() }
         let cpuBefore = processCPUSeconds()
         let rebuildSeconds = try seconds { try projections.catchUp() }

@@ -139,7 +139,7 @@ public final class ProjectionWorker: Sendable {
             case .other(let entry):
                 do {
                     try projection.apply(other: entry, to: writer)
-                } catch let error as ProjectionError {
+                } catch let error where error is ProjectionError || Self.belongsToTheStore(error) {
                     throw error
                 } catch {
                     throw ProjectionError(projection: projection.name, sequence: entry.sequence, type: entry.type, reason: "\(error)")
@@ -150,11 +150,17 @@ public final class ProjectionWorker: Sendable {
         try writer.put("meta", Self.checkpointKey, ProjectionCodec.bigEndian(plan.last))
     }
 
+    /// Whether `error` is one the store handles by running the transaction again (a full map,
+    /// which it grows): it passes through as it is and stops no projection.
+    static func belongsToTheStore(_ error: any Error) -> Bool {
+        (error as? StorageError)?.isRetriedByTheStore ?? false
+    }
+
     /// Hands the projection consecutive ticket changes.
     private func apply(_ changes: [TicketChange], _ writer: StoreWriter) throws {
         do {
             try projection.apply(changes, to: writer)
-        } catch let error as ProjectionError {
+        } catch let error where error is ProjectionError || Self.belongsToTheStore(error) {
             throw error
         } catch {
             let first = changes[0].entry

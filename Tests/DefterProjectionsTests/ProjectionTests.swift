@@ -358,6 +358,22 @@ func call(
         }
     }
 
+    @Test("a batch that outgrows the store's map grows it and applies: the store's trouble stops no projection")
+    func batchOutgrowingTheMap() async throws {
+        try await withProjections { service, log, _, _, folder in
+            for n in 1...3 { _ = try await service.receiveCall(call(n)) }
+            // Each ticket event writes 6 MiB: the first batch needs more than the store's
+            // initial 16 MiB map, and the store must grow it in the middle of the projection's apply.
+            let worker = try ProjectionWorker(projection: BulkyProjection(), log: log, root: folder.appendingPathComponent("bulky"))
+            defer { worker.close() }
+            try worker.catchUp()
+            #expect(worker.error == nil)
+            #expect(try worker.checkpoint() == log.size())
+            let rows = try worker.store.read { try $0.count("bulk") }
+            #expect(rows > 3)
+        }
+    }
+
     @Test("an entry whose data does not decode as its ticket event stops every projection there, and the service goes on")
     func undecodableEntryStopsAll() async throws {
         try await withProjections { service, log, _, projections, _ in
@@ -454,6 +470,17 @@ final class CrashingProjection: TicketProjection, @unchecked Sendable {
         applied += 1
         if applied > failAfter { throw CancellationError() }
         try inner.apply(change, to: store)
+    }
+}
+
+/// Writes a 6 MiB row for every ticket event, so that a batch outgrows a store's initial map.
+struct BulkyProjection: TicketProjection {
+    let name = "bulky"
+    let version = 1
+    let databases = ["bulk"]
+
+    func apply(_ change: TicketChange, to store: StoreWriter) throws {
+        try store.put("bulk", ProjectionCodec.bigEndian(change.entry.sequence), [UInt8](repeating: 0x42, count: 6 << 20))
     }
 }
 

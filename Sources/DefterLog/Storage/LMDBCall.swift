@@ -36,3 +36,12 @@ func lmdbError(_ code: Int32, _ call: StaticString, path: String? = nil) -> Stor
     }
     return StorageError(kind, advice, code: code, operation: "\(call)")
 }
+
+extension StorageError {
+    /// Whether the store handles this error itself, running the transaction again: its map was
+    /// full (the store grows it) or another process grew it. Code inside a `write` must let such
+    /// an error through untouched rather than report it.
+    public var isRetriedByTheStore: Bool {
+        (code == MDB_MAP_FULL && kind != .diskFull) || code == MDB_MAP_RESIZED
+    }
+}
