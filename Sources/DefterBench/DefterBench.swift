@@ -1,3 +1,4 @@
+import CJemalloc
 import Crypto
 import DefterLog
 import Foundation
@@ -349,7 +350,13 @@ struct DefterBench {
                 if index == 0 { print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
             }
             print("ratios: defter / baseline for rates, baseline / defter for latencies (higher is better)")
+            print("allocator: \(allocator) (defter and both baselines, in this one process)")
         }
+    }
+
+    /// The malloc this process runs on: jemalloc when it is linked as it should be.
+    static var allocator: String {
+        defter_jemalloc_version().map { "jemalloc \(String(cString: $0))" } ?? "the C library's malloc"
     }
 
     static func format(_ value: Double) -> String {
