@@ -60,19 +60,38 @@ public struct QueueProjection: TicketProjection {
         return key
     }
 
-    /// A ticket's rows in the filter indexes: each prefix followed by its queue key's order part.
-    static func filterKeys(_ ticket: Ticket, queueKey: [UInt8]) -> [[UInt8]] {
-        guard let department = ticket.department else { return [] }
+    /// A ticket's row in the filter index of `kind`: the prefix, then its queue key's order part.
+    static func filterKey(_ kind: FilterKind, _ ticket: Ticket, queueKey: [UInt8]) -> [UInt8]? {
+        guard let department = ticket.department else { return nil }
         let order = queueKey[(department.rawValue.utf8.count + 1)...]
-        return [
-            filterKey(department, .status, ticket.status.rawValue, order: order),
-            filterKey(department, .category, ticket.category?.rawValue ?? "", order: order),
-            filterKey(department, .district, ticket.location.district, order: order),
-        ]
+        let value =
+            switch kind {
+            case .status: ticket.status.rawValue
+            case .category: ticket.category?.rawValue ?? ""
+            case .district: ticket.location.district
+            }
+        return filterKey(department, kind, value, order: order)
+    }
+
+    /// Which filter rows of a ticket change when it moves from `old` (at `oldKey`) to `new` (at
+    /// `newKey`): those whose value or queue position changed.
+    static func changedFilterKinds(_ old: Ticket?, _ oldKey: [UInt8]?, _ new: Ticket, _ newKey: [UInt8]?) -> [FilterKind] {
+        guard let old, oldKey != nil, oldKey == newKey else { return [.status, .category, .district] }
+        var kinds: [FilterKind] = []
+        if old.status != new.status { kinds.append(.status) }
+        if old.category != new.category { kinds.append(.category) }
+        if old.location.district != new.location.district { kinds.append(.district) }
+        return kinds
     }
 
     static func countKey(_ department: DepartmentID, _ status: Ticket.Status) -> [UInt8] {
         Array(department.rawValue.utf8) + [0] + Array(status.rawValue.utf8)
+    }
+
+    /// A department's count of open tickets in one status.
+    private struct CountSlot: Hashable {
+        let department: DepartmentID
+        let status: Ticket.Status
     }
 
     public func apply(_ change: TicketChange, to store: StoreWriter) throws {
@@ -84,7 +103,9 @@ public struct QueueProjection: TicketProjection {
     public func apply(_ changes: [TicketChange], to store: StoreWriter) throws {
         // Each ticket's first and last change, in the order tickets first appear.
         var slots: [TicketID: Int] = [:]
+        slots.reserveCapacity(changes.count)
         var firstAndLast: [(first: TicketChange, last: TicketChange)] = []
+        firstAndLast.reserveCapacity(changes.count)
         for change in changes {
             if let slot = slots[change.after.id] {
                 firstAndLast[slot].last = change
@@ -93,41 +114,40 @@ public struct QueueProjection: TicketProjection {
                 firstAndLast.append((change, change))
             }
         }
-        var deltas: [[UInt8]: Int64] = [:]
+        var deltas: [CountSlot: Int64] = [:]
         for (first, last) in firstAndLast {
             let old = first.before
             let new = last.after
-            let position = Array(new.id.rawValue.utf8)
             let oldKey = old.flatMap(Self.key)
             let newKey = Self.key(new)
             // Most events leave a ticket where it stands in its queue: only its value changes.
             let samePlace = oldKey != nil && oldKey == newKey
-            let sameFilters =
-                samePlace && old?.status == new.status && old?.category == new.category && old?.location.district == new.location.district
             if let oldKey, oldKey != newKey {
                 try store.delete("queue", oldKey)
-                try store.delete("position", position)
+                try store.delete("position", Array(new.id.rawValue.utf8))
             }
-            if !sameFilters {
-                let oldFilters = old.flatMap { old in oldKey.map { Self.filterKeys(old, queueKey: $0) } } ?? []
-                let newFilters = newKey.map { Self.filterKeys(new, queueKey: $0) } ?? []
-                for key in oldFilters where !newFilters.contains(key) { try store.delete("filters", key) }
-                for key in newFilters where !oldFilters.contains(key) { try store.put("filters", key, []) }
+            // Only the filter rows whose value or position changed move.
+            for kind in Self.changedFilterKinds(old, oldKey, new, newKey) {
+                let oldFilter = old.flatMap { old in oldKey.flatMap { Self.filterKey(kind, old, queueKey: $0) } }
+                let newFilter = newKey.flatMap { Self.filterKey(kind, new, queueKey: $0) }
+                guard oldFilter != newFilter else { continue }
+                if let oldFilter { try store.delete("filters", oldFilter) }
+                if let newFilter { try store.put("filters", newFilter, []) }
             }
             if old?.status != new.status || old?.department != new.department {
                 if let old, old.status.isOpen, let department = old.department {
-                    deltas[Self.countKey(department, old.status), default: 0] -= 1
+                    deltas[CountSlot(department: department, status: old.status), default: 0] -= 1
                 }
                 if new.status.isOpen, let department = new.department {
-                    deltas[Self.countKey(department, new.status), default: 0] += 1
+                    deltas[CountSlot(department: department, status: new.status), default: 0] += 1
                 }
             }
             if let newKey {
                 try store.put("queue", newKey, Self.value(QueueItem(new)))
-                if !samePlace { try store.put("position", position, newKey) }
+                if !samePlace { try store.put("position", Array(new.id.rawValue.utf8), newKey) }
             }
         }
-        for (key, delta) in deltas where delta != 0 { try adjust(key, by: delta, store) }
+        for (slot, delta) in deltas where delta != 0 { try adjust(Self.countKey(slot.department, slot.status), by: delta, store) }
     }
 
     /// A queue value: a filter header (`status`, 0x1F, `category`, 0x1F, `district`, 0x1E) that
