@@ -21,6 +21,16 @@ import Testing
     @Test("numbers keep their kind: integers exact, fractions shortest, integral doubles with .0")
     func numbers() throws {
         #expect(try parse("[0,-7,9007199254740993,1.5,1e2,-0.0,0.1]").canonicalString == "[0,-7,9007199254740993,1.5,100.0,-0.0,0.1]")
+        // Integers are exact up to the ends of 64 bits, on both sides of the 18-character fast path.
+        let limits =
+            "[-0,99999999999999999,-99999999999999999,999999999999999999,-999999999999999999,9223372036854775807,-9223372036854775808]"
+        #expect(
+            try parse(limits)
+                == .array([
+                    .integer(0), .integer(99_999_999_999_999_999), .integer(-99_999_999_999_999_999), .integer(999_999_999_999_999_999),
+                    .integer(-999_999_999_999_999_999), .integer(.max), .integer(.min),
+                ]))
+        #expect(throws: JSONParseError.self) { try parse("[9223372036854775808]") }
     }
 
     @Test("encoding is stable: parse(canonical) gives the same bytes again")

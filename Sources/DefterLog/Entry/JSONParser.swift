@@ -276,6 +276,14 @@ struct JSONParser: ~Copyable {
             guard let c = peek(), isDigit(c) else { throw error("expected a digit in the exponent") }
             while let c = peek(), isDigit(c) { position += 1 }
         }
+        if integral, position - start <= 18 {
+            // Up to 18 characters (17 digits and a sign) always fit in 64 bits: no text needed.
+            var value: Int64 = 0
+            for index in start..<position where bytes[index] != UInt8(ascii: "-") {
+                value = value * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
+            }
+            return .integer(bytes[start] == UInt8(ascii: "-") ? -value : value)
+        }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         if integral {
             guard let value = Int64(text) else {
