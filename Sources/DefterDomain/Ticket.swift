@@ -28,7 +28,12 @@ public struct Ticket: Sendable, Equatable, Codable {
         case cancelled
 
         /// Whether the ticket waits on a department or on triage.
-        public var isOpen: Bool { [.open, .triage, .routed, .acknowledged, .inProgress].contains(self) }
+        public var isOpen: Bool {
+            switch self {
+            case .open, .triage, .routed, .acknowledged, .inProgress: true
+            case .received, .closedAtFirstContact, .resolved, .closed, .merged, .cancelled: false
+            }
+        }
     }
 
     public let id: TicketID

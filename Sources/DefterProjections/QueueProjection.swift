@@ -115,39 +115,41 @@ public struct QueueProjection: TicketProjection {
             }
         }
         var deltas: [CountSlot: Int64] = [:]
-        for (first, last) in firstAndLast {
-            let old = first.before
-            let new = last.after
-            let oldKey = old.flatMap(Self.key)
-            let newKey = Self.key(new)
-            // Most events leave a ticket where it stands in its queue: only its value changes.
-            let samePlace = oldKey != nil && oldKey == newKey
-            if let oldKey, oldKey != newKey {
-                try store.delete("queue", oldKey)
-                try store.delete("position", Array(new.id.rawValue.utf8))
+        for (first, last) in firstAndLast { try move(from: first.before, to: last.after, counts: &deltas, store) }
+        for (slot, delta) in deltas where delta != 0 { try adjust(Self.countKey(slot.department, slot.status), by: delta, store) }
+    }
+
+    /// Moves a ticket's rows from where `old` had them to where `new` has them (the values are
+    /// borrowed from the changes, not copied), and records the change in counts.
+    private func move(from old: Ticket?, to new: Ticket, counts deltas: inout [CountSlot: Int64], _ store: StoreWriter) throws {
+        let oldKey = old.flatMap(Self.key)
+        let newKey = Self.key(new)
+        // Most events leave a ticket where it stands in its queue: only its value changes.
+        let samePlace = oldKey != nil && oldKey == newKey
+        if let oldKey, oldKey != newKey {
+            try store.delete("queue", oldKey)
+            try store.delete("position", Array(new.id.rawValue.utf8))
+        }
+        // Only the filter rows whose value or position changed move.
+        for kind in Self.changedFilterKinds(old, oldKey, new, newKey) {
+            let oldFilter = old.flatMap { old in oldKey.flatMap { Self.filterKey(kind, old, queueKey: $0) } }
+            let newFilter = newKey.flatMap { Self.filterKey(kind, new, queueKey: $0) }
+            guard oldFilter != newFilter else { continue }
+            if let oldFilter { try store.delete("filters", oldFilter) }
+            if let newFilter { try store.put("filters", newFilter, []) }
+        }
+        if old?.status != new.status || old?.department != new.department {
+            if let old, old.status.isOpen, let department = old.department {
+                deltas[CountSlot(department: department, status: old.status), default: 0] -= 1
             }
-            // Only the filter rows whose value or position changed move.
-            for kind in Self.changedFilterKinds(old, oldKey, new, newKey) {
-                let oldFilter = old.flatMap { old in oldKey.flatMap { Self.filterKey(kind, old, queueKey: $0) } }
-                let newFilter = newKey.flatMap { Self.filterKey(kind, new, queueKey: $0) }
-                guard oldFilter != newFilter else { continue }
-                if let oldFilter { try store.delete("filters", oldFilter) }
-                if let newFilter { try store.put("filters", newFilter, []) }
-            }
-            if old?.status != new.status || old?.department != new.department {
-                if let old, old.status.isOpen, let department = old.department {
-                    deltas[CountSlot(department: department, status: old.status), default: 0] -= 1
-                }
-                if new.status.isOpen, let department = new.department {
-                    deltas[CountSlot(department: department, status: new.status), default: 0] += 1
-                }
-            }
-            if let newKey {
-                try store.put("queue", newKey, Self.value(QueueItem(new)))
-                if !samePlace { try store.put("position", Array(new.id.rawValue.utf8), newKey) }
+            if new.status.isOpen, let department = new.department {
+                deltas[CountSlot(department: department, status: new.status), default: 0] += 1
             }
         }
-        for (slot, delta) in deltas where delta != 0 { try adjust(Self.countKey(slot.department, slot.status), by: delta, store) }
+        if let newKey {
+            try store.put("queue", newKey, Self.value(QueueItem(new)))
+            if !samePlace { try store.put("position", Array(new.id.rawValue.utf8), newKey) }
+        }
     }
 
     /// A queue value: a filter header (`status`, 0x1F, `category`, 0x1F, `district`, 0x1E) that

@@ -13,7 +13,9 @@ final class LMDBEnvironment: @unchecked Sendable {
     // the shared side; `databases` is written only during `init`.
     private var handle: OpaquePointer?
     private let resizeLock = ReadWriteLock()
-    private var databases: [String: MDB_dbi] = [:]
+    /// A handful of named databases: a linear search with `==` (which compares the bytes of
+    /// short names at once) beats hashing the name on every read and write.
+    private var databases: [(name: String, dbi: MDB_dbi)] = []
     private let logger: Logger
     /// The folder holding `data.mdb` and `lock.mdb`.
     let path: String
@@ -105,14 +107,14 @@ final class LMDBEnvironment: @unchecked Sendable {
                         .notALog, "\(path) holds an LMDB environment whose '\(name)' is not a database; it is not a Defter log")
                 }
                 try lmdbCheck(rc, "mdb_dbi_open", path: path)
-                databases[name] = dbi
+                databases.append((name, dbi))
             }
         }
     }
 
     /// The handle of a named database opened at `init`.
     func database(_ name: String) -> MDB_dbi {
-        guard let dbi = databases[name] else {
+        guard let dbi = databases.first(where: { $0.name == name })?.dbi else {
             preconditionFailure("database \(name) was not declared when the environment was opened")
         }
         return dbi
