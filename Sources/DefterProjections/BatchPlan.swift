@@ -55,13 +55,16 @@ struct BatchPlan: Sendable {
         first = batch.first?.entry.sequence ?? 0
         last = batch.last?.entry.sequence ?? 0
         var pending: [TicketChange] = []
-        for decoded in batch {
-            let entry = decoded.entry
+        states.reserveCapacity(batch.count)
+        pending.reserveCapacity(batch.count)
+        // By index: binding each element would copy the entry and its event.
+        for index in batch.indices {
+            let entry = batch[index].entry
             func failure(_ reason: String) -> ProjectionError {
                 ProjectionError(projection: projection, sequence: entry.sequence, type: entry.type, reason: reason)
             }
-            if let reason = decoded.undecodable { throw failure(reason) }
-            guard let event = decoded.event else {
+            if let reason = batch[index].undecodable { throw failure(reason) }
+            guard let event = batch[index].event else {
                 // Entries that are not ticket events apply in order with the others.
                 if asOf == nil || entry.recordedAt.date <= asOf! {
                     if !pending.isEmpty { steps.append(.changes(pending)) }

@@ -20,17 +20,24 @@ public struct StatisticsProjection: TicketProjection {
 
     /// Each ticket's fact is read once, updated with each of its changes in order, written once.
     public func apply(_ changes: [TicketChange], to store: StoreWriter) throws {
-        var facts: [TicketID: TicketFact] = [:]
-        var order: [TicketID] = []
+        // Each ticket's fact, in the order tickets first appear; `slots` finds it.
+        var slots: [TicketID: Int] = [:]
+        slots.reserveCapacity(changes.count)
+        var facts: [TicketFact] = []
+        facts.reserveCapacity(changes.count)
         for change in changes {
             let id = change.after.id
-            if facts[id] == nil {
-                order.append(id)
-                facts[id] = try store.get("facts", Array(id.rawValue.utf8)).map { try TicketFact(binary: $0) } ?? TicketFact(change.after)
+            let slot: Int
+            if let known = slots[id] {
+                slot = known
+            } else {
+                slot = facts.count
+                slots[id] = slot
+                facts.append(try store.get("facts", Array(id.rawValue.utf8)).map { try TicketFact(binary: $0) } ?? TicketFact(change.after))
             }
-            facts[id]!.update(with: change)
+            facts[slot].update(with: change)
         }
-        for id in order { try store.put("facts", Array(id.rawValue.utf8), facts[id]!.binary) }
+        for index in facts.indices { try store.put("facts", Array(facts[index].ticket.rawValue.utf8), facts[index].binary) }
     }
 }
 
@@ -74,15 +81,7 @@ public struct TicketFact: Codable, Sendable, Equatable {
     }
 
     mutating func update(with change: TicketChange) {
-        let ticket = change.after
-        status = ticket.status
-        if let department = ticket.department, department != .triage { self.department = department }
-        category = ticket.category ?? category
-        reopenCount = ticket.reopenCount
-        referralCount = ticket.referralCount
-        overrideCount = ticket.overrideCount
-        escalations = ticket.escalatedDeadlines.count
-        satisfaction = ticket.satisfaction ?? satisfaction
+        update(from: change.after)
         switch change.event {
         case .informationProvided: informationOnly = true
         case .ticketOpened: opened = true
@@ -101,6 +100,18 @@ public struct TicketFact: Codable, Sendable, Equatable {
         case .ticketReopened: endedAt = nil
         default: break
         }
+    }
+
+    /// What the ticket's state after a change says (borrowed from the change, not copied).
+    private mutating func update(from ticket: Ticket) {
+        status = ticket.status
+        if let department = ticket.department, department != .triage { self.department = department }
+        category = ticket.category ?? category
+        reopenCount = ticket.reopenCount
+        referralCount = ticket.referralCount
+        overrideCount = ticket.overrideCount
+        escalations = ticket.escalatedDeadlines.count
+        satisfaction = ticket.satisfaction ?? satisfaction
     }
 
     /// Milliseconds from the call to the first acknowledgement.
