@@ -13,25 +13,31 @@ public final class Projections: Sendable {
     public let root: URL
     /// Entries read, decoded and applied at a time when catching up together.
     let batchSize: Int
-    /// Where `run` reports a projection that stopped.
+    /// Where `run` reports a projection that stopped, or a disk too full to write on.
     let logger: Logger
+    /// How long `run` waits before trying again when the disk is full.
+    let diskFullRetryDelay: Duration
 
     /// Every projection, in a stable order.
     public var all: [ProjectionWorker] { [tickets, queues, stats] }
 
     /// Opens the projections of `log` under `root` (default: `<log folder>/projections`).
     /// `batchSize`: entries per batch (and per store transaction) when they catch up together;
-    /// `logger`: where `run` reports a projection that stopped.
+    /// `logger`: where `run` reports a projection that stopped, or a full disk;
+    /// `diskFullRetryDelay`: how long `run` waits for space before trying again;
+    /// `initialStoreMapSize`: the map each new store starts with (it grows by itself).
     public init(
-        log: EventLog, root: URL? = nil, batchSize: Int = 8192, logger: Logger = Logger(label: "defter.projections")
+        log: EventLog, root: URL? = nil, batchSize: Int = 8192, logger: Logger = Logger(label: "defter.projections"),
+        diskFullRetryDelay: Duration = .seconds(5), initialStoreMapSize: Int = 16 << 20
     ) throws {
         let root = root ?? log.folder.appendingPathComponent("projections")
         self.root = root
         self.batchSize = batchSize
         self.logger = logger
-        tickets = try ProjectionWorker(projection: TicketViewProjection(), log: log, root: root)
-        queues = try ProjectionWorker(projection: QueueProjection(), log: log, root: root)
-        stats = try ProjectionWorker(projection: StatisticsProjection(), log: log, root: root)
+        self.diskFullRetryDelay = diskFullRetryDelay
+        tickets = try ProjectionWorker(projection: TicketViewProjection(), log: log, root: root, initialMapSize: initialStoreMapSize)
+        queues = try ProjectionWorker(projection: QueueProjection(), log: log, root: root, initialMapSize: initialStoreMapSize)
+        stats = try ProjectionWorker(projection: StatisticsProjection(), log: log, root: root, initialMapSize: initialStoreMapSize)
     }
 
     /// Folders under `root` that no projection of this build uses: stores of other versions of
@@ -173,13 +179,32 @@ public final class Projections: Sendable {
     /// log closes.
     ///
     /// A projection that stops (an entry it cannot apply) is logged and left at its checkpoint
-    /// while the others keep following the log.
+    /// while the others keep following the log. A full disk stops none: the batch that did not
+    /// fit is not kept, the error is logged, and `run` tries again every `diskFullRetryDelay`
+    /// until there is space, going on from the checkpoints.
     public func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
                 var reported = Set<String>()
+                var waitingForSpace = false
                 while !Task.isCancelled {
-                    let applied = try self.advance()
+                    let applied: UInt64
+                    do {
+                        applied = try self.advance()
+                    } catch let error as StorageError where error.kind == .diskFull {
+                        if !waitingForSpace {
+                            self.logger.error(
+                                "projections cannot write: the disk is full; they wait for space and go on from their checkpoints",
+                                metadata: ["error": "\(error)", "retryEvery": "\(self.diskFullRetryDelay)"])
+                            waitingForSpace = true
+                        }
+                        try await Task.sleep(for: self.diskFullRetryDelay)
+                        continue
+                    }
+                    if waitingForSpace {
+                        self.logger.notice("projections are writing again")
+                        waitingForSpace = false
+                    }
                     for worker in self.all {
                         guard let error = worker.error, reported.insert(worker.projection.name).inserted else { continue }
                         self.logger.error(

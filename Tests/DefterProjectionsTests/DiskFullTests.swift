@@ -1,0 +1,110 @@
+import DefterDemo
+import DefterDomain
+import DefterLog
+import DefterLogTestSupport
+import DefterRouting
+import DefterTickets
+import Foundation
+import Testing
+
+@testable import DefterProjections
+
+/// A tmpfs mounted for one test: a disk that fills up for real, and that can be grown.
+final class SmallDisk {
+    let folder: URL
+
+    /// Mounts a tmpfs of `bytes` at `folder`.
+    init(at folder: URL, bytes: Int) throws {
+        self.folder = folder
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Self.mount(["-t", "tmpfs", "-o", "size=\(bytes)", "tmpfs", folder.path])
+    }
+
+    /// Gives the disk `bytes` in all, keeping what it holds.
+    func grow(to bytes: Int) throws {
+        try Self.mount(["-o", "remount,size=\(bytes)", folder.path])
+    }
+
+    func unmount() {
+        try? Self.run("/bin/umount", [folder.path])
+    }
+
+    /// Whether this machine lets the tests mount a tmpfs (root, with the right to mount).
+    static let isAvailable: Bool = {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/bin/mount") else { return false }
+        let probe = FileManager.default.temporaryDirectory.appendingPathComponent("defter-tmpfs-probe-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: probe) }
+        guard let disk = try? SmallDisk(at: probe, bytes: 1 << 20) else { return false }
+        disk.unmount()
+        return true
+    }()
+
+    private static func mount(_ arguments: [String]) throws { try run("/bin/mount", arguments) }
+
+    private static func run(_ tool: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "\(tool) \(arguments) failed"])
+        }
+    }
+}
+
+@Suite struct DiskFullTests {
+    @Test(
+        "projections running as a service wait out a full disk, then catch up to what a clean rebuild gives",
+        .enabled(if: SmallDisk.isAvailable, "mounting a tmpfs needs root")
+    )
+    func waitOutAFullDisk() async throws {
+        try await withTemporaryLog { log, folder in
+            let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
+            defer { vault.close() }
+            let catalog = try BundledCatalog.load()
+            let router = try Router.bundled(catalog: catalog)
+            let service = TicketService(log: log, vault: vault, router: router, bundledCatalog: catalog)
+            var seeder = DemoSeeder(
+                batch: TicketBatch(log: log, vault: vault, router: router, catalog: try await service.catalogInForce()),
+                corpus: try Router.bundledCorpus(), year: 2025, seed: 5)
+            _ = try await seeder.seed(calls: 400)
+            let head = try log.size()
+
+            // Stores that start at 256 KiB on a 1 MiB disk: the year's first batch outgrows them.
+            let disk = try SmallDisk(at: folder.appendingPathComponent("small-disk"), bytes: 1 << 20)
+            defer { disk.unmount() }
+            let projections = try Projections(
+                log: log, root: disk.folder.appendingPathComponent("projections"), diskFullRetryDelay: .milliseconds(20),
+                initialStoreMapSize: 256 << 10)
+            defer { projections.close() }
+            #expect {
+                try projections.catchUp()
+            } throws: { error in
+                (error as? StorageError)?.kind == .diskFull && "\(error)".contains("free space and retry")
+            }
+            // Nothing stopped: the full disk is the store's trouble, not an entry's.
+            #expect(projections.all.allSatisfy { $0.error == nil })
+            #expect(try projections.all.contains { try $0.checkpoint() < head })
+
+            let running = Task { try await projections.run() }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try projections.all.contains { try $0.checkpoint() < head })
+            try disk.grow(to: 64 << 20)
+            for _ in 0..<1000 where try projections.all.contains(where: { try $0.checkpoint() < head }) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            running.cancel()
+            try await running.value
+            #expect(try projections.all.allSatisfy { try $0.checkpoint() == head })
+
+            let clean = try Projections(log: log, root: folder.appendingPathComponent("clean"))
+            defer { clean.close() }
+            try clean.catchUp()
+            for (resumed, rebuilt) in zip(projections.all, clean.all) {
+                #expect(try resumed.digest() == rebuilt.digest(), "\(resumed.projection.name)")
+            }
+        }
+    }
+}
