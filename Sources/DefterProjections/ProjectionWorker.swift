@@ -25,17 +25,13 @@ public final class ProjectionWorker: Sendable {
         root.appendingPathComponent("\(projection.name)-v\(projection.version)")
     }
 
-    /// Opens the projection's store under `root` (creating it empty when missing, with a map of
-    /// `initialMapSize` bytes that grows by itself).
-    public init(
-        projection: any TicketProjection, log: EventLog, root: URL, batchSize: Int = 2000, initialMapSize: Int = 16 << 20
-    ) throws {
+    /// Opens the projection's store under `root` (creating it empty when missing).
+    public init(projection: any TicketProjection, log: EventLog, root: URL, batchSize: Int = 2000) throws {
         self.projection = projection
         self.log = log
         self.batchSize = batchSize
         store = try KeyValueStore.open(
-            at: Self.folder(for: projection, under: root), databases: Self.workerDatabases + projection.databases, durable: false,
-            initialMapSize: initialMapSize)
+            at: Self.folder(for: projection, under: root), databases: Self.workerDatabases + projection.databases, durable: false)
     }
 
     /// The last sequence applied.

@@ -24,20 +24,19 @@ public final class Projections: Sendable {
     /// Opens the projections of `log` under `root` (default: `<log folder>/projections`).
     /// `batchSize`: entries per batch (and per store transaction) when they catch up together;
     /// `logger`: where `run` reports a projection that stopped, or a full disk;
-    /// `diskFullRetryDelay`: how long `run` waits for space before trying again;
-    /// `initialStoreMapSize`: the map each new store starts with (it grows by itself).
+    /// `diskFullRetryDelay`: how long `run` waits for space before trying again.
     public init(
         log: EventLog, root: URL? = nil, batchSize: Int = 8192, logger: Logger = Logger(label: "defter.projections"),
-        diskFullRetryDelay: Duration = .seconds(5), initialStoreMapSize: Int = 16 << 20
+        diskFullRetryDelay: Duration = .seconds(5)
     ) throws {
         let root = root ?? log.folder.appendingPathComponent("projections")
         self.root = root
         self.batchSize = batchSize
         self.logger = logger
         self.diskFullRetryDelay = diskFullRetryDelay
-        tickets = try ProjectionWorker(projection: TicketViewProjection(), log: log, root: root, initialMapSize: initialStoreMapSize)
-        queues = try ProjectionWorker(projection: QueueProjection(), log: log, root: root, initialMapSize: initialStoreMapSize)
-        stats = try ProjectionWorker(projection: StatisticsProjection(), log: log, root: root, initialMapSize: initialStoreMapSize)
+        tickets = try ProjectionWorker(projection: TicketViewProjection(), log: log, root: root)
+        queues = try ProjectionWorker(projection: QueueProjection(), log: log, root: root)
+        stats = try ProjectionWorker(projection: StatisticsProjection(), log: log, root: root)
     }
 
     /// Folders under `root` that no projection of this build uses: stores of other versions of

@@ -23,9 +23,6 @@ final class LMDBEnvironment: @unchecked Sendable {
     let readOnly: Bool
     /// The largest the map may grow to.
     let maximumMapSize: Int
-    /// Whether writes go straight into the map (`MDB_WRITEMAP`): then the whole map is reserved
-    /// on disk (see `reserveDisk`).
-    private let writesIntoMap: Bool
 
     /// Opens (and when `create` is set, creates) the environment and its named databases.
     init(
@@ -49,17 +46,15 @@ final class LMDBEnvironment: @unchecked Sendable {
             try lmdbCheck(mdb_env_set_mapsize(env, initialMapSize), "mdb_env_set_mapsize")
             try lmdbCheck(mdb_env_set_maxreaders(env, 254), "mdb_env_set_maxreaders")
             var flags = UInt32(MDB_NOTLS)
-            // Only for stores that can be rebuilt from the log: commits skip fsync, and writes go
-            // straight into the map (no copy of each dirty page, no write call per page at
-            // commit). A crashed process loses nothing (the page cache survives it); a crashed
-            // machine may roll the store back to an earlier commit, never to a torn one on an
-            // ordered file system.
-            writesIntoMap = !durable && !readOnly
+            // Only for stores that can be rebuilt from the log: commits skip fsync. A crashed
+            // process loses nothing (the page cache survives it); a crashed machine may roll
+            // the store back to an earlier commit, never to a torn one on an ordered file system.
+            // (Not MDB_WRITEMAP, though it writes faster: with it, LMDB truncates the file to the
+            // map of each process that opens it, under the map of another still writing, and a
+            // crashed machine may leave a torn store.)
             if !durable { flags |= UInt32(MDB_NOSYNC) }
-            if writesIntoMap { flags |= UInt32(MDB_WRITEMAP) }
             if readOnly { flags |= UInt32(MDB_RDONLY) }
             try lmdbCheck(mdb_env_open(env, path, flags, 0o644), "mdb_env_open", path: path)
-            if writesIntoMap { try Self.reserveDisk(env!, path: path) }
         } catch {
             mdb_env_close(env)
             throw error
@@ -95,6 +90,8 @@ final class LMDBEnvironment: @unchecked Sendable {
     private func openDatabases(_ names: [String], create: Bool) throws {
         // A handle opened in a read-only transaction survives only if that transaction commits.
         try withTransaction(write: create, commitReadOnly: true) { txn in
+            // The transaction may run again (a map to grow): start afresh each time.
+            databases.removeAll()
             for name in names {
                 var dbi: MDB_dbi = 0
                 let rc = mdb_dbi_open(txn.pointer, name, create ? UInt32(MDB_CREATE) : 0, &dbi)
@@ -242,27 +239,8 @@ final class LMDBEnvironment: @unchecked Sendable {
             }
             let grown = min(current * 2, maximumMapSize)
             try lmdbCheck(mdb_env_set_mapsize(handle, grown), "mdb_env_set_mapsize", path: path)
-            if writesIntoMap {
-                do { try Self.reserveDisk(handle, path: path) } catch {
-                    // Back to the map the disk holds, so that no write reaches an unreserved page.
-                    mdb_env_set_mapsize(handle, current)
-                    throw error
-                }
-            }
             logger.info("grew the LMDB map", metadata: ["from": "\(current)", "to": "\(grown)"])
         }
-    }
-
-    /// Reserves disk blocks for the whole map of a write-mapped environment. LMDB sizes the file
-    /// to the map without allocating it; a write into an unallocated page on a full disk would
-    /// kill the process (SIGBUS). Reserved, a full disk is an error here, before any write.
-    private static func reserveDisk(_ env: OpaquePointer, path: String) throws {
-        var info = MDB_envinfo()
-        mdb_env_info(env, &info)
-        var fd: Int32 = -1
-        try lmdbCheck(mdb_env_get_fd(env, &fd), "mdb_env_get_fd", path: path)
-        let rc = posix_fallocate(fd, 0, off_t(info.me_mapsize))
-        guard rc == 0 else { throw lmdbError(rc, "posix_fallocate", path: path) }
     }
 
     private func adoptMapSizeFromOtherProcess() throws {

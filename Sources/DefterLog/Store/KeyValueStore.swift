@@ -17,9 +17,8 @@ public final class KeyValueStore: Sendable {
     private let writeLock = NSLock()
 
     /// Opens (creating when missing) a store in `folder` with the named databases.
-    /// `initialMapSize`: the map a new store starts with (it grows by itself as it fills).
     public static func open(
-        at folder: URL, databases: [String], durable: Bool = true, readOnly: Bool = false, initialMapSize: Int = 16 << 20,
+        at folder: URL, databases: [String], durable: Bool = true, readOnly: Bool = false,
         logger: Logger = .warningsOnly("defter.store")
     ) throws -> KeyValueStore {
         let files = FileManager.default
@@ -33,7 +32,7 @@ public final class KeyValueStore: Sendable {
             }
         }
         let environment = try LMDBEnvironment(
-            path: folder.path, databaseNames: databases, initialMapSize: initialMapSize, maximumMapSize: 1 << 40, readOnly: readOnly,
+            path: folder.path, databaseNames: databases, initialMapSize: 16 << 20, maximumMapSize: 1 << 40, readOnly: readOnly,
             create: !readOnly, durable: durable, logger: logger)
         return KeyValueStore(folder: folder, databases: databases, environment: environment)
     }
