@@ -1,6 +1,8 @@
 public import DefterDomain
+import DefterLog
 public import DefterTickets
 public import Foundation
+public import Logging
 import ServiceLifecycle
 
 /// Appends `SLAEscalated` when an open ticket passes its service-standard deadline, once per
@@ -12,16 +14,20 @@ public final class DeadlineWorker: Sendable {
     let queues: ProjectionWorker
     let now: @Sendable () -> Date
     let interval: Duration
+    /// Where `run` reports a sweep it could not make.
+    let logger: Logger
 
-    /// Creates a worker that sweeps every `interval`, reading the time from `now`.
+    /// Creates a worker that sweeps every `interval`, reading the time from `now`; `run` reports
+    /// to `logger` a sweep it could not make.
     public init(
         service: TicketService, queues: ProjectionWorker, now: @escaping @Sendable () -> Date = { Date() },
-        interval: Duration = .seconds(60)
+        interval: Duration = .seconds(60), logger: Logger = Logger(label: "defter.deadlines")
     ) {
         self.service = service
         self.queues = queues
         self.now = now
         self.interval = interval
+        self.logger = logger
     }
 
     /// Escalates every ticket overdue at `now()`; returns the tickets escalated.
@@ -45,11 +51,27 @@ public final class DeadlineWorker: Sendable {
     }
 
     /// Sweeps, then sleeps `interval`, until cancelled or shut down gracefully.
+    ///
+    /// A sweep that cannot be made (the queues projection stopped at an entry it cannot apply,
+    /// or the disk is full) is logged, once for as long as the cause lasts, and tried again
+    /// after the next interval: it never stops the service.
     public func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
+                var failing: String?
                 while !Task.isCancelled {
-                    try await self.sweep()
+                    do {
+                        try await self.sweep()
+                        if failing != nil { self.logger.notice("deadline sweeps work again") }
+                        failing = nil
+                    } catch let error where error is ProjectionError || (error as? StorageError)?.kind == .diskFull {
+                        if failing != "\(error)" {
+                            self.logger.error(
+                                "cannot sweep for overdue tickets; trying again every interval",
+                                metadata: ["error": "\(error)", "interval": "\(self.interval)"])
+                        }
+                        failing = "\(error)"
+                    }
                     try await Task.sleep(for: self.interval)
                 }
             }

@@ -522,4 +522,22 @@ final class ManualClock: @unchecked Sendable {
             #expect(try await worker.sweep() == [late])
         }
     }
+
+    @Test("a stopped queues projection stops no service: the deadline worker logs it and tries again")
+    func stoppedQueuesDoNotStopTheWorker() async throws {
+        try await withProjections { service, log, _, projections, _ in
+            _ = try await service.receiveCall(call(1))
+            let data = try JSONValue(
+                parsing: Array(#"{"ticket":"2025-000777","at":"2025-03-01T10:00:00.000Z","by":"x","resolutionCode":"done","note":""}"#.utf8)
+            )
+            _ = try await log.append(NewEvent(stream: StreamID("ticket-2025-000777"), type: "TicketResolved", data: data))
+            let worker = DeadlineWorker(service: service, queues: projections.queues, now: { hours(100) }, interval: .milliseconds(10))
+            await #expect(throws: ProjectionError.self) { try await worker.sweep() }
+            let running = Task { try await worker.run() }
+            try await Task.sleep(for: .milliseconds(100))
+            running.cancel()
+            try await running.value
+            #expect(projections.queues.error != nil)
+        }
+    }
 }

@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
             metrics: metrics)
         let app = Application(
             router: api.router(), configuration: .init(address: .hostname(host, port: port), serverName: "defter"),
-            services: [projections, DeadlineWorker(service: context.service, queues: projections.queues)], logger: logger)
+            services: [projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger)], logger: logger)
         try await app.runService()
     }
 }

@@ -27,7 +27,7 @@ struct WorkersCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let projections = try Projections(log: context.log, logger: logger)
         defer { projections.close() }
-        let deadlines = DeadlineWorker(service: context.service, queues: projections.queues, interval: .seconds(interval))
+        let deadlines = DeadlineWorker(service: context.service, queues: projections.queues, interval: .seconds(interval), logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: projections), .init(service: deadlines)], gracefulShutdownSignals: [.sigterm, .sigint],

@@ -18,6 +18,10 @@ func lmdbError(_ code: Int32, _ call: StaticString, path: String? = nil) -> Stor
     case ENOSPC, EDQUOT:
         kind = .diskFull
         advice = "the disk is full\(place); free space and retry (nothing of this write was kept)"
+    case EIO where "\(call)" == "mdb_txn_commit" && path.map(isNearlyFull) == true:
+        // LMDB reports a short write of its pages (what a full file system gives) as EIO.
+        kind = .diskFull
+        advice = "the disk is full\(place); free space and retry (nothing of this write was kept)"
     case MDB_INVALID, MDB_VERSION_MISMATCH:
         kind = .notALog
         advice = "\(place.isEmpty ? "the data file" : "the file\(place)") is not an LMDB database Defter can open (damaged or foreign)"
@@ -35,6 +39,14 @@ func lmdbError(_ code: Int32, _ call: StaticString, path: String? = nil) -> Stor
         advice = "\(explanation)\(place)"
     }
     return StorageError(kind, advice, code: code, operation: "\(call)")
+}
+
+/// Whether the file system holding `path` has less than 64 MiB left for this process: then an
+/// I/O error of a write is taken for a full disk.
+private func isNearlyFull(_ path: String) -> Bool {
+    var info = statvfs()
+    guard statvfs(path, &info) == 0 else { return false }
+    return UInt64(info.f_bavail) * UInt64(info.f_frsize) < 64 << 20
 }
 
 extension StorageError {
