@@ -356,7 +356,8 @@ struct DefterBench {
 
     /// The malloc this process runs on: jemalloc when it is linked as it should be.
     static var allocator: String {
-        defter_jemalloc_version().map { "jemalloc \(String(cString: $0))" } ?? "the C library's malloc"
+        guard let version = defter_jemalloc_version(), defter_jemalloc_serves_malloc() != 0 else { return "the C library's malloc" }
+        return "jemalloc \(String(cString: version))"
     }
 
     static func format(_ value: Double) -> String {
