@@ -8,12 +8,13 @@ public import Foundation
 public struct QueueProjection: TicketProjection {
     public let name = "queues"
     /// 2: queue values carry a filter header before the item's JSON. 3: binary ticket states.
-    /// 4: filter indexes.
-    public let version = 4
-    /// `queue`: the items in queue order; `position`: each ticket's queue key; `counts`: open
-    /// tickets per department and status; `filters`: the queue keys again under each ticket's
-    /// status, category and district, so a filtered read is a range read.
-    public let databases = ["queue", "position", "counts", "filters"]
+    /// 4: filter indexes. 5: no `position` index (each ticket's queue key, never read: a move
+    /// computes the old key from the ticket's state before it).
+    public let version = 5
+    /// `queue`: the items in queue order; `counts`: open tickets per department and status;
+    /// `filters`: the queue keys again under each ticket's status, category and district, so a
+    /// filtered read is a range read.
+    public let databases = ["queue", "counts", "filters"]
 
     public init() {}
 
@@ -125,11 +126,7 @@ public struct QueueProjection: TicketProjection {
         let oldKey = old.flatMap(Self.key)
         let newKey = Self.key(new)
         // Most events leave a ticket where it stands in its queue: only its value changes.
-        let samePlace = oldKey != nil && oldKey == newKey
-        if let oldKey, oldKey != newKey {
-            try store.delete("queue", oldKey)
-            try store.delete("position", Array(new.id.rawValue.utf8))
-        }
+        if let oldKey, oldKey != newKey { try store.delete("queue", oldKey) }
         // Only the filter rows whose value or position changed move.
         for kind in Self.changedFilterKinds(old, oldKey, new, newKey) {
             let oldFilter = old.flatMap { old in oldKey.flatMap { Self.filterKey(kind, old, queueKey: $0) } }
@@ -146,10 +143,7 @@ public struct QueueProjection: TicketProjection {
                 deltas[CountSlot(department: department, status: new.status), default: 0] += 1
             }
         }
-        if let newKey {
-            try store.put("queue", newKey, Self.value(QueueItem(new)))
-            if !samePlace { try store.put("position", Array(new.id.rawValue.utf8), newKey) }
-        }
+        if let newKey { try store.put("queue", newKey, Self.value(QueueItem(new))) }
     }
 
     /// A queue value: a filter header (`status`, 0x1F, `category`, 0x1F, `district`, 0x1E) that
