@@ -1,9 +1,4 @@
-import DefterDemo
-import DefterDomain
 import DefterLog
-import DefterLogTestSupport
-import DefterRouting
-import DefterTickets
 import Foundation
 import Testing
 
@@ -61,16 +56,8 @@ final class SmallDisk {
         .enabled(if: SmallDisk.isAvailable, "mounting a tmpfs needs root")
     )
     func waitOutAFullDisk() async throws {
-        try await withTemporaryLog { log, folder in
-            let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
-            defer { vault.close() }
-            let catalog = try BundledCatalog.load()
-            let router = try Router.bundled(catalog: catalog)
-            let service = TicketService(log: log, vault: vault, router: router, bundledCatalog: catalog)
-            var seeder = DemoSeeder(
-                batch: TicketBatch(log: log, vault: vault, router: router, catalog: try await service.catalogInForce()),
-                corpus: try Router.bundledCorpus(), year: 2025, seed: 5)
-            _ = try await seeder.seed(calls: 400)
+        try await withProjections { service, log, vault, _, folder in
+            try await seed(log, vault, service: service, calls: 400)
             let head = try log.size()
 
             // Three stores on a 256 KiB disk: the first batch does not fit.

@@ -206,16 +206,25 @@ func call(
     }
 }
 
-@Suite struct ReplayTests {
-    /// Seeds a small generated year.
-    func seed(_ log: EventLog, _ vault: KeyVault, service: TicketService, calls: Int) async throws {
-        let catalog = try await service.catalogInForce()
-        var seeder = DemoSeeder(
-            batch: TicketBatch(log: log, vault: vault, router: try Router.bundled(catalog: catalog), catalog: catalog),
-            corpus: try Router.bundledCorpus(), year: 2025, seed: 7)
-        _ = try await seeder.seed(calls: calls)
-    }
+/// Seeds a small generated year.
+func seed(_ log: EventLog, _ vault: KeyVault, service: TicketService, calls: Int) async throws {
+    let catalog = try await service.catalogInForce()
+    var seeder = DemoSeeder(
+        batch: TicketBatch(log: log, vault: vault, router: try Router.bundled(catalog: catalog), catalog: catalog),
+        corpus: try Router.bundledCorpus(), year: 2025, seed: 7)
+    _ = try await seeder.seed(calls: calls)
+}
 
+/// Appends a `TicketResolved` for a ticket that was never received: an entry no projection can
+/// apply. Returns its sequence.
+@discardableResult
+func appendUnapplicableEntry(to log: EventLog) async throws -> UInt64 {
+    let data = try JSONValue(
+        parsing: Array(#"{"ticket":"2025-000777","at":"2025-03-01T10:00:00.000Z","by":"x","resolutionCode":"done","note":""}"#.utf8))
+    return try await log.append(NewEvent(stream: StreamID("ticket-2025-000777"), type: "TicketResolved", data: data))
+}
+
+@Suite struct ReplayTests {
     @Test("projections built live while events arrive equal a rebuild from zero (same digests)")
     func liveEqualsRebuild() async throws {
         try await withProjections { service, log, vault, projections, folder in
@@ -335,10 +344,7 @@ func call(
     func unapplicableEntryStops() async throws {
         try await withProjections { service, log, _, projections, _ in
             _ = try await service.receiveCall(call(1))
-            let data = try JSONValue(
-                parsing: Array(#"{"ticket":"2025-000777","at":"2025-03-01T10:00:00.000Z","by":"x","resolutionCode":"done","note":""}"#.utf8)
-            )
-            let bad = try await log.append(NewEvent(stream: StreamID("ticket-2025-000777"), type: "TicketResolved", data: data))
+            let bad = try await appendUnapplicableEntry(to: log)
             _ = try await service.receiveCall(call(2))
             #expect {
                 try projections.queues.catchUp()
@@ -527,10 +533,7 @@ final class ManualClock: @unchecked Sendable {
     func stoppedQueuesDoNotStopTheWorker() async throws {
         try await withProjections { service, log, _, projections, _ in
             _ = try await service.receiveCall(call(1))
-            let data = try JSONValue(
-                parsing: Array(#"{"ticket":"2025-000777","at":"2025-03-01T10:00:00.000Z","by":"x","resolutionCode":"done","note":""}"#.utf8)
-            )
-            _ = try await log.append(NewEvent(stream: StreamID("ticket-2025-000777"), type: "TicketResolved", data: data))
+            try await appendUnapplicableEntry(to: log)
             let worker = DeadlineWorker(service: service, queues: projections.queues, now: { hours(100) }, interval: .milliseconds(10))
             await #expect(throws: ProjectionError.self) { try await worker.sweep() }
             let running = Task { try await worker.run() }
