@@ -15,11 +15,10 @@ func lmdbError(_ code: Int32, _ call: StaticString, path: String? = nil) -> Stor
     let kind: StorageError.Kind
     let advice: String
     switch code {
-    case ENOSPC, EDQUOT:
-        kind = .diskFull
-        advice = "the disk is full\(place); free space and retry (nothing of this write was kept)"
-    case EIO where "\(call)" == "mdb_txn_commit" && path.map(isNearlyFull) == true:
-        // LMDB reports a short write of its pages (what a full file system gives) as EIO.
+    // The `where` applies to EIO alone: LMDB reports a short write of its pages at commit (what
+    // a full file system gives) as EIO.
+    case ENOSPC, EDQUOT,
+        EIO where "\(call)" == "mdb_txn_commit" && path.map(isNearlyFull) == true:
         kind = .diskFull
         advice = "the disk is full\(place); free space and retry (nothing of this write was kept)"
     case MDB_INVALID, MDB_VERSION_MISMATCH:
