@@ -219,9 +219,17 @@ public enum TicketRules {
                 id: e.ticket, status: .received, version: 1, callId: e.callId, channel: e.channel, location: e.location,
                 citizen: e.personalData.citizen, receivedAt: e.at)
         }
-        guard var ticket = state else {
+        guard let state else {
             throw .inconsistentHistory(eventTicket(event), "\(event.typeName) before CallReceived")
         }
+        return try evolve(existing: state, event)
+    }
+
+    /// Applies `event` to a ticket that exists: `evolve` when the state is known to be there,
+    /// which spares replay a copy of the state into an optional.
+    public static func evolve(existing state: Ticket, _ event: TicketEvent) throws(TicketError) -> Ticket {
+        if case .callReceived = event { throw .inconsistentHistory(state.id, "a second CallReceived") }
+        var ticket = state
         guard eventTicket(event) == ticket.id else {
             throw .inconsistentHistory(ticket.id, "\(event.typeName) names ticket \(eventTicket(event))")
         }

@@ -44,12 +44,12 @@ struct BatchPlan: Sendable {
     let last: UInt64
     private(set) var steps: [Step] = []
     /// Each ticket the batch touched, with its state after the batch.
-    private(set) var states: [TicketID: Ticket] = [:]
+    private(set) var states: [TicketID: TicketState] = [:]
 
     /// Plans `batch`, reading a ticket's state before the batch from `known`, else `read`.
     /// Events after `asOf` (and other entries recorded after it) are left out.
     init(
-        _ batch: ArraySlice<DecodedEntry>, projection: String, asOf: Date? = nil, known: [TicketID: Ticket] = [:],
+        _ batch: ArraySlice<DecodedEntry>, projection: String, asOf: Date? = nil, known: [TicketID: TicketState] = [:],
         read: (TicketID) throws -> Ticket?
     ) throws(ProjectionError) {
         first = batch.first?.entry.sequence ?? 0
@@ -77,14 +77,22 @@ struct BatchPlan: Sendable {
             guard let id = TicketID(streamName: entry.stream.rawValue) else {
                 throw failure("a ticket event on stream '\(entry.stream)'")
             }
-            let before: Ticket?
+            let before: TicketState?
             if let current = states[id] ?? known[id] {
                 before = current
             } else {
-                do { before = try read(id) } catch { throw failure("reading the state of \(id): \(error)") }
+                do { before = try read(id).map(TicketState.init) } catch { throw failure("reading the state of \(id): \(error)") }
             }
-            let after: Ticket
-            do { after = try TicketRules.evolve(before, event) } catch { throw failure(error.description) }
+            let after: TicketState
+            do {
+                if let before {
+                    after = TicketState(try TicketRules.evolve(existing: before.ticket, event))
+                } else {
+                    after = TicketState(try TicketRules.evolve(nil, event))
+                }
+            } catch {
+                throw failure(error.description)
+            }
             states[id] = after
             pending.append(TicketChange(entry: entry, event: event, before: before, after: after))
         }
@@ -93,7 +101,9 @@ struct BatchPlan: Sendable {
 
     /// The ticket states to store, as `state` rows in key order.
     func stateRows() -> [(key: [UInt8], value: [UInt8])] {
-        states.map { (Array($0.key.rawValue.utf8), TicketStateCodec.encode($0.value)) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        states.map { (Array($0.key.rawValue.utf8), TicketStateCodec.encode($0.value.ticket)) }.sorted {
+            $0.key.lexicographicallyPrecedes($1.key)
+        }
     }
 }
 
@@ -103,16 +113,16 @@ struct BatchPlan: Sendable {
 /// starts afresh (the stores have them all).
 struct KnownStates {
     private var checkpoint: UInt64 = 0
-    private var tickets: [TicketID: Ticket] = [:]
+    private var tickets: [TicketID: TicketState] = [:]
     static let limit = 250_000
 
     /// The states, if they are those after entry `checkpoint`; else none.
-    func states(at checkpoint: UInt64) -> [TicketID: Ticket] {
+    func states(at checkpoint: UInt64) -> [TicketID: TicketState] {
         checkpoint == self.checkpoint ? tickets : [:]
     }
 
     /// Records the states a batch from entry `start + 1` to `end` left.
-    mutating func advance(from start: UInt64, to end: UInt64, with states: [TicketID: Ticket]) {
+    mutating func advance(from start: UInt64, to end: UInt64, with states: [TicketID: TicketState]) {
         if start != checkpoint || tickets.count + states.count > Self.limit {
             tickets = states
         } else {

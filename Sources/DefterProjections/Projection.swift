@@ -38,14 +38,30 @@ public final class TicketChange: Sendable {
     /// The log entry that carried the event.
     public let entry: LogEntry
     public let event: TicketEvent
-    public let before: Ticket?
-    public let after: Ticket
+    /// The states, held once and shared with the plan's other changes of the ticket.
+    let beforeState: TicketState?
+    let afterState: TicketState
 
-    init(entry: LogEntry, event: TicketEvent, before: Ticket?, after: Ticket) {
+    /// The ticket before the event; nil for the call that created it.
+    public var before: Ticket? { beforeState?.ticket }
+    /// The ticket after the event.
+    public var after: Ticket { afterState.ticket }
+
+    init(entry: LogEntry, event: TicketEvent, before: TicketState?, after: TicketState) {
         self.entry = entry
         self.event = event
-        self.before = before
-        self.after = after
+        beforeState = before
+        afterState = after
+    }
+}
+
+/// A ticket's state, held once: a batch's plan, its changes and the states a catch-up keeps
+/// share it instead of copying a value of some 350 bytes and a dozen strings each time.
+final class TicketState: Sendable {
+    let ticket: Ticket
+
+    init(_ ticket: Ticket) {
+        self.ticket = ticket
     }
 }
 

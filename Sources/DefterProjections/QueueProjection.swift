@@ -76,12 +76,12 @@ public struct QueueProjection: TicketProjection {
 
     /// Which filter rows of a ticket change when it moves from `old` (at `oldKey`) to `new` (at
     /// `newKey`): those whose value or queue position changed.
-    static func changedFilterKinds(_ old: Ticket?, _ oldKey: [UInt8]?, _ new: Ticket, _ newKey: [UInt8]?) -> [FilterKind] {
+    static func changedFilterKinds(_ old: TicketState?, _ oldKey: [UInt8]?, _ new: Ticket, _ newKey: [UInt8]?) -> [FilterKind] {
         guard let old, oldKey != nil, oldKey == newKey else { return [.status, .category, .district] }
         var kinds: [FilterKind] = []
-        if old.status != new.status { kinds.append(.status) }
-        if old.category != new.category { kinds.append(.category) }
-        if old.location.district != new.location.district { kinds.append(.district) }
+        if old.ticket.status != new.status { kinds.append(.status) }
+        if old.ticket.category != new.category { kinds.append(.category) }
+        if old.ticket.location.district != new.location.district { kinds.append(.district) }
         return kinds
     }
 
@@ -108,36 +108,38 @@ public struct QueueProjection: TicketProjection {
         var firstAndLast: [(first: TicketChange, last: TicketChange)] = []
         firstAndLast.reserveCapacity(changes.count)
         for change in changes {
-            if let slot = slots[change.after.id] {
+            if let slot = slots[change.afterState.ticket.id] {
                 firstAndLast[slot].last = change
             } else {
-                slots[change.after.id] = firstAndLast.count
+                slots[change.afterState.ticket.id] = firstAndLast.count
                 firstAndLast.append((change, change))
             }
         }
         var deltas: [CountSlot: Int64] = [:]
-        for (first, last) in firstAndLast { try move(from: first.before, to: last.after, counts: &deltas, store) }
+        for (first, last) in firstAndLast {
+            try move(from: first.beforeState, to: last.afterState.ticket, counts: &deltas, store)
+        }
         for (slot, delta) in deltas where delta != 0 { try adjust(Self.countKey(slot.department, slot.status), by: delta, store) }
     }
 
     /// Moves a ticket's rows from where `old` had them to where `new` has them (the values are
     /// borrowed from the changes, not copied), and records the change in counts.
-    private func move(from old: Ticket?, to new: Ticket, counts deltas: inout [CountSlot: Int64], _ store: StoreWriter) throws {
-        let oldKey = old.flatMap(Self.key)
+    private func move(from oldState: TicketState?, to new: Ticket, counts deltas: inout [CountSlot: Int64], _ store: StoreWriter) throws {
+        let oldKey = oldState.flatMap { Self.key($0.ticket) }
         let newKey = Self.key(new)
         // Most events leave a ticket where it stands in its queue: only its value changes.
         if let oldKey, oldKey != newKey { try store.delete("queue", oldKey) }
         // Only the filter rows whose value or position changed move.
-        for kind in Self.changedFilterKinds(old, oldKey, new, newKey) {
-            let oldFilter = old.flatMap { old in oldKey.flatMap { Self.filterKey(kind, old, queueKey: $0) } }
+        for kind in Self.changedFilterKinds(oldState, oldKey, new, newKey) {
+            let oldFilter = oldState.flatMap { old in oldKey.flatMap { Self.filterKey(kind, old.ticket, queueKey: $0) } }
             let newFilter = newKey.flatMap { Self.filterKey(kind, new, queueKey: $0) }
             guard oldFilter != newFilter else { continue }
             if let oldFilter { try store.delete("filters", oldFilter) }
             if let newFilter { try store.put("filters", newFilter, []) }
         }
-        if old?.status != new.status || old?.department != new.department {
-            if let old, old.status.isOpen, let department = old.department {
-                deltas[CountSlot(department: department, status: old.status), default: 0] -= 1
+        if oldState?.ticket.status != new.status || oldState?.ticket.department != new.department {
+            if let oldState, oldState.ticket.status.isOpen, let department = oldState.ticket.department {
+                deltas[CountSlot(department: department, status: oldState.ticket.status), default: 0] -= 1
             }
             if new.status.isOpen, let department = new.department {
                 deltas[CountSlot(department: department, status: new.status), default: 0] += 1

@@ -26,14 +26,16 @@ public struct StatisticsProjection: TicketProjection {
         var facts: [TicketFact] = []
         facts.reserveCapacity(changes.count)
         for change in changes {
-            let id = change.after.id
+            let id = change.afterState.ticket.id
             let slot: Int
             if let known = slots[id] {
                 slot = known
             } else {
                 slot = facts.count
                 slots[id] = slot
-                facts.append(try store.get("facts", Array(id.rawValue.utf8)).map { try TicketFact(binary: $0) } ?? TicketFact(change.after))
+                facts.append(
+                    try store.get("facts", Array(id.rawValue.utf8)).map { try TicketFact(binary: $0) }
+                        ?? TicketFact(change.afterState.ticket))
             }
             facts[slot].update(with: change)
         }
@@ -81,7 +83,7 @@ public struct TicketFact: Codable, Sendable, Equatable {
     }
 
     mutating func update(with change: TicketChange) {
-        update(from: change.after)
+        update(from: change.afterState)
         switch change.event {
         case .informationProvided: informationOnly = true
         case .ticketOpened: opened = true
@@ -102,16 +104,16 @@ public struct TicketFact: Codable, Sendable, Equatable {
         }
     }
 
-    /// What the ticket's state after a change says (borrowed from the change, not copied).
-    private mutating func update(from ticket: Ticket) {
-        status = ticket.status
-        if let department = ticket.department, department != .triage { self.department = department }
-        category = ticket.category ?? category
-        reopenCount = ticket.reopenCount
-        referralCount = ticket.referralCount
-        overrideCount = ticket.overrideCount
-        escalations = ticket.escalatedDeadlines.count
-        satisfaction = ticket.satisfaction ?? satisfaction
+    /// What the ticket's state after a change says (read in place, not copied).
+    private mutating func update(from state: TicketState) {
+        status = state.ticket.status
+        if let department = state.ticket.department, department != .triage { self.department = department }
+        category = state.ticket.category ?? category
+        reopenCount = state.ticket.reopenCount
+        referralCount = state.ticket.referralCount
+        overrideCount = state.ticket.overrideCount
+        escalations = state.ticket.escalatedDeadlines.count
+        satisfaction = state.ticket.satisfaction ?? satisfaction
     }
 
     /// Milliseconds from the call to the first acknowledgement.

@@ -16,8 +16,8 @@ public struct TicketViewProjection: TicketProjection {
     public init() {}
 
     public func apply(_ change: TicketChange, to store: StoreWriter) throws {
-        if change.before == nil {
-            let key = Array(change.after.citizen.rawValue.utf8) + [0] + Array(change.after.id.rawValue.utf8)
+        if change.beforeState == nil {
+            let key = Array(change.afterState.ticket.citizen.rawValue.utf8) + [0] + Array(change.afterState.ticket.id.rawValue.utf8)
             try store.put("citizens", key, [])
         }
         if case .ticketMergedAsDuplicate(let merged) = change.event {

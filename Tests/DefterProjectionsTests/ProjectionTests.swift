@@ -313,7 +313,7 @@ func appendUnapplicableEntry(to log: EventLog) async throws -> UInt64 {
             try projections.tickets.catchUp(upTo: start)
             let before = try #require(try projections.tickets.ticketView(ticket)).ticket.version
             let plan = try #require(projections.plan(batch, known: KnownStates()))
-            #expect(plan.states[ticket]?.version == before + 2)
+            #expect(plan.states[ticket]?.ticket.version == before + 2)
             // Another caller moves the ticket view on: its state of the ticket is no longer the
             // one before the batch (planning from it would count the notifications twice).
             try projections.tickets.catchUp()

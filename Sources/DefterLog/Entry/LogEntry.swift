@@ -2,30 +2,82 @@ import Foundation
 
 /// One entry of the log, exactly as stored: its envelope fields and the stored bytes, which are
 /// also its Merkle leaf.
+///
+/// A value, whose fields are held once in an immutable object: replay hands every entry through
+/// several stages, and copying its strings and arrays at each would cost more than reading them.
 public struct LogEntry: Sendable, Hashable {
+    private final class Fields: Sendable {
+        let sequence: UInt64
+        let id: EventID
+        let stream: StreamID
+        let streamVersion: UInt64
+        let type: String
+        let schemaVersion: Int
+        let recordedAt: Timestamp
+        let actor: String
+        let payload: [UInt8]
+        let bytes: [UInt8]
+
+        init(
+            sequence: UInt64, id: EventID, stream: StreamID, streamVersion: UInt64, type: String, schemaVersion: Int,
+            recordedAt: Timestamp, actor: String, payload: [UInt8], bytes: [UInt8]
+        ) {
+            self.sequence = sequence
+            self.id = id
+            self.stream = stream
+            self.streamVersion = streamVersion
+            self.type = type
+            self.schemaVersion = schemaVersion
+            self.recordedAt = recordedAt
+            self.actor = actor
+            self.payload = payload
+            self.bytes = bytes
+        }
+    }
+
+    private let fields: Fields
+
+    init(
+        sequence: UInt64, id: EventID, stream: StreamID, streamVersion: UInt64, type: String, schemaVersion: Int,
+        recordedAt: Timestamp, actor: String, payload: [UInt8], bytes: [UInt8]
+    ) {
+        fields = Fields(
+            sequence: sequence, id: id, stream: stream, streamVersion: streamVersion, type: type, schemaVersion: schemaVersion,
+            recordedAt: recordedAt, actor: actor, payload: payload, bytes: bytes)
+    }
+
     /// The entry's position in the log, from 1.
-    public let sequence: UInt64
+    public var sequence: UInt64 { fields.sequence }
     /// The producer-chosen identity of the event.
-    public let id: EventID
+    public var id: EventID { fields.id }
     /// The stream the event belongs to.
-    public let stream: StreamID
+    public var stream: StreamID { fields.stream }
     /// The event's position in its stream, from 1.
-    public let streamVersion: UInt64
+    public var streamVersion: UInt64 { fields.streamVersion }
     /// The event's type name, e.g. `CallReceived`.
-    public let type: String
+    public var type: String { fields.type }
     /// The version of the event type's schema.
-    public let schemaVersion: Int
+    public var schemaVersion: Int { fields.schemaVersion }
     /// When the log recorded the event.
-    public let recordedAt: Timestamp
+    public var recordedAt: Timestamp { fields.recordedAt }
     /// Who caused the event (an operator, a department, `system`...).
-    public let actor: String
+    public var actor: String { fields.actor }
     /// The canonical JSON of the event's data object.
-    public let payload: [UInt8]
+    public var payload: [UInt8] { fields.payload }
     /// The stored envelope bytes: the Merkle leaf of this entry.
-    public let bytes: [UInt8]
+    public var bytes: [UInt8] { fields.bytes }
 
     /// The event's data, decoded from `payload`.
     public func data() throws -> JSONValue { try JSONParser.parse(payload) }
+
+    /// Entries are equal when their stored bytes are: the envelope holds every field.
+    public static func == (a: LogEntry, b: LogEntry) -> Bool {
+        a.fields === b.fields || a.bytes == b.bytes
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes)
+    }
 }
 
 extension LogEntry {
