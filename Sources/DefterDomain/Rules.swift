@@ -222,14 +222,15 @@ public enum TicketRules {
         guard let state else {
             throw .inconsistentHistory(eventTicket(event), "\(event.typeName) before CallReceived")
         }
-        return try evolve(existing: state, event)
+        var ticket = state
+        try apply(event, to: &ticket)
+        return ticket
     }
 
-    /// Applies `event` to a ticket that exists: `evolve` when the state is known to be there,
-    /// which spares replay a copy of the state into an optional.
-    public static func evolve(existing state: Ticket, _ event: TicketEvent) throws(TicketError) -> Ticket {
-        if case .callReceived = event { throw .inconsistentHistory(state.id, "a second CallReceived") }
-        var ticket = state
+    /// Applies `event` to a ticket that exists, in place: what `evolve` does, without copying the
+    /// state (replay applies millions of events). On error, `ticket` is left as it was.
+    public static func apply(_ event: TicketEvent, to ticket: inout Ticket) throws(TicketError) {
+        if case .callReceived = event { throw .inconsistentHistory(ticket.id, "a second CallReceived") }
         guard eventTicket(event) == ticket.id else {
             throw .inconsistentHistory(ticket.id, "\(event.typeName) names ticket \(eventTicket(event))")
         }
@@ -330,7 +331,6 @@ public enum TicketRules {
             ticket.escalatedDeadlines.append(e.dueAt)
         }
         ticket.version += 1
-        return ticket
     }
 
     /// Replays a stream of events from nothing.

@@ -86,7 +86,9 @@ struct BatchPlan: Sendable {
             let after: TicketState
             do {
                 if let before {
-                    after = TicketState(try TicketRules.evolve(existing: before.ticket, event))
+                    var ticket = before.ticket
+                    try TicketRules.apply(event, to: &ticket)
+                    after = TicketState(ticket)
                 } else {
                     after = TicketState(try TicketRules.evolve(nil, event))
                 }

@@ -18,17 +18,18 @@ public struct QueueProjection: TicketProjection {
 
     public init() {}
 
-    /// The queue key: department, 0x00, priority, deadline (ms), received (ms), ticket.
-    static func key(_ ticket: Ticket) -> [UInt8]? {
-        guard ticket.status.isOpen, let department = ticket.department else { return nil }
+    /// The queue key: department, 0x00, priority, deadline (ms), received (ms), ticket. (Helpers
+    /// take the shared `TicketState`: handing a function the `Ticket` it holds would copy it.)
+    static func key(_ state: TicketState) -> [UInt8]? {
+        guard state.ticket.status.isOpen, let department = state.ticket.department else { return nil }
         var key: [UInt8] = []
-        key.reserveCapacity(department.rawValue.utf8.count + 18 + ticket.id.rawValue.utf8.count)
+        key.reserveCapacity(department.rawValue.utf8.count + 18 + state.ticket.id.rawValue.utf8.count)
         key.append(contentsOf: department.rawValue.utf8)
         key.append(0)
-        key.append(UInt8(ticket.priority ?? 9))
-        appendBigEndian(ProjectionCodec.milliseconds(ticket.dueAt), to: &key)
-        appendBigEndian(ProjectionCodec.milliseconds(ticket.receivedAt), to: &key)
-        key.append(contentsOf: ticket.id.rawValue.utf8)
+        key.append(UInt8(state.ticket.priority ?? 9))
+        appendBigEndian(ProjectionCodec.milliseconds(state.ticket.dueAt), to: &key)
+        appendBigEndian(ProjectionCodec.milliseconds(state.ticket.receivedAt), to: &key)
+        key.append(contentsOf: state.ticket.id.rawValue.utf8)
         return key
     }
 
@@ -62,26 +63,26 @@ public struct QueueProjection: TicketProjection {
     }
 
     /// A ticket's row in the filter index of `kind`: the prefix, then its queue key's order part.
-    static func filterKey(_ kind: FilterKind, _ ticket: Ticket, queueKey: [UInt8]) -> [UInt8]? {
-        guard let department = ticket.department else { return nil }
+    static func filterKey(_ kind: FilterKind, _ state: TicketState, queueKey: [UInt8]) -> [UInt8]? {
+        guard let department = state.ticket.department else { return nil }
         let order = queueKey[(department.rawValue.utf8.count + 1)...]
         let value =
             switch kind {
-            case .status: ticket.status.rawValue
-            case .category: ticket.category?.rawValue ?? ""
-            case .district: ticket.location.district
+            case .status: state.ticket.status.rawValue
+            case .category: state.ticket.category?.rawValue ?? ""
+            case .district: state.ticket.location.district
             }
         return filterKey(department, kind, value, order: order)
     }
 
     /// Which filter rows of a ticket change when it moves from `old` (at `oldKey`) to `new` (at
     /// `newKey`): those whose value or queue position changed.
-    static func changedFilterKinds(_ old: TicketState?, _ oldKey: [UInt8]?, _ new: Ticket, _ newKey: [UInt8]?) -> [FilterKind] {
+    static func changedFilterKinds(_ old: TicketState?, _ oldKey: [UInt8]?, _ new: TicketState, _ newKey: [UInt8]?) -> [FilterKind] {
         guard let old, oldKey != nil, oldKey == newKey else { return [.status, .category, .district] }
         var kinds: [FilterKind] = []
-        if old.ticket.status != new.status { kinds.append(.status) }
-        if old.ticket.category != new.category { kinds.append(.category) }
-        if old.ticket.location.district != new.location.district { kinds.append(.district) }
+        if old.ticket.status != new.ticket.status { kinds.append(.status) }
+        if old.ticket.category != new.ticket.category { kinds.append(.category) }
+        if old.ticket.location.district != new.ticket.location.district { kinds.append(.district) }
         return kinds
     }
 
@@ -117,32 +118,32 @@ public struct QueueProjection: TicketProjection {
         }
         var deltas: [CountSlot: Int64] = [:]
         for (first, last) in firstAndLast {
-            try move(from: first.beforeState, to: last.afterState.ticket, counts: &deltas, store)
+            try move(from: first.beforeState, to: last.afterState, counts: &deltas, store)
         }
         for (slot, delta) in deltas where delta != 0 { try adjust(Self.countKey(slot.department, slot.status), by: delta, store) }
     }
 
-    /// Moves a ticket's rows from where `old` had them to where `new` has them (the values are
-    /// borrowed from the changes, not copied), and records the change in counts.
-    private func move(from oldState: TicketState?, to new: Ticket, counts deltas: inout [CountSlot: Int64], _ store: StoreWriter) throws {
-        let oldKey = oldState.flatMap { Self.key($0.ticket) }
+    /// Moves a ticket's rows from where `old` had them to where `new` has them, and records the
+    /// change in counts.
+    private func move(from old: TicketState?, to new: TicketState, counts deltas: inout [CountSlot: Int64], _ store: StoreWriter) throws {
+        let oldKey = old.flatMap(Self.key)
         let newKey = Self.key(new)
         // Most events leave a ticket where it stands in its queue: only its value changes.
         if let oldKey, oldKey != newKey { try store.delete("queue", oldKey) }
         // Only the filter rows whose value or position changed move.
-        for kind in Self.changedFilterKinds(oldState, oldKey, new, newKey) {
-            let oldFilter = oldState.flatMap { old in oldKey.flatMap { Self.filterKey(kind, old.ticket, queueKey: $0) } }
+        for kind in Self.changedFilterKinds(old, oldKey, new, newKey) {
+            let oldFilter = old.flatMap { old in oldKey.flatMap { Self.filterKey(kind, old, queueKey: $0) } }
             let newFilter = newKey.flatMap { Self.filterKey(kind, new, queueKey: $0) }
             guard oldFilter != newFilter else { continue }
             if let oldFilter { try store.delete("filters", oldFilter) }
             if let newFilter { try store.put("filters", newFilter, []) }
         }
-        if oldState?.ticket.status != new.status || oldState?.ticket.department != new.department {
-            if let oldState, oldState.ticket.status.isOpen, let department = oldState.ticket.department {
-                deltas[CountSlot(department: department, status: oldState.ticket.status), default: 0] -= 1
+        if old?.ticket.status != new.ticket.status || old?.ticket.department != new.ticket.department {
+            if let old, old.ticket.status.isOpen, let department = old.ticket.department {
+                deltas[CountSlot(department: department, status: old.ticket.status), default: 0] -= 1
             }
-            if new.status.isOpen, let department = new.department {
-                deltas[CountSlot(department: department, status: new.status), default: 0] += 1
+            if new.ticket.status.isOpen, let department = new.ticket.department {
+                deltas[CountSlot(department: department, status: new.ticket.status), default: 0] += 1
             }
         }
         if let newKey { try store.put("queue", newKey, Self.value(QueueItem(new))) }
@@ -195,18 +196,18 @@ public struct QueueItem: Codable, Sendable, Equatable {
     public let reopenCount: Int
     public let escalated: Bool
 
-    init(_ ticket: Ticket) {
-        self.ticket = ticket.id
-        status = ticket.status
-        category = ticket.category
-        district = ticket.location.district
-        neighbourhood = ticket.location.neighbourhood
-        priority = ticket.priority
-        dueAt = ticket.dueAt
-        receivedAt = ticket.receivedAt
-        assignee = ticket.assignee
-        reopenCount = ticket.reopenCount
-        escalated = ticket.dueAt.map { ticket.escalatedDeadlines.contains($0) } ?? false
+    init(_ state: TicketState) {
+        ticket = state.ticket.id
+        status = state.ticket.status
+        category = state.ticket.category
+        district = state.ticket.location.district
+        neighbourhood = state.ticket.location.neighbourhood
+        priority = state.ticket.priority
+        dueAt = state.ticket.dueAt
+        receivedAt = state.ticket.receivedAt
+        assignee = state.ticket.assignee
+        reopenCount = state.ticket.reopenCount
+        escalated = state.ticket.dueAt.map { state.ticket.escalatedDeadlines.contains($0) } ?? false
     }
 
     /// Whether the deadline has passed at `now`.

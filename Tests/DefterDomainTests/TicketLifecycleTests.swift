@@ -237,6 +237,29 @@ import Testing
             try TicketRules.evolve(nil, resolved)
         }
     }
+
+    @Test("applying an event in place gives what evolve gives, and a refused event leaves the ticket as it was")
+    func applyInPlace() throws {
+        let routed = try Fixtures.routedTicket()
+        let acknowledged = TicketEvent.ticketAcknowledged(TicketAcknowledged(ticket: Fixtures.ticket, at: Fixtures.hours(1), by: by))
+        var ticket = routed
+        try TicketRules.apply(acknowledged, to: &ticket)
+        #expect(ticket == (try TicketRules.evolve(routed, acknowledged)))
+        #expect(ticket.status == .acknowledged && ticket.version == routed.version + 1)
+
+        let refused = ticket
+        let closed = TicketEvent.ticketClosed(TicketClosed(ticket: Fixtures.ticket, at: Fixtures.hours(2), by: by, reason: "x"))
+        #expect(throws: TicketError.inconsistentHistory(Fixtures.ticket, "TicketClosed while acknowledged")) {
+            try TicketRules.apply(closed, to: &ticket)
+        }
+        #expect(ticket == refused)
+        let received = try #require(
+            try TicketRules.decide(Fixtures.ticket, nil, .receiveCall(Fixtures.intake()), catalog: Fixtures.catalog).first)
+        #expect(throws: TicketError.inconsistentHistory(Fixtures.ticket, "a second CallReceived")) {
+            try TicketRules.apply(received, to: &ticket)
+        }
+        #expect(ticket == refused)
+    }
 }
 
 @Suite struct EventCodecTests {
