@@ -12,18 +12,21 @@ struct DecodedEntry: Sendable {
     /// projection stops at such an entry when it plans it.
     let undecodable: String?
 
-    /// Decodes a batch; an entry that does not decode is kept, with the reason.
-    static func decode(_ entries: [LogEntry]) -> [DecodedEntry] {
-        var decoded: [DecodedEntry] = []
-        decoded.reserveCapacity(entries.count)
-        for entry in entries {
-            do {
-                decoded.append(DecodedEntry(entry: entry, event: try TicketService.ticketEvent(entry), undecodable: nil))
-            } catch {
-                decoded.append(DecodedEntry(entry: entry, event: nil, undecodable: "\(error)"))
-            }
+    /// Decodes an entry; one that does not decode is kept, with the reason.
+    init(_ entry: LogEntry) {
+        self.entry = entry
+        do {
+            event = try TicketService.ticketEvent(entry)
+            undecodable = nil
+        } catch {
+            event = nil
+            undecodable = "\(error)"
         }
-        return decoded
+    }
+
+    /// Decodes a batch.
+    static func decode(_ entries: [LogEntry]) -> [DecodedEntry] {
+        entries.map(DecodedEntry.init)
     }
 }
 

@@ -3,6 +3,7 @@ public import DefterLog
 public import Foundation
 public import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The projections Defter maintains, opened together under `data/projections`.
 public final class Projections: Sendable {
@@ -93,16 +94,16 @@ public final class Projections: Sendable {
         // checkpoint holds the same ones: one cache serves them all.
         var known = KnownStates()
         let batchSize = batchSize
-        func read(from sequence: UInt64) -> BackgroundWork<[DecodedEntry]> {
-            BackgroundWork { DecodedEntry.decode(try log.entries(from: sequence, limit: batchSize)) }
+        func read(from sequence: UInt64) -> SharedDecoding {
+            SharedDecoding { try log.entries(from: sequence, limit: batchSize) }
         }
-        var upcoming: BackgroundWork<[DecodedEntry]>? = read(from: next)
+        var upcoming: SharedDecoding? = read(from: next)
         // The statistics' apply of the previous batch, running in the background.
         let background = all.count - 1
         var inFlight: (batch: [DecodedEntry], applied: BackgroundWork<Bool>)?
         // Nothing may still use the stores or the log once this returns or throws.
         defer {
-            _ = try? upcoming?.wait()
+            _ = try? upcoming?.batch()
             _ = try? inFlight?.applied.wait()
         }
         /// Waits for the background apply; if its store had moved meanwhile, applies the batch here.
@@ -115,7 +116,7 @@ public final class Projections: Sendable {
             }
         }
         while let work = upcoming, !running.isEmpty {
-            let batch = try work.wait()
+            let batch = try work.batch()
             upcoming = nil
             guard let first = batch.first?.entry.sequence, let last = batch.last?.entry.sequence else { break }
             next = last + 1
@@ -254,3 +255,79 @@ private final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
 }
 
 private let backgroundQueue = DispatchQueue(label: "defter.projections.background")
+
+/// A batch read from the log on the background queue and decoded by both threads: each claims
+/// the next chunk of entries in turn, so whichever thread is done with its own work first helps
+/// the other, and neither core idles while the other decodes.
+private final class SharedDecoding: @unchecked Sendable {
+    // `entries`, `readError` and `slots` are written on the background queue before `read` is
+    // signalled, and read elsewhere only after waiting on it. Each slot is initialised by the
+    // thread that claimed its chunk, and read only once `decoded` counts every entry.
+    private var entries: [LogEntry] = []
+    private var readError: (any Error)?
+    private var slots: UnsafeMutablePointer<DecodedEntry>?
+    private let read = DispatchSemaphore(value: 0)
+    private let claimed = Atomic<Int>(0)
+    private let decoded = Atomic<Int>(0)
+    private let allDecoded = DispatchSemaphore(value: 0)
+    /// Touched only by the thread that collects the batch (and by `deinit`, after it).
+    private var collected: [DecodedEntry]?
+    private static let chunk = 256
+
+    /// Reads the entries on the background queue, then decodes there until no chunk is left.
+    init(reading body: @escaping @Sendable () throws -> [LogEntry]) {
+        backgroundQueue.async {
+            do {
+                self.entries = try body()
+                self.slots = .allocate(capacity: self.entries.count)
+            } catch {
+                self.readError = error
+            }
+            self.read.signal()
+            self.help()
+        }
+    }
+
+    /// Decodes chunks until every one is claimed.
+    private func help() {
+        let count = entries.count
+        guard let slots else { return }
+        while true {
+            let start = claimed.add(Self.chunk, ordering: .relaxed).oldValue
+            guard start < count else { return }
+            let end = min(start + Self.chunk, count)
+            for index in start..<end { (slots + index).initialize(to: DecodedEntry(entries[index])) }
+            if decoded.add(end - start, ordering: .acquiringAndReleasing).newValue == count { allDecoded.signal() }
+        }
+    }
+
+    /// Waits for the read, helps decode, waits for the other thread's last chunk, and returns the
+    /// decoded batch (the same one each call).
+    func batch() throws -> [DecodedEntry] {
+        if let collected { return collected }
+        read.wait()
+        read.signal()  // a later call, or `deinit`, may wait again
+        if let readError { throw readError }
+        guard let slots, !entries.isEmpty else {
+            collected = []
+            return []
+        }
+        help()
+        allDecoded.wait()
+        let count = entries.count
+        let batch = [DecodedEntry](unsafeUninitializedCapacity: count) { buffer, initialized in
+            buffer.baseAddress!.moveInitialize(from: slots, count: count)
+            initialized = count
+        }
+        collected = batch
+        return batch
+    }
+
+    deinit {
+        // The background queue holds this object until its decoding is done, so every slot is
+        // initialised here unless the batch was collected (which moved them out).
+        guard let slots else { return }
+        if collected == nil { slots.deinitialize(count: entries.count) }
+        slots.deallocate()
+    }
+}
