@@ -196,18 +196,20 @@ public final class EventLog: Sendable {
             return prepared
         }
         let half = events.count / 2
-        // Each half is written only by its own iteration, and read after concurrentPerform returns.
-        let halves = UncheckedTransfer<[(events: [PreparedEvent], failure: AppendError?)]>([([], nil), ([], nil)])
+        // Each half has its own box, written only by its own iteration and read after
+        // concurrentPerform returns. (One array of both halves would be modified by two threads
+        // at once: a data race, which the thread sanitizer reported.)
+        let halves = [UncheckedTransfer<(events: [PreparedEvent], failure: AppendError?)>(([], nil)), UncheckedTransfer(([], nil))]
         DispatchQueue.concurrentPerform(iterations: 2) { part in
             var out: [PreparedEvent] = []
             out.reserveCapacity(part == 0 ? half : events.count - half)
             let failure = prepare(part == 0 ? 0..<half : half..<events.count, into: &out)
-            halves.value[part] = (out, failure)
+            halves[part].value = (out, failure)
         }
         // The first invalid event of the batch is the one reported.
-        if let failure = halves.value[0].failure ?? halves.value[1].failure { throw failure }
-        prepared.append(contentsOf: halves.value[0].events)
-        prepared.append(contentsOf: halves.value[1].events)
+        if let failure = halves[0].value.failure ?? halves[1].value.failure { throw failure }
+        prepared.append(contentsOf: halves[0].value.events)
+        prepared.append(contentsOf: halves[1].value.events)
         return prepared
     }
 
