@@ -86,13 +86,15 @@ import Testing
             let head = try #require((try JSONSerialization.jsonObject(with: Data(verified.stdout.utf8)) as? [String: Any])?["size"] as? Int)
 
             // Kill the catch-up at growing delays until one kill lands mid-way (how long a catch-up
-            // takes depends on the machine and what else runs, hence the wide range).
+            // takes depends on the machine and what else runs, hence the wide range). Batches of
+            // 2,048 entries, so that the log's ~24,000 take a dozen commits to each store.
             var killedMidway = false
             var attempts: [String] = []
             for delay in [0.3, 0.5, 0.8, 1.2, 1.8, 2.5, 3.5, 5, 7, 10] where !killedMidway {
                 let process = Process()
                 process.executableURL = defterExecutable()
                 process.arguments = ["projections", "status", "--data", data.path]
+                process.environment = ProcessInfo.processInfo.environment.merging(["DEFTER_PROJECTION_BATCH": "2048"]) { $1 }
                 process.standardOutput = FileHandle.nullDevice
                 let stderr = Pipe()
                 process.standardError = stderr

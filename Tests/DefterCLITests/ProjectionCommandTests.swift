@@ -2,7 +2,8 @@ import DefterLogTestSupport
 import Foundation
 import Testing
 
-/// Upgrading to a release that bumps a projection's version, as an operator would.
+/// Upgrading to a release that bumps a projection's version, as an operator would; tuning how
+/// many entries the projections catch up at a time.
 @Suite struct ProjectionCommandTests {
     func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
@@ -57,6 +58,35 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: current.path))
             let again = try runDefter(["projections", "prune", "--data", data])
             #expect(again.stdout.contains("nothing to remove"), "\(again.stdout)")
+        }
+    }
+
+    @Test("DEFTER_PROJECTION_BATCH sets the entries per catch-up batch: the same digests; a bad value exits 2 and builds nothing")
+    func batchSizeFromTheEnvironment() async throws {
+        try await withTemporaryDirectory { root in
+            let data = root.appendingPathComponent("data")
+            let seed = try runDefter(["demo", "seed", "--calls", "150", "--year", "2025", "--data", data.path])
+            try #require(seed.status == 0, "\(seed.stderr)")
+            let projections = data.appendingPathComponent("projections")
+            try? FileManager.default.removeItem(at: projections)
+
+            let refused = try runDefter(["projections", "status", "--data", data.path], environment: ["DEFTER_PROJECTION_BATCH": "lots"])
+            #expect(refused.status == 2)
+            #expect(
+                refused.stderr.contains("DEFTER_PROJECTION_BATCH must be a whole number of entries from 1 to 1000000, not 'lots'"),
+                "\(refused.stderr)")
+            #expect(
+                try runDefter(["projections", "status", "--data", data.path], environment: ["DEFTER_PROJECTION_BATCH": "0"]).status == 2)
+            let built = (try? FileManager.default.contentsOfDirectory(atPath: projections.path)) ?? []
+            #expect(built.isEmpty, "nothing is built when the batch size is refused: \(built)")
+
+            let small = try runDefter(
+                ["projections", "status", "--data", data.path, "--json"], environment: ["DEFTER_PROJECTION_BATCH": "7"])
+            #expect(small.status == 0, "\(small.stderr)")
+            try FileManager.default.removeItem(at: projections)
+            let standard = try runDefter(["projections", "status", "--data", data.path, "--json"])
+            #expect(standard.status == 0, "\(standard.stderr)")
+            #expect(small.stdout == standard.stdout, "batches of 7 entries and the default batch build the same stores")
         }
     }
 }

@@ -6,6 +6,22 @@ import DefterProjections
 import DefterRouting
 import DefterTickets
 import Foundation
+import Logging
+
+/// Opens the projections of `log`. `DEFTER_PROJECTION_BATCH`, when set, is the number of entries
+/// they catch up at a time (default 32,768): fewer take less memory, more a little less CPU.
+func openProjections(log: EventLog, logger: Logger = Logger(label: "defter.projections")) throws -> Projections {
+    let variable = "DEFTER_PROJECTION_BATCH"
+    guard let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty else {
+        return try Projections(log: log, logger: logger)
+    }
+    guard let batchSize = Int(text), (1...1_000_000).contains(batchSize) else {
+        throw CLIFailure(
+            "\(variable) must be a whole number of entries from 1 to 1000000, not '\(text)'; unset it for the default (32768)",
+            exitCode: CLIFailure.badInput)
+    }
+    return try Projections(log: log, batchSize: batchSize, logger: logger)
+}
 
 /// Opens the log (read-write, so projections can follow it) and the projections.
 struct ProjectionContext {
@@ -15,7 +31,7 @@ struct ProjectionContext {
     static func open(_ dataFolder: DataFolderOptions, catchUp: Bool = true) throws -> ProjectionContext {
         let log = try dataFolder.open()
         do {
-            let projections = try Projections(log: log)
+            let projections = try openProjections(log: log)
             if catchUp {
                 let largestLag = try projections.all.map { try $0.lag() }.max() ?? 0
                 let bar = Terminal.stderrIsTerminal && largestLag > 50_000 ? ProgressBar(label: "projecting") : nil

@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { context.close() }
         var logger = Logger(label: "defter")
         logger.logLevel = .info
-        let projections = try Projections(log: context.log, logger: logger)
+        let projections = try openProjections(log: context.log, logger: logger)
         defer { projections.close() }
         let tokens = try TokenStore(folder: context.log.folder.appendingPathComponent("tokens"))
         defer { tokens.close() }

@@ -25,7 +25,7 @@ struct WorkersCommand: AsyncParsableCommand {
         defer { context.close() }
         var logger = Logger(label: "defter.workers")
         logger.logLevel = .info
-        let projections = try Projections(log: context.log, logger: logger)
+        let projections = try openProjections(log: context.log, logger: logger)
         defer { projections.close() }
         let deadlines = DeadlineWorker(service: context.service, queues: projections.queues, interval: .seconds(interval), logger: logger)
         let group = ServiceGroup(
