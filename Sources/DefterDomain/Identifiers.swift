@@ -8,12 +8,11 @@ public struct TicketID: Hashable, Sendable, Comparable, Codable, CustomStringCon
 
     /// Validates `YYYY-NNNNNN`.
     public init(_ rawValue: String) throws(DomainInputError) {
-        // Checked on the UTF-8 bytes: replays validate millions of ticket numbers.
-        var index = 0
-        var valid = (11...14).contains(rawValue.utf8.count)
-        for byte in rawValue.utf8 where valid {
-            valid = index == 4 ? byte == UInt8(ascii: "-") : (0x30...0x39).contains(byte)
-            index += 1
+        // Checked on the contiguous UTF-8 bytes: replays validate millions of ticket numbers.
+        var text = rawValue
+        let valid = text.withUTF8 { bytes in
+            (11...14).contains(bytes.count)
+                && bytes.indices.allSatisfy { $0 == 4 ? bytes[$0] == UInt8(ascii: "-") : (0x30...0x39).contains(bytes[$0]) }
         }
         guard valid else { throw DomainInputError(field: "ticket", reason: "'\(rawValue)' is not a ticket number like 2025-000123") }
         self.rawValue = rawValue
@@ -69,9 +68,12 @@ public protocol StringIdentifier: Hashable, Sendable, Comparable, Codable, Custo
 extension StringIdentifier {
     /// Validates: 1 to 100 characters of lowercase ASCII letters, digits, `.`, `-` and `_`.
     public init(_ rawValue: String) throws(DomainInputError) {
-        guard !rawValue.isEmpty, rawValue.utf8.count <= 100,
-            rawValue.utf8.allSatisfy({ (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2e || $0 == 0x2d || $0 == 0x5f })
-        else {
+        var text = rawValue
+        let valid = text.withUTF8 { bytes in
+            (1...100).contains(bytes.count)
+                && bytes.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2e || $0 == 0x2d || $0 == 0x5f }
+        }
+        guard valid else {
             throw DomainInputError(
                 field: Self.noun, reason: "'\(rawValue)' is not a valid \(Self.noun) id (lowercase letters, digits, '.', '-', '_')")
         }

@@ -51,8 +51,10 @@ public struct InvalidIdentifier: Error, Sendable, Equatable, CustomStringConvert
             throw InvalidIdentifier(reason: "\(what) is \(count) bytes long; the limit is \(maximumBytes)")
         }
         // Control characters are exactly the UTF-8 bytes below 0x20 and 0x7F (every byte of a
-        // multi-byte sequence is 0x80 or above); replay checks millions of identifiers.
-        if value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) {
+        // multi-byte sequence is 0x80 or above). Read from the contiguous bytes: replay checks
+        // millions of identifiers, and stepping through `utf8` costs several times more.
+        var bytes = value
+        if bytes.withUTF8({ $0.contains { $0 < 0x20 || $0 == 0x7f } }) {
             throw InvalidIdentifier(reason: "\(what) contains a control character")
         }
     }
