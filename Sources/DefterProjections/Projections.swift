@@ -68,8 +68,9 @@ public final class Projections: Sendable {
     /// Catches every projection up with the log, reading and decoding each entry once for all
     /// of them, and replaying the ticket rules once for all those at the same checkpoint. Two
     /// cores share the work: while this thread plans a batch and applies it to the ticket view
-    /// and the queues, a background queue reads and decodes the next batch and applies the
-    /// statistics. Returns the lowest checkpoint.
+    /// and the queues, a background queue reads the next batch and applies the statistics; both
+    /// decode the next batch, whichever is free taking the next chunk. Returns the lowest
+    /// checkpoint.
     ///
     /// A projection that meets an entry it cannot apply stops there (see `ProjectionWorker.error`)
     /// while the others go on to the log's head; then the first such error is thrown.
@@ -310,7 +311,7 @@ private final class SharedDecoding: @unchecked Sendable {
     func batch() throws -> [DecodedEntry] {
         if let collected { return collected }
         read.wait()
-        read.signal()  // a later call, or `deinit`, may wait again
+        read.signal()  // so that a later call (after an error) does not wait forever
         if let readError { throw readError }
         guard let slots, !entries.isEmpty else {
             collected = []
