@@ -83,7 +83,16 @@ public struct TicketFact: Codable, Sendable, Equatable {
     }
 
     mutating func update(with change: TicketChange) {
-        update(from: change.afterState)
+        // What the ticket's state after the change says, read in place (not copied).
+        let state = change.afterState
+        status = state.ticket.status
+        if let department = state.ticket.department, department != .triage { self.department = department }
+        category = state.ticket.category ?? category
+        reopenCount = state.ticket.reopenCount
+        referralCount = state.ticket.referralCount
+        overrideCount = state.ticket.overrideCount
+        escalations = state.ticket.escalatedDeadlines.count
+        satisfaction = state.ticket.satisfaction ?? satisfaction
         switch change.event {
         case .informationProvided: informationOnly = true
         case .ticketOpened: opened = true
@@ -102,18 +111,6 @@ public struct TicketFact: Codable, Sendable, Equatable {
         case .ticketReopened: endedAt = nil
         default: break
         }
-    }
-
-    /// What the ticket's state after a change says (read in place, not copied).
-    private mutating func update(from state: TicketState) {
-        status = state.ticket.status
-        if let department = state.ticket.department, department != .triage { self.department = department }
-        category = state.ticket.category ?? category
-        reopenCount = state.ticket.reopenCount
-        referralCount = state.ticket.referralCount
-        overrideCount = state.ticket.overrideCount
-        escalations = state.ticket.escalatedDeadlines.count
-        satisfaction = state.ticket.satisfaction ?? satisfaction
     }
 
     /// Milliseconds from the call to the first acknowledgement.

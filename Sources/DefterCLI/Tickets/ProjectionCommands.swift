@@ -9,18 +9,22 @@ import Foundation
 import Logging
 
 /// Opens the projections of `log`. `DEFTER_PROJECTION_BATCH`, when set, is the number of entries
-/// they catch up at a time (default 32,768): fewer take less memory, more a little less CPU.
+/// they catch up at a time (default `Projections.defaultBatchSize`): fewer take less memory, more
+/// a little less CPU.
 func openProjections(log: EventLog, logger: Logger = Logger(label: "defter.projections")) throws -> Projections {
+    try Projections(log: log, batchSize: projectionBatchSize(), logger: logger)
+}
+
+/// The batch size `DEFTER_PROJECTION_BATCH` asks for, else the default.
+private func projectionBatchSize() throws -> Int {
     let variable = "DEFTER_PROJECTION_BATCH"
-    guard let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty else {
-        return try Projections(log: log, logger: logger)
-    }
+    guard let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty else { return Projections.defaultBatchSize }
     guard let batchSize = Int(text), (1...1_000_000).contains(batchSize) else {
         throw CLIFailure(
-            "\(variable) must be a whole number of entries from 1 to 1000000, not '\(text)'; unset it for the default (32768)",
+            "\(variable) must be a whole number of entries from 1 to 1000000, not '\(text)'; unset it for the default (\(Projections.defaultBatchSize))",
             exitCode: CLIFailure.badInput)
     }
-    return try Projections(log: log, batchSize: batchSize, logger: logger)
+    return batchSize
 }
 
 /// Opens the log (read-write, so projections can follow it) and the projections.
