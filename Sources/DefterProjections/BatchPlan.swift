@@ -38,7 +38,7 @@ struct BatchPlan: Sendable {
     enum Step: Sendable {
         /// Consecutive ticket events.
         case changes([TicketChange])
-        /// An entry that is not a ticket event (catalog, erasure...).
+        /// An entry that is not a ticket event, of a type some projection acts on (an erasure).
         case other(LogEntry)
     }
 
@@ -50,10 +50,11 @@ struct BatchPlan: Sendable {
     private(set) var states: [TicketID: TicketState] = [:]
 
     /// Plans `batch`, reading a ticket's state before the batch from `known`, else `read`.
-    /// Events after `asOf` (and other entries recorded after it) are left out.
+    /// Entries other than ticket events become steps only when their type is one of
+    /// `otherTypes`. Events after `asOf` (and other entries recorded after it) are left out.
     init(
-        _ batch: ArraySlice<DecodedEntry>, projection: String, asOf: Date? = nil, known: [TicketID: TicketState] = [:],
-        read: (TicketID) throws -> Ticket?
+        _ batch: ArraySlice<DecodedEntry>, projection: String, otherTypes: Set<String>, asOf: Date? = nil,
+        known: [TicketID: TicketState] = [:], read: (TicketID) throws -> Ticket?
     ) throws(ProjectionError) {
         first = batch.first?.entry.sequence ?? 0
         last = batch.last?.entry.sequence ?? 0
@@ -68,8 +69,9 @@ struct BatchPlan: Sendable {
             }
             if let reason = batch[index].undecodable { throw failure(reason) }
             guard let event = batch[index].event else {
-                // Entries that are not ticket events apply in order with the others.
-                if asOf == nil || entry.recordedAt.date <= asOf! {
+                // Entries that are not ticket events apply in order with the others, when a
+                // projection acts on them.
+                if otherTypes.contains(entry.type) && (asOf == nil || entry.recordedAt.date <= asOf!) {
                     if !pending.isEmpty { steps.append(.changes(pending)) }
                     pending.removeAll()
                     steps.append(.other(entry))

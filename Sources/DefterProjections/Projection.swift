@@ -20,11 +20,19 @@ public protocol TicketProjection: Sendable {
     /// Applies consecutive ticket events, in log order. Default: one `apply(_:to:)` each; a
     /// projection overrides it to write each ticket's result once per batch.
     func apply(_ changes: [TicketChange], to store: StoreWriter) throws
-    /// Applies an entry that is not a ticket event (catalog, erasure...). Default: nothing.
+    /// The types of the entries other than ticket events that `apply(other:to:)` acts on (e.g.
+    /// `PersonalDataErased`). Only these are handed to it, in log order with the ticket events;
+    /// the others (ticket numbers, catalogs, access records...) are passed over, so that they do
+    /// not cut a batch's ticket events into short runs. Default: none.
+    var otherEntryTypes: Set<String> { get }
+    /// Applies an entry that is not a ticket event, of one of the `otherEntryTypes`. Default:
+    /// nothing.
     func apply(other entry: LogEntry, to store: StoreWriter) throws
 }
 
 extension TicketProjection {
+    public var otherEntryTypes: Set<String> { [] }
+
     public func apply(other entry: LogEntry, to store: StoreWriter) throws {}
 
     public func apply(_ changes: [TicketChange], to store: StoreWriter) throws {

@@ -93,7 +93,8 @@ public final class ProjectionWorker: Sendable {
                 guard last > applied else { return }
                 let pending = batch.drop { $0.entry.sequence <= applied }
                 let plan = try BatchPlan(
-                    pending, projection: projection.name, asOf: asOf, known: known.states(at: applied),
+                    pending, projection: projection.name, otherTypes: projection.otherEntryTypes, asOf: asOf,
+                    known: known.states(at: applied),
                     read: { try Self.storedState($0, writer.reader) })
                 try write(plan, plan.stateRows(), to: writer)
                 planned = (applied, plan)
@@ -137,6 +138,8 @@ public final class ProjectionWorker: Sendable {
             switch step {
             case .changes(let changes): try apply(changes, writer)
             case .other(let entry):
+                // A plan made for every projection holds the entries any of them acts on.
+                guard projection.otherEntryTypes.contains(entry.type) else { continue }
                 do {
                     try projection.apply(other: entry, to: writer)
                 } catch let error where error is ProjectionError || Self.belongsToTheStore(error) {

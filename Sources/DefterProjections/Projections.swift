@@ -26,6 +26,8 @@ public final class Projections: Sendable {
 
     /// Every projection, in a stable order.
     public var all: [ProjectionWorker] { [tickets, queues, stats] }
+    /// The entries other than ticket events that some projection acts on: a shared plan keeps them.
+    private var otherEntryTypes: Set<String> { all.reduce(into: []) { $0.formUnion($1.projection.otherEntryTypes) } }
 
     /// Opens the projections of `log` under `root` (default: `<log folder>/projections`).
     /// `batchSize`: entries per batch (and per store transaction) when they catch up together;
@@ -176,7 +178,7 @@ public final class Projections: Sendable {
             // start; another caller may have moved it since the checkpoints were read.
             guard try ProjectionWorker.storedCheckpoint(reader) == start else { return nil }
             return try BatchPlan(
-                batch[...], projection: tickets.projection.name, known: known.states(at: start),
+                batch[...], projection: tickets.projection.name, otherTypes: otherEntryTypes, known: known.states(at: start),
                 read: { try ProjectionWorker.storedState($0, reader) })
         }
     }

@@ -13,6 +13,8 @@ public struct TicketViewProjection: TicketProjection {
     public let version = 2
     public let databases = ["citizens", "erased", "duplicates"]
 
+    public let otherEntryTypes: Set<String> = ["PersonalDataErased"]
+
     public init() {}
 
     public func apply(_ change: TicketChange, to store: StoreWriter) throws {

@@ -321,6 +321,32 @@ func appendUnapplicableEntry(to log: EventLog) async throws -> UInt64 {
         }
     }
 
+    @Test("a plan passes over entries no projection acts on (ticket numbers), and keeps an erasure in its place")
+    func planKeepsOnlyEntriesProjectionsActOn() async throws {
+        try await withProjections { service, log, _, projections, _ in
+            let first = try await service.receiveCall(call(1)).ticket
+            guard case .callReceived(let received)? = try await service.events(of: first).first else {
+                Issue.record("the ticket has no call")
+                return
+            }
+            #expect(try await service.eraseCitizen(received.personalData.citizen, by: operatorID, reason: "KVKK"))
+            _ = try await service.receiveCall(call(2))
+            let batch = DecodedEntry.decode(try log.entries(from: 1, limit: 1000))
+            #expect(batch.contains { $0.entry.type == "TicketNumberAssigned" })
+            let erasure = try #require(batch.firstIndex { $0.entry.type == "PersonalDataErased" })
+            let before = batch[..<erasure].filter { $0.event != nil }.count
+            let after = batch[erasure...].filter { $0.event != nil }.count
+            let plan = try #require(projections.plan(batch, known: KnownStates()))
+            let shape = plan.steps.map { step in
+                switch step {
+                case .changes(let changes): "\(changes.count) ticket events"
+                case .other(let entry): entry.type
+                }
+            }
+            #expect(shape == ["\(before) ticket events", "PersonalDataErased", "\(after) ticket events"])
+        }
+    }
+
     @Test("a worker that dies mid-batch resumes from its checkpoint and ends equal to a clean rebuild")
     func crashMidBatch() async throws {
         try await withProjections { service, log, vault, projections, folder in
