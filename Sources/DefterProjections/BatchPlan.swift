@@ -85,6 +85,9 @@ struct BatchPlan: Sendable {
             let before: TicketState?
             if let current = states[id] ?? known[id] {
                 before = current
+            } else if entry.streamVersion == 1 {
+                // The first entry of its stream: no earlier one can have left a state to read.
+                before = nil
             } else {
                 do { before = try read(id).map(TicketState.init) } catch { throw failure("reading the state of \(id): \(error)") }
             }

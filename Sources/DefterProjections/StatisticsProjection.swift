@@ -33,9 +33,9 @@ public struct StatisticsProjection: TicketProjection {
             } else {
                 slot = facts.count
                 slots[id] = slot
-                facts.append(
-                    try store.get("facts", Array(id.rawValue.utf8)).map { try TicketFact(binary: $0) }
-                        ?? TicketFact(change.afterState.ticket))
+                // A ticket without a state before its first change here has no fact yet either.
+                let stored = try change.beforeState == nil ? nil : store.get("facts", Array(id.rawValue.utf8))
+                facts.append(try stored.map { try TicketFact(binary: $0) } ?? TicketFact(change.afterState.ticket))
             }
             facts[slot].update(with: change)
         }
