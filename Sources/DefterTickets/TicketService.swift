@@ -312,7 +312,7 @@ public actor TicketService {
     public static func ticketEvent(_ entry: LogEntry) throws -> TicketEvent? {
         do {
             guard ticketEventTypes.contains(entry.type) else { return nil }
-            return try TicketEventCodec.decode(type: entry.type, fields: try JSONObjectReader(entry.payload))
+            return try TicketEventCodec.decode(type: entry.type, fields: try entry.dataReader())
         } catch {
             throw TicketError.inconsistentHistory(
                 TicketID(streamName: entry.stream.rawValue) ?? TicketID(year: 0, sequence: 0),

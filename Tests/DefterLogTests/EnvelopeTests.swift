@@ -20,6 +20,9 @@ import Testing
         #expect(entry.recordedAt.description == "2025-03-01T08:15:00.123Z")
         #expect(try entry.data()["text"] == "Çöp\n")
         #expect(entry.bytes == sample)
+        #expect(entry.payload == JSONValue.object(["text": "Çöp\n"]).canonicalBytes)
+        #expect(try entry.dataReader().string("text") == "Çöp\n", "the data is read where it lies in the stored bytes")
+        #expect(try entry.dataReader().keys == ["text"])
     }
 
     @Test("the header's fingerprints equal those of the index keys, even for escaped strings")

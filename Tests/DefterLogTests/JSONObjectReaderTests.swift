@@ -55,6 +55,19 @@ import Testing
         }
     }
 
+    @Test("an object inside larger bytes is read in its range, which it must fill exactly")
+    func readsInARange() throws {
+        let bytes = Array(#"{"outer":{"name":"Göksun","n":1},"after":2}"#.utf8)
+        let start = 9
+        let end = start + #"{"name":"Göksun","n":1}"#.utf8.count
+        let inner = try JSONObjectReader(bytes, in: start..<end)
+        #expect(try inner.string("name") == "Göksun")
+        #expect(try inner.integer("n") == 1)
+        #expect(try inner.integer("after") == nil, "members after the range are not the object's")
+        #expect(throws: JSONParseError.self) { try JSONObjectReader(bytes, in: start..<(end + 1)) }
+        #expect(throws: JSONParseError.self) { try JSONObjectReader(bytes, in: (start + 1)..<end) }
+    }
+
     @Test("malformed objects are refused when opened; malformed values when read")
     func malformed() throws {
         for bad in [

@@ -27,6 +27,16 @@ public struct JSONObjectReader: Sendable {
         guard rest == bytes.count else { throw JSONParseError(offset: rest, reason: "unexpected text after the JSON object") }
     }
 
+    /// Opens the object that `bytes` hold exactly in `range`, reading it there (nothing copied).
+    public init(_ bytes: [UInt8], in range: Range<Int>) throws(JSONParseError) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count, "the range lies outside the bytes")
+        var end = 0
+        try self.init(bytes, at: range.lowerBound, end: &end)
+        guard end == range.upperBound else {
+            throw JSONParseError(offset: end, reason: "the JSON object ends before or after the range it was read in")
+        }
+    }
+
     /// Opens the object that starts at or after `position` (whitespace skipped); `end` is set
     /// just past it.
     private init(_ bytes: [UInt8], at position: Int, end: inout Int) throws(JSONParseError) {

@@ -15,12 +15,13 @@ public struct LogEntry: Sendable, Hashable {
         let schemaVersion: Int
         let recordedAt: Timestamp
         let actor: String
-        let payload: [UInt8]
+        /// Where the data object lies in `bytes`: replay reads it there, without a copy.
+        let payload: Range<Int>
         let bytes: [UInt8]
 
         init(
             sequence: UInt64, id: EventID, stream: StreamID, streamVersion: UInt64, type: String, schemaVersion: Int,
-            recordedAt: Timestamp, actor: String, payload: [UInt8], bytes: [UInt8]
+            recordedAt: Timestamp, actor: String, payload: Range<Int>, bytes: [UInt8]
         ) {
             self.sequence = sequence
             self.id = id
@@ -37,9 +38,10 @@ public struct LogEntry: Sendable, Hashable {
 
     private let fields: Fields
 
+    /// `payload`: where the data object lies in `bytes`.
     init(
         sequence: UInt64, id: EventID, stream: StreamID, streamVersion: UInt64, type: String, schemaVersion: Int,
-        recordedAt: Timestamp, actor: String, payload: [UInt8], bytes: [UInt8]
+        recordedAt: Timestamp, actor: String, payload: Range<Int>, bytes: [UInt8]
     ) {
         fields = Fields(
             sequence: sequence, id: id, stream: stream, streamVersion: streamVersion, type: type, schemaVersion: schemaVersion,
@@ -62,13 +64,20 @@ public struct LogEntry: Sendable, Hashable {
     public var recordedAt: Timestamp { fields.recordedAt }
     /// Who caused the event (an operator, a department, `system`...).
     public var actor: String { fields.actor }
-    /// The canonical JSON of the event's data object.
-    public var payload: [UInt8] { fields.payload }
+    /// The canonical JSON of the event's data object (a copy of that part of `bytes`).
+    public var payload: [UInt8] { Array(fields.bytes[fields.payload]) }
     /// The stored envelope bytes: the Merkle leaf of this entry.
     public var bytes: [UInt8] { fields.bytes }
 
     /// The event's data, decoded from `payload`.
     public func data() throws -> JSONValue { try JSONParser.parse(payload) }
+
+    /// The event's data object, read member by member where it lies in the stored bytes: how
+    /// replay decodes millions of events without copying their data. Offsets in its errors
+    /// count from the start of `bytes`.
+    public func dataReader() throws(JSONParseError) -> JSONObjectReader {
+        try JSONObjectReader(fields.bytes, in: fields.payload)
+    }
 
     /// Entries are equal when their stored bytes are: the envelope holds every field.
     public static func == (a: LogEntry, b: LogEntry) -> Bool {
@@ -153,7 +162,7 @@ enum Envelope {
         return LogEntry(
             sequence: fields.sequence, id: id, stream: stream, streamVersion: fields.streamVersion,
             type: try text(fields.type, "type"), schemaVersion: Int(fields.schemaVersion), recordedAt: fields.recordedAt,
-            actor: try text(fields.actor, "actor"), payload: Array(UnsafeRawBufferPointer(rebasing: raw[fields.data])),
+            actor: try text(fields.actor, "actor"), payload: fields.data,
             bytes: Array(raw))
     }
 }
