@@ -49,4 +49,33 @@ import Testing
         #expect(throws: Envelope.DecodingError.self) { try bytes.withUnsafeBytes { try Envelope.decode($0) } }
         #expect(throws: Envelope.DecodingError.self) { try bytes.withUnsafeBytes { try Envelope.decodeHeader($0) } }
     }
+
+    @Test("decoding finds where the data ends from the envelope's end, whatever the data and the id hold")
+    func dataEndFromTheEnd() throws {
+        // Inside the data: a nested object followed by a member named "id", and a string holding
+        // the marker with its quotes escaped; the id holds it escaped too.
+        let data = Array(#"{"a":{},"id":"inner","q":"},\"id\":\"","z":[{}]}"#.utf8)
+        let envelope = Envelope.encode(
+            sequence: 7, id: try EventID(#"x},"id":"y"#), stream: try StreamID("s}"), streamVersion: 1, type: "T",
+            schemaVersion: 1, recordedAt: Array("2025-03-01T08:15:00.123Z".utf8), actor: "a", payload: data)
+        let entry = try envelope.withUnsafeBytes { try Envelope.decode($0) }
+        #expect(entry.payload == data)
+        #expect(entry.id.rawValue == #"x},"id":"y"#)
+        #expect(entry.stream.rawValue == "s}")
+        #expect(try entry.dataReader().string("id") == "inner")
+        let skimmed = try envelope.withUnsafeBytes { try Envelope.scan($0, dataEnd: .skimmed) }
+        let fromTheEnd = try envelope.withUnsafeBytes { try Envelope.scan($0, dataEnd: .foundFromTheEnd) }
+        #expect(skimmed.data == fromTheEnd.data && skimmed.id == fromTheEnd.id && skimmed.type == fromTheEnd.type)
+    }
+
+    @Test("a data object that is not well formed is refused when it is read, and by verification's walk at once")
+    func malformedDataIsRefusedWhenRead() throws {
+        let envelope = Array(
+            #"{"actor":"a","data":{"a":1}},"id":"i","recordedAt":"2025-03-01T08:15:00.123Z","schemaVersion":1,"seq":1,"stream":"s","streamVersion":1,"type":"T"}"#
+                .utf8)
+        let entry = try envelope.withUnsafeBytes { try Envelope.decode($0) }
+        #expect(throws: JSONParseError.self) { try entry.dataReader() }
+        #expect(throws: (any Error).self) { try entry.data() }
+        #expect(throws: Envelope.DecodingError.self) { try envelope.withUnsafeBytes { try Envelope.decodeHeader($0) } }
+    }
 }

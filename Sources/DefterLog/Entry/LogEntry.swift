@@ -136,9 +136,10 @@ enum Envelope {
     }
 
     /// Decodes stored bytes into an entry, checking that they are an envelope with exactly the
-    /// nine fields in canonical order and with the right types.
+    /// nine fields in canonical order and with the right types. The data object's content is
+    /// checked when it is read (`data()`, `dataReader()`).
     static func decode(_ raw: UnsafeRawBufferPointer) throws -> LogEntry {
-        let fields = try scan(raw)
+        let fields = try scan(raw, dataEnd: .foundFromTheEnd)
         func text(_ range: Range<Int>, _ name: String) throws -> String {
             let body = UnsafeRawBufferPointer(rebasing: raw[(range.lowerBound + 1)..<(range.upperBound - 1)])
             if !body.contains(UInt8(ascii: "\\")) {
@@ -289,7 +290,7 @@ struct EnvelopeTemplate: Sendable {
 
     /// Whether the stored envelope `raw` has the same stream, type and data.
     func sameEvent(asStored raw: UnsafeRawBufferPointer) throws -> Bool {
-        let fields = try Envelope.scan(raw)
+        let fields = try Envelope.scan(raw, dataEnd: .foundFromTheEnd)
         return bytes.withUnsafeBytes { mine in
             func equal(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
                 a.count == b.count && memcmp(mine.baseAddress! + a.lowerBound, raw.baseAddress! + b.lowerBound, a.count) == 0
@@ -344,8 +345,19 @@ extension Envelope {
         Array(((offset == 0 ? "{" : ",") + "\"" + key + "\":").utf8)
     }
 
+    /// How `scan` finds where the data object ends.
+    enum DataEnd {
+        /// By skimming the object: its strings and nesting are checked on the way.
+        case skimmed
+        /// As the envelope's last `},"id":"`, found from its end: nothing after the data (the id,
+        /// the time, numbers, the stream and the type) can hold one, since every quote inside a
+        /// JSON string is escaped. Replay reads each entry this way, without walking its data a
+        /// second time before decoding it.
+        case foundFromTheEnd
+    }
+
     /// Walks an envelope in canonical field order without building strings.
-    static func scan(_ raw: UnsafeRawBufferPointer) throws -> EnvelopeFields {
+    static func scan(_ raw: UnsafeRawBufferPointer, dataEnd: DataEnd = .skimmed) throws -> EnvelopeFields {
         var fields = EnvelopeFields()
         var parser = JSONParser(raw)
         func fail(_ reason: String) -> DecodingError { DecodingError(reason: reason) }
@@ -362,7 +374,12 @@ extension Envelope {
                 switch index {
                 case 1:
                     guard parser.peek() == UInt8(ascii: "{") else { throw fail("data is not an object") }
-                    try parser.skipValue()
+                    switch dataEnd {
+                    case .skimmed: try parser.skipValue()
+                    case .foundFromTheEnd:
+                        guard let end = endOfData(raw, from: start) else { throw fail("no \"id\" field after the data object") }
+                        parser.position = end
+                    }
                     fields.data = start..<parser.position
                 case 0, 2, 3, 6, 8:
                     guard parser.peek() == UInt8(ascii: "\"") else { throw fail("\(keys[index]) is not a string") }
@@ -397,6 +414,22 @@ extension Envelope {
             throw fail("bytes after the envelope")
         }
         return fields
+    }
+
+    private static let dataEndMarker = Array(#"},"id":""#.utf8)
+
+    /// Just past the data object that starts at `start`: the `}` of the envelope's last
+    /// `},"id":"` (see `DataEnd.foundFromTheEnd`), or nil when there is none after `start`.
+    private static func endOfData(_ raw: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        let marker = dataEndMarker
+        var candidate = raw.count - marker.count
+        while candidate > start {
+            if raw[candidate] == UInt8(ascii: "}"), memcmp(raw.baseAddress! + candidate, marker, marker.count) == 0 {
+                return candidate + 1
+            }
+            candidate -= 1
+        }
+        return nil
     }
 
     /// Checks that `raw` is a canonical-shaped envelope and returns what verification needs.
