@@ -422,12 +422,30 @@ extension Envelope {
     /// `},"id":"` (see `DataEnd.foundFromTheEnd`), or nil when there is none after `start`.
     private static func endOfData(_ raw: UnsafeRawBufferPointer, from start: Int) -> Int? {
         let marker = dataEndMarker
-        var candidate = raw.count - marker.count
-        while candidate > start {
-            if raw[candidate] == UInt8(ascii: "}"), memcmp(raw.baseAddress! + candidate, marker, marker.count) == 0 {
-                return candidate + 1
-            }
-            candidate -= 1
+        // Each `}` from the end, until one begins the marker.
+        var below = raw.count - marker.count + 1
+        while let brace = lastClosingBrace(in: raw, after: start, below: below) {
+            if memcmp(raw.baseAddress! + brace, marker, marker.count) == 0 { return brace + 1 }
+            below = brace
+        }
+        return nil
+    }
+
+    /// The position of the last `}` after `start` and below `end`, looking at eight bytes at a
+    /// time: the envelope's tail holds some 200 bytes and rarely another `}`.
+    private static func lastClosingBrace(in raw: UnsafeRawBufferPointer, after start: Int, below end: Int) -> Int? {
+        var end = end
+        let braces: UInt64 = 0x7D7D_7D7D_7D7D_7D7D
+        while end - 8 > start {
+            // A zero byte in `word` is a `}` in the eight bytes (the classic test for one).
+            let word = raw.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self) ^ braces
+            if (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0 { break }
+            end -= 8
+        }
+        var position = end - 1
+        while position > start {
+            if raw[position] == UInt8(ascii: "}") { return position }
+            position -= 1
         }
         return nil
     }
