@@ -38,6 +38,28 @@ import Testing
         #expect(routed.dueAt == TicketEventCodec.parseTime("2025-03-02T08:15:00.000Z"))
     }
 
+    @Test("times in the stored form and in other forms decode to the same instant both ways, or fail both ways")
+    func timeForms() throws {
+        for (text, expected) in [
+            ("2025-03-01T08:15:00.000Z", 1_740_816_900.0), ("2025-03-01T08:15:00Z", 1_740_816_900.0),
+            ("2025-03-01T11:15:00.250+03:00", 1_740_816_900.25),
+        ] {
+            var data = routed
+            data["at"] = .string(text)
+            let (fields, foundation) = decodeBoth(data)
+            guard case .ticketRouted(let event)? = try fields.get() else { throw CancellationError() }
+            #expect(event.at.timeIntervalSince1970 == expected, "\(text)")
+            #expect(try foundation.get() == .ticketRouted(event), "\(text)")
+        }
+        // Not in the stored form: both read them with the same lenient RFC 3339 parser.
+        for odd in ["2025-02-30T08:15:00.000Z", "2025-03-01T24:00:00.000Z", "2025-03-01 08:15:00.000Z", "1 March 2025"] {
+            var data = routed
+            data["at"] = .string(odd)
+            let (fields, foundation) = decodeBoth(data)
+            #expect((try? fields.get()) == (try? foundation.get()), "\(odd)")
+        }
+    }
+
     @Test("an optional member that is null or absent decodes as nil")
     func optionals() throws {
         for dueAt: JSONValue? in [.null, nil] {
