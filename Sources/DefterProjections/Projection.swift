@@ -15,6 +15,11 @@ public protocol TicketProjection: Sendable {
     var version: Int { get }
     /// The store databases the projection writes (besides the worker's own).
     var databases: [String] { get }
+    /// Whether its store keeps every ticket's state (the worker's `state` database), as the ticket
+    /// view does, those states being what it shows. A projection without them plans a batch from
+    /// the ticket view's states when both stand at the same checkpoint, else from the log (each
+    /// ticket's stream, replayed). Default: false.
+    var storesTicketStates: Bool { get }
     /// Applies one ticket event.
     func apply(_ change: TicketChange, to store: StoreWriter) throws
     /// Applies consecutive ticket events, in log order. Default: one `apply(_:to:)` each; a
@@ -31,6 +36,8 @@ public protocol TicketProjection: Sendable {
 }
 
 extension TicketProjection {
+    public var storesTicketStates: Bool { false }
+
     public var otherEntryTypes: Set<String> { [] }
 
     public func apply(other entry: LogEntry, to store: StoreWriter) throws {}

@@ -16,8 +16,11 @@ public final class ProjectionWorker: Sendable {
     private let batchSize: Int
     private let failure = Mutex<ProjectionError?>(nil)
 
-    /// The worker's own databases: `meta` (checkpoint) and `state` (each ticket's `Ticket`).
-    static let workerDatabases = ["meta", "state"]
+    /// The worker's own databases: `meta` (the checkpoint) and, for a projection that stores
+    /// them, `state` (each ticket's `Ticket`).
+    static func workerDatabases(for projection: any TicketProjection) -> [String] {
+        projection.storesTicketStates ? ["meta", "state"] : ["meta"]
+    }
     static let checkpointKey = Array("checkpoint".utf8)
 
     /// The folder of `projection`'s store under `root`: `<name>-v<version>`.
@@ -31,7 +34,8 @@ public final class ProjectionWorker: Sendable {
         self.log = log
         self.batchSize = batchSize
         store = try KeyValueStore.open(
-            at: Self.folder(for: projection, under: root), databases: Self.workerDatabases + projection.databases, durable: false)
+            at: Self.folder(for: projection, under: root), databases: Self.workerDatabases(for: projection) + projection.databases,
+            durable: false)
     }
 
     /// The last sequence applied.
@@ -92,10 +96,14 @@ public final class ProjectionWorker: Sendable {
                 let applied = try Self.storedCheckpoint(writer.reader)
                 guard last > applied else { return }
                 let pending = batch.drop { $0.entry.sequence <= applied }
+                let storesStates = projection.storesTicketStates
                 let plan = try BatchPlan(
                     pending, projection: projection.name, otherTypes: projection.otherEntryTypes, asOf: asOf,
                     known: known.states(at: applied),
-                    read: { try Self.storedState($0, writer.reader) })
+                    read: { id in
+                        try storesStates
+                            ? Self.storedState(id, writer.reader) : self.replayedState(id, through: applied, asOf: asOf)
+                    })
                 try write(plan, plan.stateRows(), to: writer)
                 planned = (applied, plan)
             }
@@ -126,6 +134,27 @@ public final class ProjectionWorker: Sendable {
         }
     }
 
+    /// A ticket's state after entry `checkpoint`, replayed from its stream in the log (events
+    /// after `asOf` left out, as the plan leaves them out): how a projection that keeps no ticket
+    /// states plans a batch alone.
+    func replayedState(_ id: TicketID, through checkpoint: UInt64, asOf: Date?) throws -> Ticket? {
+        let stream = try StreamID(id.streamName)
+        var ticket: Ticket?
+        var nextVersion: UInt64 = 1
+        let pageSize = 1000
+        while true {
+            let page = try log.entries(inStream: stream, fromVersion: nextVersion, limit: pageSize)
+            for entry in page {
+                guard entry.sequence <= checkpoint else { return ticket }
+                guard let event = try TicketService.ticketEvent(entry) else { continue }
+                if let asOf, event.at > asOf { continue }
+                ticket = try TicketRules.evolve(ticket, event)
+            }
+            guard let last = page.last, page.count == pageSize else { return ticket }
+            nextVersion = last.streamVersion + 1
+        }
+    }
+
     /// A ticket's state as the store holds it.
     static func storedState(_ id: TicketID, _ reader: StoreReader) throws -> Ticket? {
         try reader.get("state", Array(id.rawValue.utf8)).map { try TicketStateCodec.decode($0) }
@@ -149,7 +178,9 @@ public final class ProjectionWorker: Sendable {
                 }
             }
         }
-        for row in stateRows { try writer.put("state", row.key, row.value) }
+        if projection.storesTicketStates {
+            for row in stateRows { try writer.put("state", row.key, row.value) }
+        }
         try writer.put("meta", Self.checkpointKey, ProjectionCodec.bigEndian(plan.last))
     }
 
@@ -188,7 +219,8 @@ public final class ProjectionWorker: Sendable {
         return try ProjectionWorker(projection: projection, log: log, root: root)
     }
 
-    /// The digest of the projection's contents (its own databases and the ticket states).
+    /// The digest of the projection's contents (its own databases, and the ticket states when it
+    /// stores them).
     public func digest() throws -> String {
         try store.digest(excluding: ["meta"])
     }

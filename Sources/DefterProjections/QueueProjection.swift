@@ -9,8 +9,9 @@ public struct QueueProjection: TicketProjection {
     public let name = "queues"
     /// 2: queue values carry a filter header before the item's JSON. 3: binary ticket states.
     /// 4: filter indexes. 5: no `position` index (each ticket's queue key, never read: a move
-    /// computes the old key from the ticket's state before it).
-    public let version = 5
+    /// computes the old key from the ticket's state before it). 6: no copy of the ticket states
+    /// (see `storesTicketStates`).
+    public let version = 6
     /// `queue`: the items in queue order; `counts`: open tickets per department and status;
     /// `filters`: the queue keys again under each ticket's status, category and district, so a
     /// filtered read is a range read.

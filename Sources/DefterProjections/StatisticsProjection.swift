@@ -8,8 +8,9 @@ public import Foundation
 /// satisfaction. Information-only calls are facts too: they count as calls.
 public struct StatisticsProjection: TicketProjection {
     public let name = "stats"
-    /// 2: binary ticket states and facts.
-    public let version = 2
+    /// 2: binary ticket states and facts. 3: no copy of the ticket states (see
+    /// `storesTicketStates`).
+    public let version = 3
     public let databases = ["facts"]
 
     public init() {}

@@ -14,6 +14,7 @@ public struct TicketViewProjection: TicketProjection {
     public let databases = ["citizens", "erased", "duplicates"]
 
     public let otherEntryTypes: Set<String> = ["PersonalDataErased"]
+    public let storesTicketStates = true
 
     public init() {}
 

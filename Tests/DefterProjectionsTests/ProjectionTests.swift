@@ -347,6 +347,39 @@ func appendUnapplicableEntry(to log: EventLog) async throws -> UInt64 {
         }
     }
 
+    @Test("a projection that keeps no ticket states resumes alone mid-log, replaying the states it needs from the log")
+    func resumesWithoutTicketStates() async throws {
+        try await withProjections { service, log, vault, projections, folder in
+            try await seed(log, vault, service: service, calls: 300)
+            let head = try log.size()
+            for projection in [QueueProjection(), StatisticsProjection()] as [any TicketProjection] {
+                #expect(!projection.storesTicketStates)
+                let root = folder.appendingPathComponent("alone-\(projection.name)")
+                let first = try ProjectionWorker(projection: projection, log: log, root: root)
+                try first.catchUp(upTo: head / 2)
+                first.close()
+                // A new worker knows no ticket's state: those of the tickets the rest of the log
+                // touches come from their streams.
+                let resumed = try ProjectionWorker(projection: projection, log: log, root: root)
+                defer { resumed.close() }
+                try resumed.catchUp()
+                let clean = try ProjectionWorker(
+                    projection: projection, log: log, root: folder.appendingPathComponent("clean-\(projection.name)"))
+                defer { clean.close() }
+                try clean.catchUp()
+                #expect(try resumed.checkpoint() == head)
+                #expect(try resumed.digest() == clean.digest(), "\(projection.name)")
+            }
+            // What the log replays is what the ticket view stores, at any checkpoint.
+            try projections.tickets.catchUp(upTo: head / 2)
+            let tickets = try projections.tickets.ticketViews(numberedIn: 2025...2025) { _ in true }.map(\.ticket)
+            #expect(tickets.count > 100)
+            for ticket in tickets {
+                #expect(try projections.queues.replayedState(ticket.id, through: head / 2, asOf: nil) == ticket)
+            }
+        }
+    }
+
     @Test("a worker that dies mid-batch resumes from its checkpoint and ends equal to a clean rebuild")
     func crashMidBatch() async throws {
         try await withProjections { service, log, vault, projections, folder in

@@ -28,7 +28,7 @@ import Testing
             let report = try await audit(city)
             #expect(report.isClean, "\(report.findings)")
             #expect(report.checkpoints == 2)
-            #expect(report.projectionsCompared == ["tickets v2", "queues v5", "stats v2"])
+            #expect(report.projectionsCompared == ["tickets v2", "queues v6", "stats v3"])
             #expect(report.observations.tickets == 300)
             #expect(report.logSize == (try city.log.size()))
         }
@@ -78,7 +78,7 @@ import Testing
             }
             let report = try await audit(city)
             let findings = report.findings.filter { $0.check == .projections }
-            #expect(findings.map(\.subject) == ["stats v2"])
+            #expect(findings.map(\.subject) == ["stats v3"])
             #expect(findings.first?.message.contains("defter replay --projection stats") == true)
         }
     }
