@@ -133,10 +133,12 @@ public final class Projections: Sendable {
             var expected = checkpoints
             if let (previous, _) = inFlight { expected[background] = previous[previous.count - 1].entry.sequence }
             var pending = running.sorted()
-            if pending.allSatisfy({ expected[$0] == first - 1 }), let plan = plan(batch, known: known) {
+            // Those the batch is not behind (a ticket view kept while the others are rebuilt).
+            let needing = pending.filter { expected[$0] < last }
+            if !needing.isEmpty, needing.allSatisfy({ expected[$0] == first - 1 }), let plan = plan(batch, known: known) {
                 let rows = plan.stateRows()
                 var done: [Int] = []
-                for index in pending where index != background {
+                for index in needing where index != background {
                     try applying(index) {
                         guard try all[index].apply(planned: plan, stateRows: rows) else { return }
                         checkpoints[index] = last
@@ -146,7 +148,7 @@ public final class Projections: Sendable {
                 pending.removeAll { done.contains($0) || !running.contains($0) }
                 known.advance(from: first - 1, to: last, with: plan.states)
                 try settle()
-                if running.contains(background), checkpoints[background] == first - 1 {
+                if running.contains(background), needing.contains(background), checkpoints[background] == first - 1 {
                     let worker = all[background]
                     inFlight = (batch, BackgroundWork { try worker.apply(planned: plan, stateRows: rows) })
                     pending.removeAll { $0 == background }
@@ -154,12 +156,16 @@ public final class Projections: Sendable {
             } else {
                 try settle()
             }
-            // A worker ahead of the others (or moved by another caller meanwhile), or a batch
-            // the rules reject: each worker applies what it has not seen, and names its error.
+            // A worker moved by another caller meanwhile, or a batch the rules reject: each worker
+            // applies what it has not seen, and names its error. Each starts from the states known
+            // before it: one advancing them first would leave the next without any.
+            let knownBefore = known
             for index in pending where running.contains(index) && checkpoints[index] < last {
                 try applying(index) {
-                    try all[index].apply(batch[...], asOf: nil, known: &known)
+                    var states = knownBefore
+                    try all[index].apply(batch[...], asOf: nil, known: &states)
                     checkpoints[index] = last
+                    known = states
                 }
             }
             progress?(last, head)
@@ -168,18 +174,21 @@ public final class Projections: Sendable {
         return lowest()
     }
 
-    /// Plans a batch once for every projection; nil when the rules reject it (each worker then
-    /// reports the error itself) or the ticket view has moved meanwhile (each worker then plans
-    /// from its own store).
+    /// Plans a batch once for every projection at its start; nil when the rules reject it (each
+    /// worker then reports the error itself).
     func plan(_ batch: [DecodedEntry], known: KnownStates) -> BatchPlan? {
         let start = batch[0].entry.sequence - 1
         return try? tickets.store.read { reader -> BatchPlan? in
-            // States not in `known` are read from the ticket view as it stood at the batch's
-            // start; another caller may have moved it since the checkpoints were read.
-            guard try ProjectionWorker.storedCheckpoint(reader) == start else { return nil }
+            // States not in `known` are read from the ticket view when it stands at the batch's
+            // start (another caller may have moved it since the checkpoints were read, or it is
+            // ahead while the others are rebuilt), else replayed from the log.
+            let viewAtStart = try ProjectionWorker.storedCheckpoint(reader) == start
             return try BatchPlan(
                 batch[...], projection: tickets.projection.name, otherTypes: otherEntryTypes, known: known.states(at: start),
-                read: { try ProjectionWorker.storedState($0, reader) })
+                read: { id in
+                    try viewAtStart
+                        ? ProjectionWorker.storedState(id, reader) : tickets.replayedState(id, through: start, asOf: nil)
+                })
         }
     }
 
