@@ -66,10 +66,8 @@ import Testing
 
     @Test("SIGKILL while projections catch up: the restarted workers resume from their checkpoints and equal a clean rebuild")
     func killedProjections() async throws {
-        try await withTemporaryDirectory { root in
-            let data = root.appendingPathComponent("data")
-            let seed = try runDefter(["demo", "seed", "--calls", "3000", "--year", "2025", "--data", data.path])
-            try #require(seed.status == 0, "\(seed.stderr)")
+        try await withSeededFolder(calls: 3000) { path, root in
+            let data = URL(fileURLWithPath: path)
             // A clean copy of the log, without projections, to rebuild from zero afterwards.
             let clean = root.appendingPathComponent("clean")
             try FileManager.default.copyItem(at: data, to: clean)

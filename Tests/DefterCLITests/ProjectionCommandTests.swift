@@ -19,10 +19,7 @@ import Testing
 
     @Test("prepare builds the new version's store beside the old one, which stays untouched until prune removes it")
     func prepareThenPrune() async throws {
-        try await withTemporaryDirectory { root in
-            let data = root.appendingPathComponent("data").path
-            let seed = try runDefter(["demo", "seed", "--calls", "150", "--year", "2025", "--data", data])
-            try #require(seed.status == 0, "\(seed.stderr)")
+        try await withSeededFolder(calls: 150) { data, _ in
             let status = try runDefter(["projections", "status", "--data", data, "--json"])
             try #require(status.status == 0, "\(status.stderr)")
             let digests = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
@@ -63,10 +60,8 @@ import Testing
 
     @Test("DEFTER_PROJECTION_BATCH sets the entries per catch-up batch: the same digests; a bad value exits 2 and builds nothing")
     func batchSizeFromTheEnvironment() async throws {
-        try await withTemporaryDirectory { root in
-            let data = root.appendingPathComponent("data")
-            let seed = try runDefter(["demo", "seed", "--calls", "150", "--year", "2025", "--data", data.path])
-            try #require(seed.status == 0, "\(seed.stderr)")
+        try await withSeededFolder(calls: 150) { path, _ in
+            let data = URL(fileURLWithPath: path)
             let projections = data.appendingPathComponent("projections")
             try? FileManager.default.removeItem(at: projections)
 

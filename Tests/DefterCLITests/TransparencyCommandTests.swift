@@ -5,16 +5,6 @@ import Testing
 
 /// `defter report`, `audit`, `history` and `log export/import`, run as a user would.
 @Suite struct TransparencyCommandTests {
-    /// A data folder with a small generated year.
-    func withSeededFolder(calls: Int = 400, _ body: (String, URL) async throws -> Void) async throws {
-        try await withTemporaryDirectory { root in
-            let data = root.appendingPathComponent("data").path
-            let seed = try runDefter(["demo", "seed", "--calls", "\(calls)", "--year", "2025", "--data", data])
-            try #require(seed.status == 0, "\(seed.stderr)")
-            try await body(data, root)
-        }
-    }
-
     @Test("the same log and period give a byte-identical report, in every format, from separate runs")
     func byteIdenticalReports() async throws {
         try await withSeededFolder { data, root in
