@@ -78,7 +78,7 @@ let package = Package(
                 "DefterDomain", "DefterRouting", "DefterLog",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("Resources/catalog-v1.json")],
+            resources: [.copy("Resources/catalog-v1.json"), .copy("Resources/reply-templates.json")],
             swiftSettings: swiftSettings
         ),
         // Read models built from the log: ticket views, department queues, statistics.
@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "DefterHTTP",
             dependencies: [
-                "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterTransparency",
+                "DefterDomain", "DefterLog", "DefterRouting", "DefterTickets", "DefterProjections", "DefterTransparency",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,6 +115,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The staff console: static HTML, CSS and JavaScript modules, no build step.
+            resources: [.copy("Console")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -36,7 +36,7 @@ TICKET_TYPES = {
     "CallReceived", "InformationProvided", "TicketOpened", "TicketRouted", "RoutingOverridden",
     "TicketReferred", "TicketAssigned", "TicketAcknowledged", "WorkStarted", "TicketResolved",
     "TicketClosed", "TicketReopened", "TicketMergedAsDuplicate", "TicketCancelled",
-    "CitizenNotified", "FeedbackReceived", "SLAEscalated",
+    "CitizenNotified", "FeedbackReceived", "SLAEscalated", "NoteAdded",
 }
 # A ticket's status after each event (Sources/DefterDomain/Rules.swift, `evolve`); the types
 # not listed leave it unchanged. TicketRouted goes to `triage` or `routed` (see below).

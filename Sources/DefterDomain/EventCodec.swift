@@ -133,6 +133,7 @@ public enum TicketEventCodec {
         case .ticketMergedAsDuplicate(let e): return try encoder.encode(e)
         case .ticketCancelled(let e): return try encoder.encode(e)
         case .citizenNotified(let e): return try encoder.encode(e)
+        case .noteAdded(let e): return try encoder.encode(e)
         case .feedbackReceived(let e): return try encoder.encode(e)
         case .slaEscalated(let e): return try encoder.encode(e)
         }
@@ -158,6 +159,7 @@ public enum TicketEventCodec {
         case "TicketMergedAsDuplicate": return .ticketMergedAsDuplicate(try decode(TicketMergedAsDuplicate.self))
         case "TicketCancelled": return .ticketCancelled(try decode(TicketCancelled.self))
         case "CitizenNotified": return .citizenNotified(try decode(CitizenNotified.self))
+        case "NoteAdded": return .noteAdded(try decode(NoteAdded.self))
         case "FeedbackReceived": return .feedbackReceived(try decode(FeedbackReceived.self))
         case "SLAEscalated": return .slaEscalated(try decode(SLAEscalated.self))
         default: return nil

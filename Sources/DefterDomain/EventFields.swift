@@ -317,6 +317,16 @@ extension CitizenNotified {
     }
 }
 
+extension NoteAdded {
+    init(fields: EventData) throws {
+        ticket = try fields.ticket("ticket")
+        at = try fields.date("at")
+        by = try fields.id("by")
+        text = try fields.text("text")
+        visibility = try fields.value("visibility")
+    }
+}
+
 extension FeedbackReceived {
     init(fields: EventData) throws {
         ticket = try fields.ticket("ticket")
@@ -355,6 +365,7 @@ extension TicketEventCodec {
         case "TicketMergedAsDuplicate": .ticketMergedAsDuplicate(try TicketMergedAsDuplicate(fields: fields))
         case "TicketCancelled": .ticketCancelled(try TicketCancelled(fields: fields))
         case "CitizenNotified": .citizenNotified(try CitizenNotified(fields: fields))
+        case "NoteAdded": .noteAdded(try NoteAdded(fields: fields))
         case "FeedbackReceived": .feedbackReceived(try FeedbackReceived(fields: fields))
         case "SLAEscalated": .slaEscalated(try SLAEscalated(fields: fields))
         default: nil

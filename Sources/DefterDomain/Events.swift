@@ -264,6 +264,24 @@ public struct CitizenNotified: Codable, Sendable, Equatable {
     public let template: String
 }
 
+/// Who may read a note on a ticket.
+public enum NoteVisibility: String, Codable, Sendable, Equatable, CaseIterable {
+    /// Staff only.
+    case `internal`
+    /// Also the citizen: on the request's public page and as Open311 `status_notes`.
+    case `public`
+}
+
+/// Staff wrote a note on the ticket, for staff only or for the citizen too.
+public struct NoteAdded: Codable, Sendable, Equatable {
+    public let ticket: TicketID
+    public let at: Date
+    public let by: ActorID
+    /// The note, as written (shown as text, never as markup).
+    public let text: String
+    public let visibility: NoteVisibility
+}
+
 /// The citizen rated the service.
 public struct FeedbackReceived: Codable, Sendable, Equatable {
     public let ticket: TicketID
@@ -298,6 +316,7 @@ public indirect enum TicketEvent: Sendable, Equatable {
     case ticketMergedAsDuplicate(TicketMergedAsDuplicate)
     case ticketCancelled(TicketCancelled)
     case citizenNotified(CitizenNotified)
+    case noteAdded(NoteAdded)
     case feedbackReceived(FeedbackReceived)
     case slaEscalated(SLAEscalated)
 
@@ -319,6 +338,7 @@ public indirect enum TicketEvent: Sendable, Equatable {
         case .ticketMergedAsDuplicate: "TicketMergedAsDuplicate"
         case .ticketCancelled: "TicketCancelled"
         case .citizenNotified: "CitizenNotified"
+        case .noteAdded: "NoteAdded"
         case .feedbackReceived: "FeedbackReceived"
         case .slaEscalated: "SLAEscalated"
         }
@@ -329,6 +349,7 @@ public indirect enum TicketEvent: Sendable, Equatable {
         "CallReceived", "InformationProvided", "TicketOpened", "TicketRouted", "RoutingOverridden", "TicketReferred",
         "TicketAssigned", "TicketAcknowledged", "WorkStarted", "TicketResolved", "TicketClosed", "TicketReopened",
         "TicketMergedAsDuplicate", "TicketCancelled", "CitizenNotified", "FeedbackReceived", "SLAEscalated",
+        "NoteAdded",
     ]
 
     /// The schema version of every ticket event type today.
@@ -352,6 +373,7 @@ public indirect enum TicketEvent: Sendable, Equatable {
         case .ticketMergedAsDuplicate(let e): e.at
         case .ticketCancelled(let e): e.at
         case .citizenNotified(let e): e.at
+        case .noteAdded(let e): e.at
         case .feedbackReceived(let e): e.at
         case .slaEscalated(let e): e.at
         }

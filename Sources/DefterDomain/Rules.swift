@@ -16,6 +16,7 @@ public enum TicketRules {
         "merge as duplicate": [.triage, .routed, .acknowledged],
         "cancel": [.triage, .routed, .acknowledged, .inProgress],
         "notify the citizen": Set(Ticket.Status.allCases),
+        "add a note": Set(Ticket.Status.allCases),
         "record feedback": [.resolved, .closed, .closedAtFirstContact],
         "escalate": [.routed, .acknowledged, .inProgress],
     ]
@@ -23,7 +24,7 @@ public enum TicketRules {
     /// The order commands are listed in error messages.
     static let commandOrder = [
         "override routing", "refer", "assign", "acknowledge", "start work", "resolve", "close", "reopen",
-        "merge as duplicate", "cancel", "notify the citizen", "record feedback", "escalate",
+        "merge as duplicate", "cancel", "notify the citizen", "add a note", "record feedback", "escalate",
     ]
 
     /// What may be done to a ticket in `status`.
@@ -109,6 +110,8 @@ public enum TicketRules {
                     CitizenNotified(
                         ticket: id, at: at, by: by, channel: try slug(channel, "channel"), template: try slug(template, "template")))
             ]
+        case .addNote(let note, let visibility, let by, let at):
+            return [.noteAdded(NoteAdded(ticket: id, at: at, by: by, text: try text(note, "text", max: 2000), visibility: visibility))]
         case .recordFeedback(let satisfaction, let at):
             guard (1...5).contains(satisfaction) else {
                 throw .invalid(DomainInputError(field: "satisfaction", reason: "must be 1 to 5, got \(satisfaction)"))
@@ -320,7 +323,7 @@ public enum TicketRules {
             try expect(allowedStatuses["cancel"]!)
             ticket.status = .cancelled
             ticket.closedAt = e.at
-        case .citizenNotified:
+        case .citizenNotified, .noteAdded:
             break
         case .feedbackReceived(let e):
             try expect(allowedStatuses["record feedback"]!)
@@ -360,6 +363,7 @@ public enum TicketRules {
         case .ticketMergedAsDuplicate(let e): e.ticket
         case .ticketCancelled(let e): e.ticket
         case .citizenNotified(let e): e.ticket
+        case .noteAdded(let e): e.ticket
         case .feedbackReceived(let e): e.ticket
         case .slaEscalated(let e): e.ticket
         }

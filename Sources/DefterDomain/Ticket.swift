@@ -85,6 +85,8 @@ public enum TicketCommand: Sendable, Equatable {
     case mergeAsDuplicate(of: TicketID, by: ActorID, at: Date)
     case cancel(reason: CancellationReason, note: String, by: ActorID, at: Date)
     case notifyCitizen(channel: String, template: String, by: ActorID, at: Date)
+    /// Staff write a note: for staff only, or for the citizen too.
+    case addNote(text: String, visibility: NoteVisibility, by: ActorID, at: Date)
     case recordFeedback(satisfaction: Int, at: Date)
     /// The deadline worker: the service standard passed while the ticket was unresolved.
     case escalate(at: Date)
@@ -104,6 +106,7 @@ public enum TicketCommand: Sendable, Equatable {
         case .mergeAsDuplicate: "merge as duplicate"
         case .cancel: "cancel"
         case .notifyCitizen: "notify the citizen"
+        case .addNote: "add a note"
         case .recordFeedback: "record feedback"
         case .escalate: "escalate"
         }

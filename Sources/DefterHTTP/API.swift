@@ -2,7 +2,7 @@ public import DefterDomain
 public import DefterLog
 public import DefterProjections
 public import DefterTickets
-import Foundation
+public import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
@@ -12,6 +12,8 @@ struct APIError: Error {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    /// More of the body, for a client that acts on it (a version conflict's newer events).
+    var details: [String: JSONValue] = [:]
 }
 
 /// The JSON API under `/v1` and the health endpoints: a thin layer over the ticket service, the
@@ -24,6 +26,11 @@ public struct DefterAPI: Sendable {
     let catalog: Catalog
     let logger: Logger
     let metrics: DefterMetrics
+    /// The origin the service is published at (`https://alo153.example.gov.tr`), when set: the
+    /// console's writes must come from it, and its cookies are `Secure` when it is https.
+    let publicOrigin: String?
+    /// Where the console's files come from.
+    let console: ConsoleFiles
     /// The largest request body accepted.
     static let maximumBodyBytes = 64 * 1024
 
@@ -31,9 +38,11 @@ public struct DefterAPI: Sendable {
     /// the log the same instance's `groupCommitObserver` to see appends there.
     public init(
         service: TicketService, projections: Projections, log: EventLog, tokens: TokenStore, catalog: Catalog, logger: Logger,
-        metrics: DefterMetrics = DefterMetrics()
+        metrics: DefterMetrics = DefterMetrics(), publicURL: URL? = nil, console: ConsoleFiles = .bundled
     ) {
         self.metrics = metrics
+        self.publicOrigin = publicURL.flatMap(Self.origin(of:))
+        self.console = console
         self.service = service
         self.projections = projections
         self.log = log
@@ -172,6 +181,12 @@ public struct DefterAPI: Sendable {
                 }
                 if let category = query.get("category") { filter.category = try input { try CategoryID(category) } }
                 filter.district = query.get("district")
+                filter.overdueAt = try flag(query.get("overdue"), "overdue") ? Date() : nil
+                filter.assignee = query.get("assignee")
+                filter.unassigned = try flag(query.get("unassigned"), "unassigned")
+                guard !(filter.unassigned && filter.assignee != nil) else {
+                    throw APIError(status: .badRequest, code: "bad_parameter", message: "ask for assignee=NAME or unassigned=true, not both")
+                }
                 filter.offset = try integer(query.get("offset"), "offset", default: 0, range: 0...1_000_000)
                 filter.limit = try integer(query.get("limit"), "limit", default: 50, range: 1...500)
                 guard department == .triage || catalog.department(department) != nil else {
@@ -185,7 +200,7 @@ public struct DefterAPI: Sendable {
         recorder.get(router, "/v1/departments/{id}/events") { request, context in
             await departmentEvents(request, context)
         }
-        for action in ["acknowledge", "start", "resolve", "refer", "assign", "override", "cancel", "merge", "notes"] {
+        for action in ["acknowledge", "start", "resolve", "refer", "assign", "override", "cancel", "merge", "notes", "note"] {
             recorder.post(router, "/v1/tickets/{id}/\(action)") { request, context in
                 await respond {
                     let role = try authorize(request, { _ in true })
@@ -253,6 +268,9 @@ public struct DefterAPI: Sendable {
             }
         }
         registerHistory(on: router, recorder)
+        registerSession(on: router, recorder)
+        registerDesk(on: router, recorder)
+        registerConsole(on: router, recorder)
         registerOpen311(on: router, recorder)
         return router
     }
@@ -270,6 +288,16 @@ final class RouteRecorder: @unchecked Sendable {
     ) -> Router<BasicRequestContext> {
         routes.append("GET \(path)")
         router.get(RouterPath(path), use: handler)
+        return router
+    }
+
+    @discardableResult
+    func delete(
+        _ router: Router<BasicRequestContext>, _ path: String,
+        use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+    ) -> Router<BasicRequestContext> {
+        routes.append("DELETE \(path)")
+        router.delete(RouterPath(path), use: handler)
         return router
     }
 

@@ -27,7 +27,10 @@ extension DefterAPI {
     /// The JSON error response for `error`.
     func errorResponse(_ error: any Error) -> Response {
         if let error = error as? APIError {
-            return respondJSON(["error": .string(error.code), "message": .string(error.message)], status: error.status)
+            var body = error.details
+            body["error"] = .string(error.code)
+            body["message"] = .string(error.message)
+            return respondJSON(.object(body), status: error.status)
         }
         let (status, code) = Self.classify(error)
         if status == .internalServerError {
@@ -68,21 +71,41 @@ extension DefterAPI {
         }
     }
 
-    /// Checks the bearer token and that its role may do this.
+    /// Checks the bearer token or session cookie, and that its role may do this.
     func authorize(_ request: Request, _ allowed: (Role) -> Bool) throws -> Role {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw APIError(
-                status: .unauthorized, code: "unauthenticated", message: "send a token: Authorization: Bearer <token> (defter tokens issue)"
-            )
-        }
-        guard let (role, _) = try tokens.lookup(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
-            throw APIError(status: .unauthorized, code: "unauthenticated", message: "the token is not valid")
-        }
+        let role = try credential(request).role
         // Open311 keys work only under /open311.
         guard role != .open311, allowed(role) else {
             throw APIError(status: .forbidden, code: "forbidden", message: "the role \(role) may not do this")
         }
         return role
+    }
+
+    /// Who the request speaks for: its bearer token, else its console session. A write from a
+    /// session must come from this site's own pages (see `requireSameOrigin`).
+    func credential(_ request: Request) throws -> Credential {
+        if let header = request.headers[.authorization] {
+            guard header.hasPrefix("Bearer ") else {
+                throw APIError(
+                    status: .unauthorized, code: "unauthenticated", message: "send a token: Authorization: Bearer <token> (defter tokens issue)")
+            }
+            guard let (role, name) = try tokens.lookup(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+                throw APIError(status: .unauthorized, code: "unauthenticated", message: "the token is not valid (unknown or revoked)")
+            }
+            return Credential(role: role, name: name)
+        }
+        if let session = Self.cookie(Self.sessionCookie, in: request) {
+            guard let credential = try tokens.session(session) else {
+                throw APIError(
+                    status: .unauthorized, code: "unauthenticated",
+                    message: "the session has ended (signed out, unused for 12 hours, or its token was revoked); sign in again")
+            }
+            if ![.get, .head, .options].contains(request.method) { try requireSameOrigin(request) }
+            return credential
+        }
+        throw APIError(
+            status: .unauthorized, code: "unauthenticated",
+            message: "sign in at /console/ or send a token: Authorization: Bearer <token> (defter tokens issue)")
     }
 
     /// The request body as bytes, at most `maximumBodyBytes`.
@@ -180,6 +203,15 @@ extension DefterAPI {
         return value
     }
 
+    /// A query flag: absent or `false` is false, `true` is true.
+    func flag(_ text: String?, _ name: String) throws -> Bool {
+        switch text {
+        case nil, "false"?, "0"?: return false
+        case "true"?, "1"?: return true
+        default: throw APIError(status: .badRequest, code: "bad_parameter", message: "\(name) must be true or false")
+        }
+    }
+
     /// Maps a ticket action and its body onto a domain command.
     func command(_ action: String, on id: TicketID, role: Role, fields: [String: JSONValue], expected: String?) async throws -> Ticket {
         func text(_ name: String, required: Bool = true) throws -> String {
@@ -196,6 +228,9 @@ extension DefterAPI {
         let actor = ActorID(unchecked: role.description.replacingOccurrences(of: ":", with: "."))
         var department: DepartmentID?
         if case .department(let own) = role { department = own }
+        if action == "note", case .department(let own) = role, let ticket = try await service.ticket(id), ticket.department != own {
+            throw APIError(status: .forbidden, code: "forbidden", message: "ticket \(id) belongs to another department")
+        }
         let operatorOnly = ["override", "cancel", "merge"].contains(action)
         let departmentOnly = ["acknowledge", "start", "resolve", "refer", "assign"].contains(action)
         guard !(operatorOnly && ![.operatorRole, .admin].contains(role)) else {
@@ -250,6 +285,13 @@ extension DefterAPI {
             allowed = ["duplicateOf"]
             let original = try text("duplicateOf")
             command = .mergeAsDuplicate(of: try input { try TicketID(original) }, by: actor, at: now)
+        case "note":
+            allowed = ["text", "visibility"]
+            guard let visibility = NoteVisibility(rawValue: try text("visibility")) else {
+                throw APIError(
+                    status: .badRequest, code: "bad_input", message: "visibility must be internal (staff only) or public (the citizen sees it)")
+            }
+            command = .addNote(text: try text("text"), visibility: visibility, by: actor, at: now)
         default:
             allowed = ["channel", "template"]
             command = .notifyCitizen(channel: try text("channel"), template: try text("template"), by: actor, at: now)
@@ -257,13 +299,34 @@ extension DefterAPI {
         try Self.requireOnly(fields, allowed)
         if let expected {
             let current = try await service.ticket(id)?.version
-            guard current.map(String.init) == expected.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) else {
+            let sent = expected.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+            guard current.map(String.init) == sent else {
                 throw APIError(
                     status: .conflict, code: "version_conflict",
-                    message: "ticket \(id) is at version \(current.map(String.init) ?? "none"), not \(expected); read it again")
+                    message: "ticket \(id) is at version \(current.map(String.init) ?? "none"), not \(expected); read it again",
+                    details: [
+                        "current": current.map { .integer(Int64($0)) } ?? .null,
+                        "changes": .array(try changes(of: id, after: Int(sent) ?? 0)),
+                    ])
             }
         }
         return try await service.handle(command, on: id, actor: actor)
+    }
+}
+
+extension DefterAPI {
+    /// The events of a ticket after stream version `version`: who changed it, how and when
+    /// (what a version conflict tells the person whose copy was stale).
+    func changes(of id: TicketID, after version: Int) throws -> [JSONValue] {
+        let entries = try log.entries(inStream: StreamID(id.streamName), fromVersion: UInt64(max(0, version)) + 1, limit: 50)
+        return try entries.map { entry in
+            var change: [String: JSONValue] = [
+                "seq": .integer(Int64(entry.sequence)), "version": .integer(Int64(entry.streamVersion)), "type": .string(entry.type),
+                "actor": .string(entry.actor), "recordedAt": .string(entry.recordedAt.description),
+            ]
+            change["at"] = try entry.data()["at"] ?? .null
+            return .object(change)
+        }
     }
 }
 

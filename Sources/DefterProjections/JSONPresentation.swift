@@ -23,6 +23,7 @@ extension TicketView {
         object["resolvedAt"] = ticket.resolvedAt.map { .string(TicketEventCodec.format($0)) } ?? .null
         object["assignee"] = ticket.assignee.map { .string($0) } ?? .null
         object["duplicateOf"] = ticket.duplicateOf.map { .string($0.rawValue) } ?? .null
+        object["neighbourhood"] = ticket.location.neighbourhood.map { .string($0) } ?? .null
         return .object(object)
     }
 }
@@ -38,6 +39,8 @@ extension QueueItem {
         object["category"] = category.map { .string($0.rawValue) } ?? .null
         object["priority"] = priority.map { .integer(Int64($0)) } ?? .null
         object["dueAt"] = dueAt.map { .string(TicketEventCodec.format($0)) } ?? .null
+        object["neighbourhood"] = neighbourhood.map { .string($0) } ?? .null
+        object["assignee"] = assignee.map { .string($0) } ?? .null
         return .object(object)
     }
 }

@@ -266,8 +266,25 @@ public struct QueueFilter: Sendable {
     public var status: Ticket.Status?
     public var category: CategoryID?
     public var district: String?
+    /// Only tickets past their deadline at this moment.
+    public var overdueAt: Date?
+    /// Only tickets assigned to this person.
+    public var assignee: String?
+    /// Only tickets assigned to nobody.
+    public var unassigned = false
     public var offset = 0
     public var limit = 50
+
+    /// Whether the filter looks inside items, not only at the indexed status, category and district.
+    var readsItems: Bool { overdueAt != nil || assignee != nil || unassigned }
+
+    /// Whether `item` passes the filters that look inside items.
+    func admits(_ item: QueueItem) -> Bool {
+        if let overdueAt, !item.isOverdue(at: overdueAt) { return false }
+        if let assignee, item.assignee != assignee { return false }
+        if unassigned, item.assignee != nil { return false }
+        return true
+    }
 
     public init(status: Ticket.Status? = nil, category: CategoryID? = nil, district: String? = nil, offset: Int = 0, limit: Int = 50) {
         self.status = status
@@ -304,6 +321,18 @@ extension ProjectionWorker {
                 }
                 return true
             }
+            if unfiltered && filter.readsItems {
+                // Overdue or assignee alone: every item of the queue is read.
+                try reader.scan("queue", from: prefix) { key, value in
+                    guard key.starts(with: prefix) else { return false }
+                    let item = try QueueProjection.item(value, department)
+                    guard filter.admits(item) else { return true }
+                    if matching >= filter.offset && items.count < filter.limit { items.append(item) }
+                    matching += 1
+                    return true
+                }
+                return QueuePage(department: department, items: items, matching: matching, counts: counts)
+            }
             if unfiltered {
                 // No filter: decode only the requested page and stop after it; the total comes
                 // from the counts.
@@ -322,7 +351,7 @@ extension ProjectionWorker {
                 if let status = filter.status { (.status, status.rawValue) } else if let category = filter.category {
                     (.category, category.rawValue)
                 } else { (.district, filter.district!) }
-            let onlyStatus = filter.category == nil && filter.district == nil
+            let onlyStatus = filter.category == nil && filter.district == nil && !filter.readsItems
             let range = QueueProjection.filterPrefix(department, kind, value)
             try reader.scan("filters", from: range) { key, _ in
                 guard key.starts(with: range) else { return false }
@@ -333,7 +362,13 @@ extension ProjectionWorker {
                 if let status = filter.status, parts.status != status.rawValue { return true }
                 if let category = filter.category, parts.category != category.rawValue { return true }
                 if let district = filter.district, parts.district != district { return true }
-                if matching >= filter.offset && items.count < filter.limit { items.append(try QueueItem(binary: parts.item)) }
+                if filter.readsItems {
+                    let item = try QueueItem(binary: parts.item)
+                    guard filter.admits(item) else { return true }
+                    if matching >= filter.offset && items.count < filter.limit { items.append(item) }
+                } else if matching >= filter.offset && items.count < filter.limit {
+                    items.append(try QueueItem(binary: parts.item))
+                }
                 matching += 1
                 // With the status alone, the counts give the total: stop after the page.
                 return !(onlyStatus && items.count >= filter.limit)

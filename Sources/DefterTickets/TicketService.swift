@@ -72,7 +72,8 @@ public enum IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
 public actor TicketService {
     let log: EventLog
     let sealer: PersonalDataSealer
-    let router: Router
+    /// The router intake consults (also for suggestions while a call is being typed).
+    public nonisolated let router: Router
     let clock: @Sendable () -> Date
     private var catalog: Catalog?
     private let bundledCatalog: Catalog

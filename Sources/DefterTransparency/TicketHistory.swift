@@ -29,6 +29,9 @@ public struct TicketHistory: Sendable {
         public let data: JSONValue
         /// Its proof of inclusion in the checkpoint's tree, when asked for and covered.
         public let proof: InclusionProof?
+        /// The entry exactly as stored: its Merkle leaf's data, so that a reader can hash it
+        /// itself (personal data in it is sealed, as in the log).
+        public let bytes: [UInt8]
     }
 
     /// The ticket.
@@ -76,7 +79,7 @@ public struct TicketHistory: Sendable {
             steps.append(
                 Step(
                     sequence: entry.sequence, stream: entry.stream.rawValue, streamVersion: entry.streamVersion, type: entry.type, at: at,
-                    recordedAt: entry.recordedAt, actor: entry.actor, changes: changes, data: try entry.data(), proof: proof))
+                    recordedAt: entry.recordedAt, actor: entry.actor, changes: changes, data: try entry.data(), proof: proof, bytes: Array(entry.bytes)))
         }
         let status = erased ? "erased" : "sealed"
         return TicketHistory(
@@ -115,7 +118,7 @@ extension TicketHistory.Step {
         fields["personalData"] = .string(status)
         return Self(
             sequence: sequence, stream: stream, streamVersion: streamVersion, type: type, at: at, recordedAt: recordedAt, actor: actor,
-            changes: changes, data: .object(fields), proof: proof)
+            changes: changes, data: .object(fields), proof: proof, bytes: bytes)
     }
 }
 
@@ -130,6 +133,7 @@ extension TicketHistory {
                         "seq": .integer(Int64(step.sequence)), "stream": .string(step.stream),
                         "streamVersion": .integer(Int64(step.streamVersion)), "type": .string(step.type),
                         "recordedAt": .string(step.recordedAt.description), "actor": .string(step.actor), "data": step.data,
+                        "entry": .string(Data(step.bytes).base64EncodedString()),
                         "changes": .array(
                             step.changes.map { change in
                                 ["field": .string(change.field), "before": .string(change.before), "after": .string(change.after)]

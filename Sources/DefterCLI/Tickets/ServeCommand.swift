@@ -1,6 +1,7 @@
 import ArgumentParser
 import DefterDomain
 import DefterHTTP
+import DefterLog
 import DefterProjections
 import DefterTickets
 import Foundation
@@ -21,8 +22,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The port to listen on.")
     var port: Int = 8153
 
+    @Option(
+        help: ArgumentHelp(
+            "The address people reach the service at, e.g. https://alo153.example.gov.tr (behind a TLS proxy).",
+            discussion: "Console writes must come from this origin; with https the session cookie is Secure."))
+    var publicURL: String?
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+        if let publicURL {
+            guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw ValidationError("--public-url must be an http or https address such as https://alo153.example.gov.tr")
+            }
+        }
     }
 
     func run() async throws {
@@ -38,17 +50,91 @@ struct ServeCommand: AsyncParsableCommand {
         let catalog = try await context.service.catalogInForce()
         let api = DefterAPI(
             service: context.service, projections: projections, log: context.log, tokens: tokens, catalog: catalog, logger: logger,
-            metrics: metrics)
+            metrics: metrics, publicURL: publicURL.flatMap(URL.init(string:)), console: try consoleFiles())
         let app = Application(
             router: api.router(), configuration: .init(address: .hostname(host, port: port), serverName: "defter"),
             services: [projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger)], logger: logger)
         try await app.runService()
     }
+
+    /// The console's files: this release's, or with `DEFTER_CONSOLE_DIR` a folder read anew at
+    /// every request (for working on the console without rebuilding).
+    private func consoleFiles() throws -> ConsoleFiles {
+        guard let folder = ProcessInfo.processInfo.environment["DEFTER_CONSOLE_DIR"], !folder.isEmpty else { return .bundled }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw CLIFailure("DEFTER_CONSOLE_DIR=\(folder) is not a folder; unset it to serve the console built into this release", exitCode: CLIFailure.badInput)
+        }
+        return .folder(URL(fileURLWithPath: folder))
+    }
 }
 
 struct TokensCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tokens", abstract: "Bearer tokens for the HTTP service.", subcommands: [IssueTokenCommand.self])
+        commandName: "tokens", abstract: "Bearer tokens for the HTTP service and the console.",
+        subcommands: [IssueTokenCommand.self, ListTokensCommand.self, RevokeTokenCommand.self])
+}
+
+struct ListTokensCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List issued tokens: name, role, when issued and last used (never the token).")
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Flag(help: "One JSON object a line.")
+    var json = false
+
+    func run() async throws {
+        let log = try dataFolder.open(create: true)
+        defer { log.close() }
+        let tokens = try TokenStore(folder: log.folder.appendingPathComponent("tokens"))
+        defer { tokens.close() }
+        let records = try tokens.list()
+        if json {
+            for record in records {
+                var object: [String: JSONValue] = [
+                    "name": .string(record.name), "role": .string(record.role), "issuedAt": .string(record.issuedAt),
+                ]
+                object["lastUsedAt"] = record.lastUsedAt.map { .string($0) } ?? .null
+                Terminal.line(JSONValue.object(object).canonicalString)
+            }
+            return
+        }
+        guard !records.isEmpty else {
+            Terminal.line("no tokens; issue one with `defter tokens issue --role ROLE --name NAME`")
+            return
+        }
+        let rows = [["NAME", "ROLE", "ISSUED", "LAST USED"]] + records.map { [$0.name, $0.role, $0.issuedAt, $0.lastUsedAt ?? "never"] }
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            Terminal.line(
+                row.enumerated().map { index, cell in cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
+                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+    }
+}
+
+struct RevokeTokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke",
+        abstract: "Revoke every token with this name; requests and console sessions using it stop working at once (401).")
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Argument(help: "The name the token was issued with (see `defter tokens list`).")
+    var name: String
+
+    func run() async throws {
+        let log = try dataFolder.open(create: true)
+        defer { log.close() }
+        let tokens = try TokenStore(folder: log.folder.appendingPathComponent("tokens"))
+        defer { tokens.close() }
+        let count = try tokens.revoke(name: name)
+        guard count > 0 else {
+            throw CLIFailure("no token is named '\(name)'; `defter tokens list` shows the names", exitCode: CLIFailure.badInput)
+        }
+        Terminal.line("revoked \(count) token\(count == 1 ? "" : "s") named '\(name)', and their sessions")
+    }
 }
 
 struct IssueTokenCommand: AsyncParsableCommand {

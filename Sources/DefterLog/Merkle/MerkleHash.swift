@@ -118,11 +118,12 @@ public struct MerkleHash: Hashable, Sendable, CustomStringConvertible, Contiguou
     }
 }
 
-/// Hexadecimal encoding and decoding.
-enum Hex {
+/// Hexadecimal encoding (lowercase) and decoding: key ids, hashes, stored token references.
+public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    /// The bytes as lowercase hex.
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         out.reserveCapacity(64)
         for byte in bytes {
@@ -132,7 +133,8 @@ enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func decode(_ text: String) -> [UInt8]? {
+    /// The bytes of hex text (either case), or nil when it is not hex.
+    public static func decode(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         var out = [UInt8]()
