@@ -98,7 +98,7 @@ import Testing
         } throws: { error in
             let text = (error as? TicketError)?.description ?? ""
             return text
-                == "ticket 2025-000123 is routed, so it cannot resolve; allowed now: override routing, refer, assign, acknowledge, merge as duplicate, cancel, notify the citizen"
+                == "ticket 2025-000123 is routed, so it cannot resolve; allowed now: override routing, refer, assign, acknowledge, merge as duplicate, cancel, notify the citizen, add a note"
         }
     }
 

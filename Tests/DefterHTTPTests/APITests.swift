@@ -15,6 +15,7 @@ import Testing
 /// The real router over a real log, vault, projections and token store.
 struct Harness {
     let api: DefterAPI
+    let tokens: TokenStore
     let app: Application<RouterResponder<BasicRequestContext>>
     let log: EventLog
     let operatorToken: String
@@ -26,7 +27,10 @@ struct Harness {
     let catalog: Catalog
 }
 
-func withAPI(logger: Logger = .warningsOnly("test"), _ body: (Harness) async throws -> Void) async throws {
+func withAPI(
+    logger: Logger = .warningsOnly("test"), publicURL: URL? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+    _ body: (Harness) async throws -> Void
+) async throws {
     let metrics = DefterMetrics()
     var configuration = LogConfiguration()
     configuration.groupCommitObserver = metrics.groupCommitObserver
@@ -37,14 +41,14 @@ func withAPI(logger: Logger = .warningsOnly("test"), _ body: (Harness) async thr
         let service = TicketService(log: log, vault: vault, router: try Router.bundled(catalog: catalog), bundledCatalog: catalog)
         let projections = try Projections(log: log)
         defer { projections.close() }
-        let tokens = try TokenStore(folder: folder.appendingPathComponent("tokens"))
+        let tokens = try TokenStore(folder: folder.appendingPathComponent("tokens"), now: clock)
         defer { tokens.close() }
         let inForce = try await service.catalogInForce()
         let api = DefterAPI(
             service: service, projections: projections, log: log, tokens: tokens, catalog: inForce, logger: logger,
-            metrics: metrics)
+            metrics: metrics, publicURL: publicURL)
         let harness = Harness(
-            api: api, app: Application(router: api.router()), log: log, operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
+            api: api, tokens: tokens, app: Application(router: api.router()), log: log, operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
             roadsToken: try tokens.issue(role: .department(DepartmentID(unchecked: "fen-isleri")), name: "roads"),
             cleaningToken: try tokens.issue(role: .department(DepartmentID(unchecked: "temizlik")), name: "cleaning"),
             auditorToken: try tokens.issue(role: .auditor, name: "audit"), officerToken: try tokens.issue(role: .officer, name: "officer"),
@@ -268,7 +272,7 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
 }
 
 @Suite struct TicketHistoryRouteTests {
-    @Test("auditors read a ticket's history with proofs against the newest checkpoint; later events have none; others are refused")
+    @Test("a ticket's history has proofs against the newest checkpoint and the stored bytes; other departments are refused")
     func history() async throws {
         try await withAPI { h in
             try await h.app.test(.router) { client in
@@ -298,7 +302,20 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
                     }
                     #expect(!events.isEmpty && events.allSatisfy { $0["proof"] != nil })
                 }
-                try await client.execute(uri: "/v1/tickets/\(ticket)/history", method: .get, headers: headers(h.roadsToken)) {
+                try await client.execute(uri: "/v1/tickets/\(ticket)/history", method: .get, headers: headers(h.cleaningToken)) {
+                    #expect($0.status == .forbidden)
+                }
+                // The owning department reads its ticket's timeline; each event carries the bytes its leaf hashes.
+                try await client.execute(uri: "/v1/tickets/\(ticket)/history", method: .get, headers: headers(h.roadsToken)) { response in
+                    #expect(response.status == .ok)
+                    guard case .array(let events)? = json(response.body)["events"], let first = events.first else {
+                        Issue.record("no events")
+                        return
+                    }
+                    let bytes = Data(base64Encoded: first["entry"]?.stringValue ?? "").map(Array.init) ?? []
+                    #expect(!bytes.isEmpty && first["proof"]?["leafHash"]?.stringValue == MerkleHash.leaf(bytes).base64)
+                }
+                try await client.execute(uri: "/v1/tickets/\(ticket)/history", method: .get, headers: headers(h.officerToken)) {
                     #expect($0.status == .forbidden)
                 }
                 try await client.execute(uri: "/v1/tickets/2025-999999/history", method: .get, headers: headers(h.auditorToken)) {

@@ -29,6 +29,8 @@ import Testing
                 .startWork(actingDepartment: department, by: crew, at: at(2)),
                 .resolve(code: "collected", note: "Boşaltıldı.", actingDepartment: department, by: crew, at: at(3)),
                 .notifyCitizen(channel: "sms", template: "resolved", by: operatorID, at: at(3.1)),
+                .addNote(text: "Vatandaş aranıp bilgi verildi <b>", visibility: .public, by: crew, at: at(3.2)),
+                .addNote(text: "Ekip 2 yönlendirildi", visibility: .internal, by: crew, at: at(3.3)),
                 .close(reason: "confirmed", by: operatorID, at: at(4)),
                 .recordFeedback(satisfaction: 4, at: at(5)),
                 .reopen(reason: "Yine taştı", by: operatorID, at: at(30)),
