@@ -11,7 +11,8 @@ extension HTTPField.Name {
 }
 
 /// The console's sign-in: `POST /v1/session` exchanges a token for an `HttpOnly`,
-/// `SameSite=Strict` session cookie; `GET` says who is signed in; `DELETE` signs out. Bearer
+/// `SameSite=Strict` session cookie; `GET` says who is signed in (200 with `signedIn: false`
+/// and why when nobody is, so a page can ask without an error); `DELETE` signs out. Bearer
 /// tokens keep working for API clients.
 extension DefterAPI {
     /// The session cookie's name.
@@ -39,7 +40,13 @@ extension DefterAPI {
             }
         }
         recorder.get(router, "/v1/session") { request, _ in
-            await respond { sessionJSON(try credential(request)) }
+            await respond {
+                do {
+                    return sessionJSON(try credential(request))
+                } catch let error as APIError where error.status == .unauthorized {
+                    return ["signedIn": false, "message": .string(error.message)]
+                }
+            }
         }
         recorder.delete(router, "/v1/session") { request, _ in
             do {
@@ -58,7 +65,7 @@ extension DefterAPI {
 
     private func sessionJSON(_ credential: Credential) -> JSONValue {
         [
-            "role": .string(credential.role.description), "name": .string(credential.name),
+            "signedIn": true, "role": .string(credential.role.description), "name": .string(credential.name),
             "idleTimeoutSeconds": .integer(Int64(tokens.idleTimeout)),
         ]
     }

@@ -67,6 +67,11 @@ func signIn(_ client: some TestClientProtocol, _ token: String) async throws -> 
                     #expect(response.headers[.setCookie] == nil)
                 }
                 try await client.execute(uri: "/v1/session", method: .get, headers: browserHeaders(cookie: "0123abcd")) {
+                    #expect($0.status == .ok)
+                    #expect(json($0.body)["signedIn"] == false)
+                }
+                // Anything else with an unknown session is 401.
+                try await client.execute(uri: "/v1/catalog", method: .get, headers: browserHeaders(cookie: "0123abcd")) {
                     #expect($0.status == .unauthorized)
                     #expect(json($0.body)["error"] == "unauthenticated")
                 }
@@ -138,6 +143,9 @@ func signIn(_ client: some TestClientProtocol, _ token: String) async throws -> 
                     #expect(response.headers[.setCookie]?.contains("Max-Age=0") == true)
                 }
                 try await client.execute(uri: "/v1/session", method: .get, headers: browserHeaders(cookie: session)) {
+                    #expect(json($0.body)["signedIn"] == false)
+                }
+                try await client.execute(uri: "/v1/catalog", method: .get, headers: browserHeaders(cookie: session)) {
                     #expect($0.status == .unauthorized)
                 }
             }
@@ -152,14 +160,14 @@ func signIn(_ client: some TestClientProtocol, _ token: String) async throws -> 
                 let (session, _) = try await signIn(client, h.officerToken)
                 clock.advance(hours: 11)
                 try await client.execute(uri: "/v1/session", method: .get, headers: browserHeaders(cookie: session)) {
-                    #expect($0.status == .ok)
+                    #expect(json($0.body)["signedIn"] == true)
                 }
                 clock.advance(hours: 11)
                 try await client.execute(uri: "/v1/session", method: .get, headers: browserHeaders(cookie: session)) {
-                    #expect($0.status == .ok, "used 11 hours ago, not 22")
+                    #expect(json($0.body)["signedIn"] == true, "used 11 hours ago, not 22")
                 }
                 clock.advance(hours: 12.1)
-                try await client.execute(uri: "/v1/session", method: .get, headers: browserHeaders(cookie: session)) { response in
+                try await client.execute(uri: "/v1/stats", method: .get, headers: browserHeaders(cookie: session)) { response in
                     #expect(response.status == .unauthorized)
                     #expect(json(response.body)["message"]?.stringValue?.contains("sign in again") == true)
                 }
@@ -177,7 +185,7 @@ func signIn(_ client: some TestClientProtocol, _ token: String) async throws -> 
                 #expect(listed.first { $0.name == "roads" }?.lastUsedAt != nil)
                 #expect(listed.first { $0.name == "audit" }?.lastUsedAt == nil)
                 #expect(try h.tokens.revoke(name: "roads") == 1)
-                try await client.execute(uri: "/v1/session", method: .get, headers: browserHeaders(cookie: session)) {
+                try await client.execute(uri: "/v1/departments/fen-isleri/queue", method: .get, headers: browserHeaders(cookie: session)) {
                     #expect($0.status == .unauthorized)
                 }
                 try await client.execute(uri: "/v1/departments/fen-isleri/queue", method: .get, headers: headers(h.roadsToken)) {
