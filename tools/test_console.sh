@@ -44,6 +44,12 @@ echo "== seeding a small city for the console"
 DATA="$WORK/data"
 "$DEFTER" demo seed --calls 3000 --year 2025 --data "$DATA" >/dev/null
 "$DEFTER" log checkpoint --data "$DATA" >/dev/null
+# Two more calls and a second checkpoint, so that the checkpoints screen has a consistency to prove.
+printf '%s\n' \
+    '{"callId":"console-test-1","channel":"phone","operatorId":"op-test","district":"Elbistan","caller":{"text":"Sokağımızdaki çöpler üç gündür toplanmadı"}}' \
+    '{"callId":"console-test-2","channel":"phone","operatorId":"op-test","district":"Afşin","caller":{"text":"Parktaki ağaç devrildi, yolu kapattı"}}' |
+    "$DEFTER" intake --data "$DATA" >/dev/null
+"$DEFTER" log checkpoint --data "$DATA" >/dev/null
 token() { "$DEFTER" tokens issue --data "$DATA" --role "$1" --name "$2"; }
 export DEFTER_TOKEN_OPERATOR=$(token operator op-ayse)
 export DEFTER_TOKEN_ROADS=$(token department:fen-isleri yol-ekibi)

@@ -47,7 +47,8 @@ export const leafHash = (entry) => sha256(concat(Uint8Array.of(0), entry));
 /** RFC 9162 interior node hash: SHA-256(0x01 || left || right). */
 export const nodeHash = (left, right) => sha256(concat(Uint8Array.of(1), left, right));
 
-const fail = (step) => ({ ok: false, step });
+/** A failed check: `code` names the step for a translation, `step` says it in English. */
+const fail = (step, code = 'other') => ({ ok: false, step, code });
 
 /**
  * Verifies that `leafHash` is leaf `leafIndex` (0-based) of the tree of `treeSize` leaves whose
@@ -56,11 +57,11 @@ const fail = (step) => ({ ok: false, step });
 export async function verifyInclusion({ leafIndex, treeSize, leafHash: leaf, path, root }) {
   let fn = BigInt(leafIndex);
   let sn = BigInt(treeSize) - 1n;
-  if (fn < 0n || fn > sn) return fail(`leaf index ${leafIndex} is not within a tree of ${treeSize}`);
-  if ([leaf, root, ...path].some((hash) => !hash || hash.length !== 32)) return fail('a hash in the proof is not 32 bytes');
+  if (fn < 0n || fn > sn) return fail(`leaf index ${leafIndex} is not within a tree of ${treeSize}`, 'index');
+  if ([leaf, root, ...path].some((hash) => !hash || hash.length !== 32)) return fail('a hash in the proof is not 32 bytes', 'bad-hash');
   let r = leaf;
   for (const p of path) {
-    if (sn === 0n) return fail('the proof has more hashes than the tree has levels');
+    if (sn === 0n) return fail('the proof has more hashes than the tree has levels', 'path-long');
     if ((fn & 1n) === 1n || fn === sn) {
       r = await nodeHash(p, r);
       if ((fn & 1n) === 0n) while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
@@ -70,8 +71,8 @@ export async function verifyInclusion({ leafIndex, treeSize, leafHash: leaf, pat
     fn >>= 1n;
     sn >>= 1n;
   }
-  if (sn !== 0n) return fail('the proof has fewer hashes than the tree has levels');
-  if (!equal(r, root)) return fail('the root computed from the entry and its proof differs from the checkpoint\'s root');
+  if (sn !== 0n) return fail('the proof has fewer hashes than the tree has levels', 'path-short');
+  if (!equal(r, root)) return fail('the root computed from the entry and its proof differs from the checkpoint\'s root', 'root-mismatch');
   return { ok: true };
 }
 
@@ -82,13 +83,15 @@ export async function verifyInclusion({ leafIndex, treeSize, leafHash: leaf, pat
 export async function verifyConsistency({ size1, size2, root1, root2, path }) {
   const first = BigInt(size1);
   const second = BigInt(size2);
-  if ([root1, root2, ...path].some((hash) => !hash || hash.length !== 32)) return fail('a hash in the proof is not 32 bytes');
   if (first > second) return fail(`the older size ${size1} is larger than the newer ${size2}`);
+  // An empty tree is consistent with anything: a proof from it proves nothing, so none is accepted.
+  if (first === 0n) return fail('a consistency proof from an empty tree proves nothing');
+  if (!root1 || !root2) return fail('a root is missing');
   if (first === second) {
     if (path.length !== 0) return fail('equal sizes need an empty proof');
     return equal(root1, root2) ? { ok: true } : fail('two checkpoints of the same size have different roots');
   }
-  if (first === 0n) return path.length === 0 ? { ok: true } : fail('an empty tree needs an empty proof');
+  if ([root1, root2, ...path].some((hash) => !hash || hash.length !== 32)) return fail('a hash in the proof is not 32 bytes');
   if (path.length === 0) return fail('the proof is empty');
   // A power-of-two old tree is itself a node of the new one: the proof starts from its root.
   const hashes = (first & (first - 1n)) === 0n ? [root1, ...path] : [...path];
@@ -110,8 +113,8 @@ export async function verifyConsistency({ size1, size2, root1, root2, path }) {
     sn >>= 1n;
   }
   if (sn !== 0n) return fail('the proof has fewer hashes than needed');
-  if (!equal(fr, root1)) return fail('the proof does not lead to the older checkpoint\'s root');
-  if (!equal(sr, root2)) return fail('the proof does not lead to the newer checkpoint\'s root');
+  if (!equal(fr, root1)) return fail('the proof does not lead to the older checkpoint\'s root', 'old-root');
+  if (!equal(sr, root2)) return fail('the proof does not lead to the newer checkpoint\'s root', 'new-root');
   return { ok: true };
 }
 
@@ -143,13 +146,14 @@ export function parseSignedNote(text) {
 
 /** Parses a signed-note verifier key `<name>+<hex key id>+<base64(0x01 || Ed25519 public key)>`. */
 export async function parseVerifierKey(vkey) {
-  const parts = typeof vkey === 'string' ? vkey.trim().split('+') : [];
-  if (parts.length !== 3 || !parts[0]) return fail('the log key is not "<name>+<key id>+<key>"');
-  const [name, idHex, keyText] = parts;
+  // The name holds no '+', the key id is 8 hex digits; the base64 key may itself contain '+'.
+  const match = typeof vkey === 'string' ? /^([^+\s]+)\+([0-9a-fA-F]{8})\+(\S+)$/.exec(vkey.trim()) : null;
+  if (!match) return fail('the log key is not "<name>+<key id>+<key>"', 'malformed-key');
+  const [, name, idHex, keyText] = match;
   const key = fromBase64(keyText);
-  if (!key || key.length !== 33 || key[0] !== 1) return fail('the log key is not an Ed25519 key (type 0x01, 32 bytes)');
+  if (!key || key.length !== 33 || key[0] !== 1) return fail('the log key is not an Ed25519 key (type 0x01, 32 bytes)', 'malformed-key');
   const keyId = (await sha256(concat(encoder.encode(name), Uint8Array.of(0x0a), key))).slice(0, 4);
-  if (toHex(keyId) !== idHex.toLowerCase()) return fail('the key id in the log key does not match the key');
+  if (toHex(keyId) !== idHex.toLowerCase()) return fail('the key id in the log key does not match the key', 'key-id');
   return { ok: true, name, keyId, publicKey: key.slice(1) };
 }
 
@@ -160,17 +164,17 @@ export async function verifyCheckpoint(noteText, vkey) {
   const key = await parseVerifierKey(vkey);
   if (!key.ok) return key;
   const signed = note.signatures.find((s) => s.name === key.name);
-  if (!signed) return fail(`the checkpoint is not signed by the key "${key.name}"`);
-  if (!equal(signed.keyId, key.keyId)) return fail('the checkpoint\'s signature names another key id than the log key');
+  if (!signed) return fail(`the checkpoint is not signed by the key "${key.name}"`, 'wrong-key');
+  if (!equal(signed.keyId, key.keyId)) return fail('the checkpoint\'s signature names another key id than the log key', 'key-id');
   if (signed.signature.length !== 64) return fail('the signature is not 64 bytes');
   let valid = false;
   try {
     const publicKey = await crypto.subtle.importKey('raw', key.publicKey, { name: 'Ed25519' }, false, ['verify']);
     valid = await crypto.subtle.verify({ name: 'Ed25519' }, publicKey, signed.signature, encoder.encode(note.body));
   } catch (error) {
-    return fail(`this browser cannot check Ed25519 signatures (${error.name}); use a current Chromium or Firefox`);
+    return fail(`this browser cannot check Ed25519 signatures (${error.name}); use a current Chromium or Firefox`, 'no-ed25519');
   }
-  if (!valid) return fail('the Ed25519 signature over the checkpoint does not verify with the log key');
+  if (!valid) return fail('the Ed25519 signature over the checkpoint does not verify with the log key', 'bad-signature');
   return { ok: true, checkpoint: note };
 }
 

@@ -1,7 +1,7 @@
 // Audit: a ticket's whole history, every event's inclusion proof and the checkpoint's signature
 // checked here, in this browser, from the bytes themselves; never a server's "ok".
 import { h, fill, field, errorBox } from '../dom.js';
-import { addStrings, t, istanbul, eventName } from '../i18n.js';
+import { addStrings, t, istanbul, eventName, lang } from '../i18n.js';
 import { fromBase64, leafHash, verifyInclusion, verifyCheckpoint, parseVerifierKey, toHex } from '../verify.js';
 
 addStrings({
@@ -18,6 +18,13 @@ addStrings({
     'audit.ok': '✔ doğrulandı', 'audit.notCovered': 'henüz kontrol noktasında değil', 'audit.stepEntry': 'olay {0}: {1}',
     'audit.entryMismatch': 'kayıttaki baytlar gösterilen olayla (sıra ya da tür) uyuşmuyor',
     'audit.leafMismatch': 'baytlardan hesaplanan yaprak özeti sunucunun verdiğinden farklı',
+    'verify.index': 'olayın sırası ağacın boyutunun dışında', 'verify.bad-hash': 'kanıttaki bir özet 32 bayt değil',
+    'verify.path-long': 'kanıtta ağacın katmanlarından fazla özet var', 'verify.path-short': 'kanıtta ağacın katmanlarından az özet var',
+    'verify.root-mismatch': 'olaydan ve kanıtından hesaplanan kök, kontrol noktasının kökünden farklı',
+    'verify.old-root': 'kanıt eski kontrol noktasının köküne varmıyor', 'verify.new-root': 'kanıt yeni kontrol noktasının köküne varmıyor',
+    'verify.wrong-key': 'kontrol noktası kayıt defterinin anahtarıyla imzalanmamış', 'verify.key-id': 'anahtar kimliği anahtarla uyuşmuyor',
+    'verify.bad-signature': 'kontrol noktasının Ed25519 imzası kayıt defterinin anahtarıyla doğrulanmıyor',
+    'verify.malformed-key': 'kayıt defterinin anahtarı okunamıyor', 'verify.no-ed25519': 'bu tarayıcı Ed25519 imzası doğrulayamıyor; güncel bir Chromium ya da Firefox kullanın',
   },
   en: {
     'audit.title': 'Audit', 'audit.ticket': 'Request number', 'audit.check': 'Fetch the history and verify',
@@ -36,6 +43,13 @@ addStrings({
 });
 
 const pinKey = 'defter.pinnedLogKey';
+
+/** A failed check's step in the user's language (the English of verify.js when it has no translation). */
+export function stepWords(result) {
+  const key = `verify.${result.code}`;
+  const words = t(key);
+  return words === key || lang !== 'tr' ? result.step : words;
+}
 
 /** The key to verify with: the pinned one when there is one. Returns {vkey, note}. */
 export async function logKey(ctx) {
@@ -70,7 +84,7 @@ export async function render(root, ctx) {
   }
   const parsedKey = await parseVerifierKey(key.vkey);
   fill(keyBox, h('strong', {}, t('audit.key')), ': ', h('span', { class: 'mono' }, key.vkey),
-    parsedKey.ok ? null : errorBox(parsedKey.step), key.warning ? errorBox(key.warning) : h('p', { class: 'muted' }, key.note),
+    parsedKey.ok ? null : errorBox(stepWords(parsedKey)), key.warning ? errorBox(key.warning) : h('p', { class: 'muted' }, key.note),
     localStorage.getItem(pinKey) ? null : h('button', { type: 'button', id: 'audit-pin', onclick: () => { localStorage.setItem(pinKey, key.served); ctx.navigate(location.pathname, true); } }, t('audit.pin')));
 
   const failures = [];
@@ -79,7 +93,7 @@ export async function render(root, ctx) {
   if (history.checkpoint) {
     signature = await verifyCheckpoint(history.checkpoint.note, key.vkey);
     if (signature.ok) root32 = signature.checkpoint.root;
-    else failures.push(`${t('audit.signature')}: ${signature.step}`);
+    else failures.push(`${t('audit.signature')}: ${stepWords(signature)}`);
   }
   const rows = [];
   let proven = 0;
@@ -90,11 +104,14 @@ export async function render(root, ctx) {
       result = { none: true };
       uncovered += 1;
     } else if (!root32) {
-      result = { ok: false, step: signature.step };
+      result = { ok: false, step: stepWords(signature) };
     } else {
       result = await checkEvent(event, root32, signature.checkpoint.treeSize);
       if (result.ok) proven += 1;
-      else failures.push(t('audit.stepEntry', event.seq, result.step));
+      else {
+        result = { ok: false, step: result.code ? stepWords(result) : result.step };
+        failures.push(t('audit.stepEntry', event.seq, result.step));
+      }
     }
     rows.push(h('tr', { dataset: { seq: event.seq } }, h('td', { class: 'num' }, event.seq), h('td', {}, eventName(event.type)),
       h('td', {}, istanbul(event.at || event.recordedAt, true)), h('td', {}, event.actor),

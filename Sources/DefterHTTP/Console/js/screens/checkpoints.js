@@ -3,7 +3,7 @@
 import { h, fill, errorBox } from '../dom.js';
 import { addStrings, t, istanbul, number } from '../i18n.js';
 import { verifyCheckpoint, verifyConsistency, fromHex, toHex } from '../verify.js';
-import { logKey } from './audit.js';
+import { logKey, stepWords } from './audit.js';
 
 addStrings({
   tr: {
@@ -38,14 +38,14 @@ export async function render(root, ctx) {
   for (const note of shown) {
     const signature = await verifyCheckpoint(note, key.vkey);
     const cp = signature.ok ? signature.checkpoint : null;
-    if (!signature.ok) failures.push(`${t('cp.signature')}: ${signature.step}`);
+    if (!signature.ok) failures.push(`${t('cp.signature')}: ${stepWords(signature)}`);
     let consistency = { none: true };
     if (cp && previous) {
       try {
         const proof = await ctx.api.get(`/v1/log/consistency?from=${previous.treeSize}&to=${cp.treeSize}`);
         consistency = await verifyConsistency({ size1: previous.treeSize, size2: cp.treeSize, root1: previous.root, root2: cp.root, path: proof.proof.map(fromHex) });
       } catch (error) { consistency = { ok: false, step: error.words }; }
-      if (!consistency.ok) failures.push(`${previous.treeSize} → ${cp.treeSize}: ${consistency.step}`);
+      if (!consistency.ok) failures.push(`${previous.treeSize} → ${cp.treeSize}: ${consistency.code ? stepWords(consistency) : consistency.step}`);
     }
     const time = cp?.extensions.find((line) => line.startsWith('time '))?.slice(5);
     const mark = (result) => (result.none ? h('span', { class: 'check-none' }, t('cp.first')) :
