@@ -185,7 +185,8 @@ public struct DefterAPI: Sendable {
                 filter.assignee = query.get("assignee")
                 filter.unassigned = try flag(query.get("unassigned"), "unassigned")
                 guard !(filter.unassigned && filter.assignee != nil) else {
-                    throw APIError(status: .badRequest, code: "bad_parameter", message: "ask for assignee=NAME or unassigned=true, not both")
+                    throw APIError(
+                        status: .badRequest, code: "bad_parameter", message: "ask for assignee=NAME or unassigned=true, not both")
                 }
                 filter.offset = try integer(query.get("offset"), "offset", default: 0, range: 0...1_000_000)
                 filter.limit = try integer(query.get("limit"), "limit", default: 50, range: 1...500)

@@ -87,7 +87,8 @@ extension DefterAPI {
         if let header = request.headers[.authorization] {
             guard header.hasPrefix("Bearer ") else {
                 throw APIError(
-                    status: .unauthorized, code: "unauthenticated", message: "send a token: Authorization: Bearer <token> (defter tokens issue)")
+                    status: .unauthorized, code: "unauthenticated",
+                    message: "send a token: Authorization: Bearer <token> (defter tokens issue)")
             }
             guard let (role, name) = try tokens.lookup(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
                 throw APIError(status: .unauthorized, code: "unauthenticated", message: "the token is not valid (unknown or revoked)")
@@ -289,7 +290,8 @@ extension DefterAPI {
             allowed = ["text", "visibility"]
             guard let visibility = NoteVisibility(rawValue: try text("visibility")) else {
                 throw APIError(
-                    status: .badRequest, code: "bad_input", message: "visibility must be internal (staff only) or public (the citizen sees it)")
+                    status: .badRequest, code: "bad_input",
+                    message: "visibility must be internal (staff only) or public (the citizen sees it)")
             }
             command = .addNote(text: try text("text"), visibility: visibility, by: actor, at: now)
         default:

@@ -47,7 +47,8 @@ extension DefterAPI {
                     throw APIError(status: .badRequest, code: "bad_input", message: "\"text\" is required: what the caller said")
                 }
                 guard text.count <= 5000 else {
-                    throw APIError(status: .badRequest, code: "bad_input", message: "\"text\" is \(text.count) characters; the limit is 5000")
+                    throw APIError(
+                        status: .badRequest, code: "bad_input", message: "\"text\" is \(text.count) characters; the limit is 5000")
                 }
                 let decision = service.router.classify(text)
                 return [
@@ -62,7 +63,9 @@ extension DefterAPI {
                             ]
                         }),
                     "highlights": .array(
-                        decision.highlights(in: text).map { ["start": .integer(Int64($0.lowerBound)), "end": .integer(Int64($0.upperBound))] }),
+                        decision.highlights(in: text).map {
+                            ["start": .integer(Int64($0.lowerBound)), "end": .integer(Int64($0.upperBound))]
+                        }),
                 ]
             }
         }
@@ -86,7 +89,8 @@ extension DefterAPI {
                 let items = page.items.filter { item in
                     item.receivedAt >= since
                         && (neighbourhood == nil
-                            || item.neighbourhood?.compare(neighbourhood!, options: [.caseInsensitive, .diacriticInsensitive]) == .orderedSame)
+                            || item.neighbourhood?.compare(neighbourhood!, options: [.caseInsensitive, .diacriticInsensitive])
+                                == .orderedSame)
                 }
                 return ["items": .array(items.sorted { $0.receivedAt > $1.receivedAt }.prefix(20).map { $0.json(now: now) })]
             }

@@ -24,7 +24,8 @@ extension DefterAPI {
                 let fields = try await object(try await body(request, context))
                 try Self.requireOnly(fields, ["token"])
                 guard let token = fields["token"]?.stringValue, !token.isEmpty else {
-                    throw APIError(status: .badRequest, code: "bad_input", message: "\"token\" is required: the token from `defter tokens issue`")
+                    throw APIError(
+                        status: .badRequest, code: "bad_input", message: "\"token\" is required: the token from `defter tokens issue`")
                 }
                 // A sign-in form posted from another site must not plant a session either.
                 try requireSameOrigin(request)
@@ -110,7 +111,8 @@ extension DefterAPI {
             guard own.contains(origin.lowercased()) else {
                 throw APIError(
                     status: .forbidden, code: "cross_site",
-                    message: "a write with a console session must come from the console's own pages, not from \(origin); nothing was written")
+                    message:
+                        "a write with a console session must come from the console's own pages, not from \(origin); nothing was written")
             }
             return
         }

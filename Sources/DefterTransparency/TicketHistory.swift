@@ -79,7 +79,8 @@ public struct TicketHistory: Sendable {
             steps.append(
                 Step(
                     sequence: entry.sequence, stream: entry.stream.rawValue, streamVersion: entry.streamVersion, type: entry.type, at: at,
-                    recordedAt: entry.recordedAt, actor: entry.actor, changes: changes, data: try entry.data(), proof: proof, bytes: Array(entry.bytes)))
+                    recordedAt: entry.recordedAt, actor: entry.actor, changes: changes, data: try entry.data(), proof: proof,
+                    bytes: Array(entry.bytes)))
         }
         let status = erased ? "erased" : "sealed"
         return TicketHistory(

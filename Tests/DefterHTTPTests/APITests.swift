@@ -48,7 +48,8 @@ func withAPI(
             service: service, projections: projections, log: log, tokens: tokens, catalog: inForce, logger: logger,
             metrics: metrics, publicURL: publicURL)
         let harness = Harness(
-            api: api, tokens: tokens, app: Application(router: api.router()), log: log, operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
+            api: api, tokens: tokens, app: Application(router: api.router()), log: log,
+            operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
             roadsToken: try tokens.issue(role: .department(DepartmentID(unchecked: "fen-isleri")), name: "roads"),
             cleaningToken: try tokens.issue(role: .department(DepartmentID(unchecked: "temizlik")), name: "cleaning"),
             auditorToken: try tokens.issue(role: .auditor, name: "audit"), officerToken: try tokens.issue(role: .officer, name: "officer"),

@@ -61,7 +61,8 @@ func signIn(_ client: some TestClientProtocol, _ token: String) async throws -> 
                     #expect($0.status == .forbidden)
                 }
                 try await client.execute(
-                    uri: "/v1/session", method: .post, headers: browserHeaders(cookie: nil), body: ByteBuffer(string: #"{"token":"dft_nope"}"#)
+                    uri: "/v1/session", method: .post, headers: browserHeaders(cookie: nil),
+                    body: ByteBuffer(string: #"{"token":"dft_nope"}"#)
                 ) { response in
                     #expect(response.status == .unauthorized)
                     #expect(response.headers[.setCookie] == nil)
@@ -109,7 +110,8 @@ func signIn(_ client: some TestClientProtocol, _ token: String) async throws -> 
                 }
                 // Neither Origin nor Sec-Fetch-Site: not a browser's write; refused too.
                 try await client.execute(
-                    uri: "/v1/calls", method: .post, headers: browserHeaders(cookie: session, origin: nil), body: ByteBuffer(string: potholeCall)
+                    uri: "/v1/calls", method: .post, headers: browserHeaders(cookie: session, origin: nil),
+                    body: ByteBuffer(string: potholeCall)
                 ) { #expect($0.status == .forbidden) }
                 #expect(try h.log.size() == before)
                 var sameSite = browserHeaders(cookie: session, origin: nil)
@@ -155,7 +157,8 @@ func signIn(_ client: some TestClientProtocol, _ token: String) async throws -> 
     @Test("a session used within 12 hours stays open; one left idle for 12 hours ends")
     func idleExpiry() async throws {
         let clock = TestClock()
-        try await withAPI(publicURL: URL(string: consoleOrigin), clock: { clock.now }) { h in
+        let now: @Sendable () -> Date = { clock.now }
+        try await withAPI(publicURL: URL(string: consoleOrigin), clock: now) { h in
             try await h.app.test(.router) { client in
                 let (session, _) = try await signIn(client, h.officerToken)
                 clock.advance(hours: 11)

@@ -63,7 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard let folder = ProcessInfo.processInfo.environment["DEFTER_CONSOLE_DIR"], !folder.isEmpty else { return .bundled }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw CLIFailure("DEFTER_CONSOLE_DIR=\(folder) is not a folder; unset it to serve the console built into this release", exitCode: CLIFailure.badInput)
+            throw CLIFailure(
+                "DEFTER_CONSOLE_DIR=\(folder) is not a folder; unset it to serve the console built into this release",
+                exitCode: CLIFailure.badInput)
         }
         return .folder(URL(fileURLWithPath: folder))
     }
