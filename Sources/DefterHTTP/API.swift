@@ -271,6 +271,7 @@ public struct DefterAPI: Sendable {
         registerHistory(on: router, recorder)
         registerSession(on: router, recorder)
         registerDesk(on: router, recorder)
+        registerReports(on: router, recorder)
         registerConsole(on: router, recorder)
         registerOpen311(on: router, recorder)
         return router

@@ -371,3 +371,38 @@ extension JSONValue {
         return items.first
     }
 }
+
+@Suite struct ReportRouteTests {
+    @Test("officers get a period's report at a signed checkpoint, the same bytes twice; others are refused; a bad period is 400")
+    func report() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                _ = try await recordPothole(client, h)
+                let year = Calendar.istanbul.component(.year, from: Date())
+                let first = try await client.execute(
+                    uri: "/v1/reports/\(year)?format=json&lang=en", method: .get, headers: headers(h.officerToken)
+                ) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+                    return String(buffer: response.body)
+                }
+                let again = try await client.execute(
+                    uri: "/v1/reports/\(year)?format=json&lang=en", method: .get, headers: headers(h.officerToken)
+                ) {
+                    String(buffer: $0.body)
+                }
+                #expect(first == again, "the same log gives the same bytes")
+                #expect(try h.log.checkpoints().count == 1, "one checkpoint signed, then reused")
+                try await client.execute(uri: "/v1/reports/\(year)", method: .get, headers: headers(h.operatorToken)) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(uri: "/v1/reports/last-year", method: .get, headers: headers(h.officerToken)) {
+                    #expect($0.status == .badRequest)
+                }
+                try await client.execute(uri: "/v1/reports/\(year)?format=pdf", method: .get, headers: headers(h.officerToken)) {
+                    #expect($0.status == .badRequest)
+                }
+            }
+        }
+    }
+}

@@ -261,23 +261,12 @@ struct ReportCommand: AsyncParsableCommand {
         }
     }
 
-    /// The statistics facts and a signed checkpoint of exactly the entries they cover: reuses the
-    /// newest checkpoint when it covers the log, else signs one.
+    /// The statistics facts and a signed checkpoint of exactly the entries they cover.
     static func factsAtCheckpoint(_ context: ProjectionContext) async throws -> (SignedCheckpoint, [TicketFact]) {
-        for _ in 0..<5 {
-            try context.projections.catchUp()
-            let covered = try context.projections.stats.checkpoint()
-            let newest = try context.log.checkpoints().last
-            let checkpoint: SignedCheckpoint
-            if let newest, newest.checkpoint.treeSize == covered {
-                checkpoint = newest
-            } else {
-                checkpoint = try await context.log.checkpoint()
-            }
-            // The log may have grown meanwhile (the service appends while we read): try again.
-            guard checkpoint.checkpoint.treeSize == covered, try context.projections.stats.checkpoint() == covered else { continue }
-            return (checkpoint, try context.projections.stats.facts())
+        do {
+            return try await AccountabilityReport.factsAtCheckpoint(projections: context.projections, log: context.log)
+        } catch let error as ReportBusyError {
+            throw CLIFailure(error.description, exitCode: CLIFailure.problemFound)
         }
-        throw CLIFailure("the log keeps growing while the report is computed; try again", exitCode: CLIFailure.problemFound)
     }
 }

@@ -10,7 +10,9 @@ addStrings({
     'stats.by.department': 'Birim', 'stats.by.category': 'Kategori', 'stats.by.district': 'İlçe', 'stats.by.channel': 'Kanal', 'stats.by.day': 'Gün',
     'stats.by.month': 'Ay', 'stats.by.hour': 'Saat', 'stats.key': 'Anahtar', 'stats.calls': 'Çağrı', 'stats.opened': 'Açılan', 'stats.resolved': 'Çözülen',
     'stats.first': 'İlk temasta', 'stats.median': 'Çözüm medyan (sa)', 'stats.p90': 'Çözüm p90 (sa)', 'stats.sla': 'Süresinde %', 'stats.reopen': 'Yeniden açılma %',
-    'stats.report': 'Hesap verebilirlik raporu', 'stats.reportHow': 'Bu dönemin imzalı raporunu üretmek için sunucuda şunu çalıştırın (rapor, imzalı bir kontrol noktasında hesaplanır ve bağımsız olarak doğrulanabilir):',
+    'stats.report': 'Hesap verebilirlik raporu', 'stats.reportOpen': 'Raporu aç (HTML)',
+    'stats.reportWhat': 'Bu dönemin raporu imzalı bir kontrol noktasında hesaplanır; her rakamı tools/verify_report.py ile kayıt defterinden bağımsız olarak yeniden hesaplanabilir.',
+    'stats.reportHow': 'Aynı raporu sunucuda komut satırından üretmek için:',
     'stats.badDates': 'Tarihleri YYYY-AA-GG biçiminde girin; bitiş başlangıçtan önce olamaz.',
   },
   en: {
@@ -20,7 +22,9 @@ addStrings({
     'stats.by.day': 'Day', 'stats.by.month': 'Month', 'stats.by.hour': 'Hour', 'stats.key': 'Key', 'stats.calls': 'Calls', 'stats.opened': 'Opened',
     'stats.resolved': 'Resolved', 'stats.first': 'First contact', 'stats.median': 'Resolve median (h)', 'stats.p90': 'Resolve p90 (h)',
     'stats.sla': 'Within standard %', 'stats.reopen': 'Reopened %', 'stats.report': 'Accountability report',
-    'stats.reportHow': 'To produce this period\'s signed report, run on the server (it is computed at a signed checkpoint and can be verified independently):',
+    'stats.reportOpen': 'Open the report (HTML)',
+    'stats.reportWhat': 'This period\'s report is computed at a signed checkpoint; every figure can be recomputed from the log independently with tools/verify_report.py.',
+    'stats.reportHow': 'The same report from the command line, on the server:',
     'stats.badDates': 'Enter dates as YYYY-MM-DD; the end cannot be before the start.',
   },
 });
@@ -67,8 +71,11 @@ export async function render(root, ctx) {
           h('tr', {}, h('th', {}, t('stats.total')), columns.map((c) => cell(data.total, c))))));
     const periodText = from.value.slice(0, 4) === to.value.slice(0, 4) && from.value.endsWith('-01-01') && to.value.endsWith('-12-31')
       ? from.value.slice(0, 4) : `${from.value}..${to.value}`;
-    fill(report, h('h2', {}, t('stats.report')), h('p', {}, t('stats.reportHow')),
-      h('pre', { class: 'mono' }, `defter report --period ${periodText} --format html --lang ${ctx.lang}`));
+    const link = (format, label) => h('a', { href: `/v1/reports/${encodeURIComponent(periodText)}?format=${format}&lang=${ctx.lang}`,
+      target: format === 'html' ? '_blank' : null, rel: 'noopener', id: `report-${format}` }, label);
+    fill(report, h('h2', {}, t('stats.report')), h('p', {}, t('stats.reportWhat')),
+      h('div', { class: 'actions' }, link('html', t('stats.reportOpen')), link('csv', 'CSV'), link('json', 'JSON')),
+      h('p', { class: 'muted' }, t('stats.reportHow')), h('pre', { class: 'mono' }, `defter report --period ${periodText} --format html --lang ${ctx.lang}`));
   }
 
   function csv() {
