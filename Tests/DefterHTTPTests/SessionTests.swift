@@ -272,7 +272,7 @@ func signIn(_ client: some TestClientProtocol, _ token: String) async throws -> 
         }
     }
 
-    @Test("notes are internal or public, stored as typed, and only the owning department may write one")
+    @Test("notes are internal or public, stored as typed, public ones reach Open311; only the owning department may write one")
     func notes() async throws {
         try await withAPI { h in
             try await h.app.test(.router) { client in
@@ -293,8 +293,18 @@ func signIn(_ client: some TestClientProtocol, _ token: String) async throws -> 
                     #expect(response.status == .badRequest)
                     #expect(json(response.body)["message"]?.stringValue?.contains("internal") == true)
                 }
+                try await client.execute(
+                    uri: "/v1/tickets/\(ticket)/note", method: .post, headers: headers(h.roadsToken),
+                    body: ByteBuffer(string: #"{"text":"iç not: ekip 3 gidecek","visibility":"internal"}"#)
+                ) { #expect($0.status == .ok) }
+                // Open311 shows the citizen the public note, never the internal one.
+                try await client.execute(uri: "/open311/v2/requests/\(ticket).json", method: .get) { response in
+                    let notes = String(buffer: response.body)
+                    #expect(notes.contains("kontrol edildi"))
+                    #expect(!notes.contains("ekip 3"))
+                }
                 let notes = try h.log.entries(from: 1, limit: 1000).filter { $0.type == "NoteAdded" }
-                #expect(notes.count == 1)
+                #expect(notes.count == 2)
                 #expect(try notes.first?.data()["text"]?.stringValue == markup)
                 #expect(try notes.first?.data()["visibility"] == "public")
             }

@@ -38,9 +38,10 @@ enum Open311Records {
         ])
     }
 
-    /// A ticket as a service request; `updated` is when its last event happened. With
-    /// `extensions`, adds `extended_attributes` (channel, district, Defter's status, duplicates).
-    static func request(_ view: TicketView, updated: Date?, catalog: Catalog, extensions: Bool) -> Open311Node {
+    /// A ticket as a service request; `updated` is when its last event happened, `publicNote` the
+    /// newest note staff wrote for the citizen (it follows the status phrase in `status_notes`).
+    /// With `extensions`, adds `extended_attributes` (channel, district, Defter's status, duplicates).
+    static func request(_ view: TicketView, updated: Date?, publicNote: String? = nil, catalog: Catalog, extensions: Bool) -> Open311Node {
         let ticket = view.ticket
         let found = ticket.category.flatMap { catalog.category($0) }
         let agency = ticket.department.flatMap { catalog.department($0)?.name } ?? (ticket.department == .triage ? "ALO 153" : nil)
@@ -48,7 +49,8 @@ enum Open311Records {
         if let neighbourhood = ticket.location.neighbourhood { address = neighbourhood + ", " + address }
         var fields: [(String, Open311Node)] = [
             ("service_request_id", .text(ticket.id.rawValue)), ("status", .text(ticket.status.isOpen ? "open" : "closed")),
-            ("status_notes", .text(statusNotes(ticket))), ("service_name", .text(found?.category.name)),
+            ("status_notes", .text(publicNote.map { statusNotes(ticket) + ": " + $0 } ?? statusNotes(ticket))),
+            ("service_name", .text(found?.category.name)),
             ("service_code", .text(ticket.category?.rawValue)), ("description", .text(nil)), ("agency_responsible", .text(agency)),
             ("service_notice", .text(found.map { "Hizmet standardı \($0.category.standardHours) saat" })),
             ("requested_datetime", .text(Open311Time.format(ticket.receivedAt))),

@@ -52,8 +52,9 @@ extension DefterAPI {
                 await open311(format) {
                     try jurisdiction(request.uri.queryParameters.get("jurisdiction_id"))
                     let view = try serviceRequest(context.parameters.get("service_request_id") ?? "")
+                    let state = try publicState(view.ticket)
                     let record = Open311Records.request(
-                        view, updated: try lastUpdate(view.ticket), catalog: catalog,
+                        view, updated: state.updated, publicNote: state.note, catalog: catalog,
                         extensions: request.uri.queryParameters.get("extensions") == "true")
                     return Open311Document(root: "service_requests", node: .list(item: "request", [record]))
                 }
@@ -124,10 +125,18 @@ extension DefterAPI {
     }
 
     /// When the ticket's last event happened.
-    func lastUpdate(_ ticket: Ticket) throws -> Date? {
+    /// When the ticket's last event happened, and the newest note staff wrote for the public
+    /// (`NoteAdded` with visibility public), read from its stream.
+    func publicState(_ ticket: Ticket) throws -> (updated: Date?, note: String?) {
         let stream = try StreamID(ticket.id.streamName)
-        guard let entry = try log.entries(inStream: stream, fromVersion: UInt64(max(1, ticket.version)), limit: 1).first else { return nil }
-        return try TicketService.ticketEvent(entry)?.at
+        var updated: Date?
+        var note: String?
+        for entry in try log.entries(inStream: stream, fromVersion: 1, limit: max(1, ticket.version)) {
+            guard let event = try TicketService.ticketEvent(entry) else { continue }
+            updated = event.at
+            if case .noteAdded(let added) = event, added.visibility == .public { note = added.text }
+        }
+        return (updated, note)
     }
 
     func discovery(_ request: Request) throws -> Open311Document {

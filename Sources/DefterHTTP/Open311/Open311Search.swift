@@ -46,7 +46,8 @@ extension DefterAPI {
             views = Array(views.prefix(Self.open311MaximumResults))
         }
         let records = try views.map { view in
-            Open311Records.request(view, updated: try lastUpdate(view.ticket), catalog: catalog, extensions: extensions)
+            let state = try publicState(view.ticket)
+            return Open311Records.request(view, updated: state.updated, publicNote: state.note, catalog: catalog, extensions: extensions)
         }
         return Open311Document(root: "service_requests", node: .list(item: "request", records))
     }
