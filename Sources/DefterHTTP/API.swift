@@ -3,6 +3,7 @@ public import DefterLog
 public import DefterProjections
 public import DefterTickets
 public import Foundation
+import HTTPTypes
 public import Hummingbird
 public import Logging
 import NIOCore
@@ -288,9 +289,7 @@ final class RouteRecorder: @unchecked Sendable {
         _ router: Router<BasicRequestContext>, _ path: String,
         use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
     ) -> Router<BasicRequestContext> {
-        routes.append("GET \(path)")
-        router.get(RouterPath(path), use: handler)
-        return router
+        add(.get, router, path, handler)
     }
 
     @discardableResult
@@ -298,9 +297,7 @@ final class RouteRecorder: @unchecked Sendable {
         _ router: Router<BasicRequestContext>, _ path: String,
         use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
     ) -> Router<BasicRequestContext> {
-        routes.append("DELETE \(path)")
-        router.delete(RouterPath(path), use: handler)
-        return router
+        add(.delete, router, path, handler)
     }
 
     @discardableResult
@@ -308,8 +305,15 @@ final class RouteRecorder: @unchecked Sendable {
         _ router: Router<BasicRequestContext>, _ path: String,
         use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
     ) -> Router<BasicRequestContext> {
-        routes.append("POST \(path)")
-        router.post(RouterPath(path), use: handler)
+        add(.post, router, path, handler)
+    }
+
+    private func add(
+        _ method: HTTPRequest.Method, _ router: Router<BasicRequestContext>, _ path: String,
+        _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+    ) -> Router<BasicRequestContext> {
+        routes.append("\(method.rawValue) \(path)")
+        router.on(RouterPath(path), method: method, use: handler)
         return router
     }
 }

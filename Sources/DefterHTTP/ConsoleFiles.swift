@@ -1,4 +1,5 @@
 import Crypto
+import DefterLog
 public import Foundation
 import HTTPTypes
 import Hummingbird
@@ -59,7 +60,7 @@ public final class ConsoleFiles: Sendable {
         if !live, let cached = cache.withLock({ $0[relative] }) { return cached }
         guard let root, let data = FileManager.default.contents(atPath: root.appendingPathComponent(relative).path) else { return nil }
         let bytes = Array(data)
-        let digest = SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(SHA256.hash(data: bytes).prefix(12))
         let file = File(bytes: bytes, contentType: Self.contentType(of: relative), etag: "\"\(digest)\"")
         if !live { cache.withLock { $0[relative] = file } }
         return file

@@ -14,9 +14,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from browser import new_browser, wait  # noqa: E402
+from browser import new_browser, sign_in, wait  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 URL = os.environ["DEFTER_URL"]
 ROADS = os.environ["DEFTER_TOKEN_ROADS"]
@@ -37,9 +36,7 @@ def post_call(n):
 def main():
     driver = new_browser()
     try:
-        driver.get(URL + "/console/signin")
-        wait(driver, lambda d: d.find_element(By.ID, "token")).send_keys(ROADS, Keys.ENTER)
-        wait(driver, lambda d: d.find_element(By.ID, "signout").is_displayed())
+        sign_in(driver, URL, ROADS)
         samples = []
         for _ in range(LOADS):
             driver.get(URL + "/console/queue")

@@ -6,11 +6,15 @@ Used by tools/browser/test_*.py; nothing here knows about Defter's screens.
 """
 import os
 import struct
+import sys
+import unittest
 import zlib
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = os.environ.get("DEFTER_CHROMIUM", "/usr/bin/chromium")
@@ -33,6 +37,21 @@ def new_browser(width=1366, height=768, lang="tr-TR"):
 def wait(driver, condition, timeout=10):
     """Waits until `condition(driver)` is truthy and returns its value."""
     return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
+
+
+def sign_in(driver, url, token):
+    """Signs in to the console with the keyboard alone: the token, then Enter."""
+    driver.get(url + "/console/signin")
+    wait(driver, lambda d: d.find_element(By.ID, "token")).send_keys(token, Keys.ENTER)
+    wait(driver, lambda d: d.find_element(By.ID, "signout").is_displayed())
+
+
+def run_tests():
+    """Runs the module's unittest cases, prints `N passed, N failed` and exits non-zero on a failure."""
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    print(f"{result.testsRun - failed} passed, {failed} failed")
+    sys.exit(1 if failed or result.testsRun == 0 else 0)
 
 
 def console_errors(driver, allow=()):

@@ -10,9 +10,8 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from browser import new_browser, console_errors, screenshot, wait  # noqa: E402
+from browser import new_browser, console_errors, run_tests, screenshot, sign_in as browser_sign_in, wait  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 URL = os.environ.get("DEFTER_URL", "http://127.0.0.1:8153")
 SHOTS = os.environ.get("DEFTER_SCREENSHOTS", "/tmp/defter-console-screenshots")
@@ -35,9 +34,7 @@ window.fetch = async (...args) => {
 
 
 def sign_in(driver):
-    driver.get(URL + "/console/signin")
-    wait(driver, lambda d: d.find_element(By.ID, "token")).send_keys(TOKEN, Keys.ENTER)
-    wait(driver, lambda d: d.find_element(By.ID, "signout").is_displayed())
+    browser_sign_in(driver, URL, TOKEN)
 
 
 def result_of(driver):
@@ -94,7 +91,4 @@ class Audit(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    result = unittest.main(exit=False, verbosity=2).result
-    failed = len(result.failures) + len(result.errors)
-    print(f"{result.testsRun - failed} passed, {failed} failed")
-    sys.exit(1 if failed or result.testsRun == 0 else 0)
+    run_tests()

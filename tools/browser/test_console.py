@@ -15,7 +15,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from browser import new_browser, console_errors, screenshot, wait  # noqa: E402
+from browser import new_browser, console_errors, run_tests, screenshot, sign_in as browser_sign_in, wait  # noqa: E402
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -27,10 +27,7 @@ POTHOLE = "Mahallemizdeki ana caddede büyük bir çukur oluştu, asfalt tamamen
 
 
 def sign_in(driver, token):
-    """Signs in with the keyboard alone: the token, then Enter."""
-    driver.get(URL + "/console/signin")
-    wait(driver, lambda d: d.find_element(By.ID, "token")).send_keys(token, Keys.ENTER)
-    wait(driver, lambda d: d.find_element(By.ID, "signout").is_displayed())
+    browser_sign_in(driver, URL, token)
 
 
 def text_of(driver, element_id, timeout=10):
@@ -232,7 +229,4 @@ class Console(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    result = unittest.main(exit=False, verbosity=2).result
-    failed = len(result.failures) + len(result.errors)
-    print(f"{result.testsRun - failed} passed, {failed} failed")
-    sys.exit(1 if failed or result.testsRun == 0 else 0)
+    run_tests()

@@ -87,11 +87,7 @@ struct ListTokensCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let log = try dataFolder.open(create: true)
-        defer { log.close() }
-        let tokens = try TokenStore(folder: log.folder.appendingPathComponent("tokens"))
-        defer { tokens.close() }
-        let records = try tokens.list()
+        let records = try dataFolder.withTokens { try $0.list() }
         if json {
             for record in records {
                 var object: [String: JSONValue] = [
@@ -127,11 +123,7 @@ struct RevokeTokenCommand: AsyncParsableCommand {
     var name: String
 
     func run() async throws {
-        let log = try dataFolder.open(create: true)
-        defer { log.close() }
-        let tokens = try TokenStore(folder: log.folder.appendingPathComponent("tokens"))
-        defer { tokens.close() }
-        let count = try tokens.revoke(name: name)
+        let count = try dataFolder.withTokens { try $0.revoke(name: name) }
         guard count > 0 else {
             throw CLIFailure("no token is named '\(name)'; `defter tokens list` shows the names", exitCode: CLIFailure.badInput)
         }
@@ -154,10 +146,17 @@ struct IssueTokenCommand: AsyncParsableCommand {
     func run() async throws {
         let parsed: Role
         do { parsed = try Role(role) } catch { throw CLIFailure(error.description, exitCode: CLIFailure.badInput) }
-        let log = try dataFolder.open(create: true)
+        Terminal.line(try dataFolder.withTokens { try $0.issue(role: parsed, name: name) })
+    }
+}
+
+extension DataFolderOptions {
+    /// Runs `body` with the data folder's token store open (created when missing).
+    func withTokens<T>(_ body: (TokenStore) throws -> T) throws -> T {
+        let log = try open(create: true)
         defer { log.close() }
         let tokens = try TokenStore(folder: log.folder.appendingPathComponent("tokens"))
         defer { tokens.close() }
-        Terminal.line(try tokens.issue(role: parsed, name: name))
+        return try body(tokens)
     }
 }
