@@ -115,8 +115,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            // The staff console: static HTML, CSS and JavaScript modules, no build step.
-            resources: [.copy("Console")],
+            // The staff console and the public pages: static HTML, CSS and JavaScript modules, no build step.
+            resources: [.copy("Console"), .copy("PublicPages")],
             swiftSettings: swiftSettings
         ),
         .target(

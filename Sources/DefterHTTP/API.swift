@@ -32,6 +32,14 @@ public struct DefterAPI: Sendable {
     let publicOrigin: String?
     /// Where the console's files come from.
     let console: ConsoleFiles
+    /// Where the public pages' files come from.
+    let publicPages: ConsoleFiles
+    /// The figures the public pages show, at the newest published checkpoint.
+    let figures: PublishedFigures
+    /// Requests a second per client on the public endpoints; nil lets them all through.
+    let publicLimiter: RateLimiter?
+    /// Failed lookups of a request per client: an empty bucket refuses further lookups a while.
+    let trackingFailures: RateLimiter
     /// The largest request body accepted.
     static let maximumBodyBytes = 64 * 1024
 
@@ -39,9 +47,16 @@ public struct DefterAPI: Sendable {
     /// the log the same instance's `groupCommitObserver` to see appends there.
     public init(
         service: TicketService, projections: Projections, log: EventLog, tokens: TokenStore, catalog: Catalog, logger: Logger,
-        metrics: DefterMetrics = DefterMetrics(), publicURL: URL? = nil, console: ConsoleFiles = .bundled
+        metrics: DefterMetrics = DefterMetrics(), publicURL: URL? = nil, console: ConsoleFiles = .bundled,
+        publicPages: ConsoleFiles = .bundledPublicPages, figures: PublishedFigures? = nil,
+        publicLimiter: RateLimiter? = RateLimiter(perSecond: 20, burst: 100),
+        trackingFailures: RateLimiter = RateLimiter(perSecond: 1.0 / 60, burst: 10)
     ) {
         self.metrics = metrics
+        self.publicPages = publicPages
+        self.figures = figures ?? PublishedFigures(projections: projections, log: log, catalog: catalog)
+        self.publicLimiter = publicLimiter
+        self.trackingFailures = trackingFailures
         self.publicOrigin = publicURL.flatMap(Self.origin(of:))
         self.console = console
         self.service = service
@@ -56,17 +71,18 @@ public struct DefterAPI: Sendable {
     /// registered: what `Schemas/openapi.yaml` must describe, no more and no less.
     public func routeTable() -> [String] {
         let recorder = RouteRecorder()
-        _ = register(on: Router(), recorder)
+        _ = register(on: Router(context: DefterRequestContext.self), recorder)
         return recorder.routes
     }
 
     /// The router with every route.
-    public func router() -> Router<BasicRequestContext> {
-        register(on: Router(), RouteRecorder())
+    public func router() -> Router<DefterRequestContext> {
+        register(on: Router(context: DefterRequestContext.self), RouteRecorder())
     }
 
-    private func register(on router: Router<BasicRequestContext>, _ recorder: RouteRecorder) -> Router<BasicRequestContext> {
+    private func register(on router: Router<DefterRequestContext>, _ recorder: RouteRecorder) -> Router<DefterRequestContext> {
         router.add(middleware: ObservingMiddleware(metrics: metrics, logger: logger))
+        router.add(middleware: PublicRateLimitMiddleware(limiter: publicLimiter))
         recorder.get(router, "/healthz") { _, _ in respondJSON(["status": "ok"]) }
         recorder.get(router, "/metrics") { _, _ in
             do {
@@ -274,6 +290,7 @@ public struct DefterAPI: Sendable {
         registerDesk(on: router, recorder)
         registerReports(on: router, recorder)
         registerConsole(on: router, recorder)
+        registerPublic(on: router, recorder)
         registerOpen311(on: router, recorder)
         return router
     }
@@ -286,32 +303,32 @@ final class RouteRecorder: @unchecked Sendable {
 
     @discardableResult
     func get(
-        _ router: Router<BasicRequestContext>, _ path: String,
-        use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
-    ) -> Router<BasicRequestContext> {
+        _ router: Router<DefterRequestContext>, _ path: String,
+        use handler: @escaping @Sendable (Request, DefterRequestContext) async throws -> Response
+    ) -> Router<DefterRequestContext> {
         add(.get, router, path, handler)
     }
 
     @discardableResult
     func delete(
-        _ router: Router<BasicRequestContext>, _ path: String,
-        use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
-    ) -> Router<BasicRequestContext> {
+        _ router: Router<DefterRequestContext>, _ path: String,
+        use handler: @escaping @Sendable (Request, DefterRequestContext) async throws -> Response
+    ) -> Router<DefterRequestContext> {
         add(.delete, router, path, handler)
     }
 
     @discardableResult
     func post(
-        _ router: Router<BasicRequestContext>, _ path: String,
-        use handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
-    ) -> Router<BasicRequestContext> {
+        _ router: Router<DefterRequestContext>, _ path: String,
+        use handler: @escaping @Sendable (Request, DefterRequestContext) async throws -> Response
+    ) -> Router<DefterRequestContext> {
         add(.post, router, path, handler)
     }
 
     private func add(
-        _ method: HTTPRequest.Method, _ router: Router<BasicRequestContext>, _ path: String,
-        _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
-    ) -> Router<BasicRequestContext> {
+        _ method: HTTPRequest.Method, _ router: Router<DefterRequestContext>, _ path: String,
+        _ handler: @escaping @Sendable (Request, DefterRequestContext) async throws -> Response
+    ) -> Router<DefterRequestContext> {
         routes.append("\(method.rawValue) \(path)")
         router.on(RouterPath(path), method: method, use: handler)
         return router

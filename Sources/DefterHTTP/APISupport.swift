@@ -110,7 +110,7 @@ extension DefterAPI {
     }
 
     /// The request body as bytes, at most `maximumBodyBytes`.
-    func body(_ request: Request, _ context: BasicRequestContext, allowEmpty: Bool = false) async throws -> [UInt8] {
+    func body(_ request: Request, _ context: DefterRequestContext, allowEmpty: Bool = false) async throws -> [UInt8] {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -177,11 +177,11 @@ extension DefterAPI {
         }
     }
 
-    func ticketID(_ context: BasicRequestContext) throws -> TicketID {
+    func ticketID(_ context: DefterRequestContext) throws -> TicketID {
         try input { try TicketID(context.parameters.get("id") ?? "") }
     }
 
-    func departmentID(_ context: BasicRequestContext) throws -> DepartmentID {
+    func departmentID(_ context: DefterRequestContext) throws -> DepartmentID {
         try input { try DepartmentID(context.parameters.get("id") ?? "") }
     }
 

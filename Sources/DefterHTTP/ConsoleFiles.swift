@@ -20,17 +20,26 @@ public final class ConsoleFiles: Sendable {
     private let root: URL?
     /// Read from disk at every request (for working on the console), not cached.
     private let live: Bool
+    /// Whether a path without a file name is a screen of a single-page app (served `index.html`).
+    private let singlePage: Bool
     private let cache = Mutex<[String: File]>([:])
 
     /// The files built into this release.
     public static let bundled = ConsoleFiles(root: Bundle.module.resourceURL?.appendingPathComponent("Console"), live: false)
 
-    /// The files in `folder`, read anew at every request (`DEFTER_CONSOLE_DIR`, for working on the console).
-    public static func folder(_ folder: URL) -> ConsoleFiles { ConsoleFiles(root: folder, live: true) }
+    /// The public pages built into this release (the dashboard and request tracking).
+    public static let bundledPublicPages = ConsoleFiles(
+        root: Bundle.module.resourceURL?.appendingPathComponent("PublicPages"), live: false, singlePage: false)
 
-    private init(root: URL?, live: Bool) {
+    /// The files in `folder`, read anew at every request (`DEFTER_CONSOLE_DIR`, for working on the console).
+    public static func folder(_ folder: URL, singlePage: Bool = true) -> ConsoleFiles {
+        ConsoleFiles(root: folder, live: true, singlePage: singlePage)
+    }
+
+    private init(root: URL?, live: Bool, singlePage: Bool = true) {
         self.root = root
         self.live = live
+        self.singlePage = singlePage
     }
 
     /// Every console response's security headers: no inline script or style, no eval, no
@@ -56,7 +65,9 @@ public final class ConsoleFiles: Sendable {
                 !segment.hasPrefix(".") && segment.unicodeScalars.allSatisfy { allowed.contains($0) }
             })
         else { return nil }
-        let relative = segments.last.map { $0.contains(".") } == true ? segments.joined(separator: "/") : "index.html"
+        let named = segments.last.map { $0.contains(".") } == true
+        guard named || singlePage else { return nil }
+        let relative = named ? segments.joined(separator: "/") : "index.html"
         if !live, let cached = cache.withLock({ $0[relative] }) { return cached }
         guard let root, let data = FileManager.default.contents(atPath: root.appendingPathComponent(relative).path) else { return nil }
         let bytes = Array(data)
@@ -81,35 +92,37 @@ public final class ConsoleFiles: Sendable {
     }
 }
 
+extension ConsoleFiles {
+    /// The file at `path` with the security headers and its ETag (304 when the client has it),
+    /// or a 404 naming `prefix + path`.
+    func response(_ request: Request, _ path: String, prefix: String) -> Response {
+        var headers = HTTPFields()
+        for (name, value) in Self.securityHeaders { headers[name] = value }
+        guard let file = file(path) else {
+            headers[.contentType] = "text/plain; charset=utf-8"
+            return Response(
+                status: .notFound, headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "Bu dosya yok / there is no such file: \(prefix)\(path)\n")))
+        }
+        headers[.contentType] = file.contentType
+        headers[.eTag] = file.etag
+        // Revalidate every time: a new release changes a file under the same name.
+        headers[.cacheControl] = "no-cache"
+        if request.headers[.ifNoneMatch] == file.etag {
+            return Response(status: .notModified, headers: headers)
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.bytes)))
+    }
+}
+
 extension DefterAPI {
     /// `/console/...`: the staff console's files. Not part of the `/v1` API (the console is one
     /// of its clients), so not in the route table that `Schemas/openapi.yaml` describes.
-    func registerConsole(on router: Router<BasicRequestContext>, _ recorder: RouteRecorder) {
+    func registerConsole(on router: Router<DefterRequestContext>, _ recorder: RouteRecorder) {
         let console = self.console
-        let serve: @Sendable (Request, String) -> Response = { request, path in
-            guard let file = console.file(path) else {
-                var headers = HTTPFields()
-                headers[.contentType] = "text/plain; charset=utf-8"
-                for (name, value) in ConsoleFiles.securityHeaders { headers[name] = value }
-                return Response(
-                    status: .notFound, headers: headers,
-                    body: ResponseBody(byteBuffer: ByteBuffer(string: "Bu dosya yok / there is no such file: /console/\(path)\n")))
-            }
-            var headers = HTTPFields()
-            for (name, value) in ConsoleFiles.securityHeaders { headers[name] = value }
-            headers[.contentType] = file.contentType
-            headers[.eTag] = file.etag
-            // Revalidate every time: a new release changes a file under the same name.
-            headers[.cacheControl] = "no-cache"
-            if request.headers[.ifNoneMatch] == file.etag {
-                return Response(status: .notModified, headers: headers)
-            }
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.bytes)))
-        }
-        router.get("/") { _, _ in Response.redirect(to: "/console/", type: .found) }
-        router.get("/console/") { request, _ in serve(request, "") }
+        router.get("/console/") { request, _ in console.response(request, "", prefix: "/console/") }
         router.get("/console/**") { request, context in
-            serve(request, context.parameters.getCatchAll().joined(separator: "/"))
+            console.response(request, context.parameters.getCatchAll().joined(separator: "/"), prefix: "/console/")
         }
     }
 }

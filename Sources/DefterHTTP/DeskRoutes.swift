@@ -10,7 +10,7 @@ import Hummingbird
 /// templates, the router's suggestion while a call is typed, possible duplicates of a call, and
 /// the log's public key for checking proofs in the browser.
 extension DefterAPI {
-    func registerDesk(on router: Hummingbird.Router<BasicRequestContext>, _ recorder: RouteRecorder) {
+    func registerDesk(on router: Hummingbird.Router<DefterRequestContext>, _ recorder: RouteRecorder) {
         recorder.get(router, "/v1/catalog") { request, _ in
             await respond {
                 _ = try authorize(request, { _ in true })

@@ -9,7 +9,7 @@ extension DefterAPI {
     /// recorded after that checkpoint carry none). Personal data appears only as sealed or erased.
     /// Auditors and admins read any ticket's; operators too (the ticket screen's timeline), and
     /// a department its own tickets'.
-    func registerHistory(on router: Router<BasicRequestContext>, _ recorder: RouteRecorder) {
+    func registerHistory(on router: Router<DefterRequestContext>, _ recorder: RouteRecorder) {
         recorder.get(router, "/v1/tickets/{id}/history") { request, context in
             await respond {
                 let role = try authorize(

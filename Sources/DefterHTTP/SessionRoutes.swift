@@ -18,7 +18,7 @@ extension DefterAPI {
     /// The session cookie's name.
     static let sessionCookie = "defter_session"
 
-    func registerSession(on router: Router<BasicRequestContext>, _ recorder: RouteRecorder) {
+    func registerSession(on router: Router<DefterRequestContext>, _ recorder: RouteRecorder) {
         recorder.post(router, "/v1/session") { request, context in
             do {
                 let fields = try await object(try await body(request, context))

@@ -293,6 +293,20 @@ public actor TicketService {
         return try sealer.open(call.personalData)
     }
 
+    /// Whether the caller of ticket `id` called from a phone ending in `lastDigits`: how a citizen
+    /// proves, without an account, that a request is theirs. The sealed data is opened in memory
+    /// for the comparison only, so nothing is recorded (no person reads it). False for an unknown
+    /// ticket, a caller without a phone, and an erased citizen, so that none of these can be told
+    /// apart from wrong digits.
+    public func callerPhone(of id: TicketID, endsWith lastDigits: String) throws -> Bool {
+        guard lastDigits.utf8.count == 4, lastDigits.utf8.allSatisfy({ (48...57).contains($0) }) else { return false }
+        guard let first = try events(of: id).first, case .callReceived(let call) = first,
+            call.personalData.fields.contains("phone"), let phone = try sealer.open(call.personalData)?.phone
+        else { return false }
+        // Compare every digit, not up to the first difference, so timing tells nothing.
+        return zip(phone.utf8.suffix(4), lastDigits.utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0 && phone.utf8.count >= 4
+    }
+
     // MARK: Encoding
 
     static func newEvents(_ events: [TicketEvent], ticket: TicketID, expectedVersion: UInt64, idPrefix: String?, actor: ActorID) throws

@@ -3,6 +3,8 @@ public import DefterProjections
 
 /// The log kept growing while a report's facts were read, five times over.
 public struct ReportBusyError: Error, Sendable, CustomStringConvertible {
+    /// The error.
+    public init() {}
     public var description: String { "the log keeps growing while the report is computed; try again" }
 }
 

@@ -16,7 +16,7 @@ import Testing
 struct Harness {
     let api: DefterAPI
     let tokens: TokenStore
-    let app: Application<RouterResponder<BasicRequestContext>>
+    let app: Application<RouterResponder<DefterRequestContext>>
     let log: EventLog
     let operatorToken: String
     let roadsToken: String

@@ -28,7 +28,31 @@ struct ServeCommand: AsyncParsableCommand {
             discussion: "Console writes must come from this origin; with https the session cookie is Secure."))
     var publicURL: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Sign a checkpoint and refresh the public dashboard at most this often while the log grows: minutes, or with s seconds (30s).",
+            valueName: "minutes"))
+    var checkpointEvery: String = "10"
+
+    @Option(help: "Requests a second each client IP may make to the public pages and /v1/public (bursts of 5x); 0 turns the limit off.")
+    var publicRateLimit: Double = 20
+
+    /// `--checkpoint-every` as a duration.
+    var publicationInterval: Duration? {
+        let text = checkpointEvery.trimmingCharacters(in: .whitespaces)
+        let seconds =
+            text.hasSuffix("s") ? Double(text.dropLast()) : Double(text.hasSuffix("m") ? String(text.dropLast()) : text).map { $0 * 60 }
+        guard let seconds, seconds >= 1, seconds <= 7 * 24 * 3600 else { return nil }
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
     func validate() throws {
+        guard publicationInterval != nil else {
+            throw ValidationError("--checkpoint-every must be minutes (10) or seconds (30s), from 1 second to 7 days")
+        }
+        guard publicRateLimit >= 0, publicRateLimit.isFinite else {
+            throw ValidationError("--public-rate-limit must be 0 (no limit) or a number of requests a second, such as 20")
+        }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
         if let publicURL {
             guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
@@ -48,12 +72,18 @@ struct ServeCommand: AsyncParsableCommand {
         let tokens = try TokenStore(folder: context.log.folder.appendingPathComponent("tokens"))
         defer { tokens.close() }
         let catalog = try await context.service.catalogInForce()
+        let figures = PublishedFigures(projections: projections, log: context.log, catalog: catalog)
         let api = DefterAPI(
             service: context.service, projections: projections, log: context.log, tokens: tokens, catalog: catalog, logger: logger,
-            metrics: metrics, publicURL: publicURL.flatMap(URL.init(string:)), console: try consoleFiles())
+            metrics: metrics, publicURL: publicURL.flatMap(URL.init(string:)), console: try consoleFiles(),
+            publicPages: try publicPages(), figures: figures,
+            publicLimiter: publicRateLimit > 0 ? RateLimiter(perSecond: publicRateLimit, burst: publicRateLimit * 5) : nil)
+        let publisher = CheckpointPublisher(figures: figures, interval: publicationInterval!, logger: logger)
         let app = Application(
             router: api.router(), configuration: .init(address: .hostname(host, port: port), serverName: "defter"),
-            services: [projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger)], logger: logger)
+            services: [
+                projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger), publisher,
+            ], logger: logger)
         try await app.runService()
     }
 
@@ -68,6 +98,19 @@ struct ServeCommand: AsyncParsableCommand {
                 exitCode: CLIFailure.badInput)
         }
         return .folder(URL(fileURLWithPath: folder))
+    }
+
+    /// The public pages' files: this release's, or with `DEFTER_PUBLIC_DIR` a folder read anew at
+    /// every request.
+    private func publicPages() throws -> ConsoleFiles {
+        guard let folder = ProcessInfo.processInfo.environment["DEFTER_PUBLIC_DIR"], !folder.isEmpty else { return .bundledPublicPages }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw CLIFailure(
+                "DEFTER_PUBLIC_DIR=\(folder) is not a folder; unset it to serve the public pages built into this release",
+                exitCode: CLIFailure.badInput)
+        }
+        return .folder(URL(fileURLWithPath: folder), singlePage: false)
     }
 }
 

@@ -18,7 +18,7 @@ extension DefterAPI {
     /// the client is still there) going.
     static let heartbeat = Duration.seconds(15)
 
-    func departmentEvents(_ request: Request, _ context: BasicRequestContext) async -> Response {
+    func departmentEvents(_ request: Request, _ context: DefterRequestContext) async -> Response {
         do {
             let department = try departmentID(context)
             _ = try authorize(

@@ -13,12 +13,12 @@ extension HTTPField.Name {
 /// personal data) and counts it in the metrics. Errors that escaped the routes (no such route)
 /// become JSON `{error, message}` like every other error.
 struct ObservingMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = DefterRequestContext
     let metrics: DefterMetrics
     let logger: Logger
 
     func handle(
-        _ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response
+        _ request: Request, context: DefterRequestContext, next: (Request, DefterRequestContext) async throws -> Response
     ) async throws -> Response {
         let id = request.headers[.requestID].flatMap { RequestID.isValid($0) ? $0 : nil } ?? RequestID.make()
         var context = context

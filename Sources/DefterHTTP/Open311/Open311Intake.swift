@@ -14,7 +14,7 @@ extension DefterAPI {
         "first_name", "last_name", "phone", "description", "media_url", "attribute[\(Open311Records.neighbourhoodAttribute)]",
     ]
 
-    func submitOpen311(_ request: Request, _ context: BasicRequestContext) async throws -> Open311Document {
+    func submitOpen311(_ request: Request, _ context: DefterRequestContext) async throws -> Open311Document {
         guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
             throw Open311Error.badRequest("send the request as application/x-www-form-urlencoded")
         }

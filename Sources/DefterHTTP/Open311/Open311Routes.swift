@@ -19,7 +19,7 @@ extension DefterAPI {
     static let open311MaximumResults = 1000
     static let open311MaximumSpan: TimeInterval = 90 * 24 * 3600
 
-    func registerOpen311(on router: Router<BasicRequestContext>, _ recorder: RouteRecorder) {
+    func registerOpen311(on router: Router<DefterRequestContext>, _ recorder: RouteRecorder) {
         let base = Self.open311Base
         for format in Open311Format.allCases {
             let suffix = "." + format.rawValue

@@ -1,0 +1,141 @@
+import Crypto
+public import DefterDomain
+public import DefterLog
+public import DefterProjections
+import DefterTransparency
+public import Foundation
+import HTTPTypes
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// What the public pages show: the statistics facts at one signed checkpoint, taken when a
+/// checkpoint is signed, and the bodies rendered from them, cached until the next one. A public
+/// read never computes a report twice, never signs, and never waits on the log.
+public final class PublishedFigures: Sendable {
+    /// The facts at one signed checkpoint.
+    struct Snapshot: Sendable {
+        let checkpoint: SignedCheckpoint
+        let facts: [TicketFact]
+        let periods: DashboardPeriods
+    }
+
+    /// A rendered body with its validator.
+    struct Body: Sendable {
+        let bytes: [UInt8]
+        let contentType: String
+        let etag: String
+        /// Headers the body needs besides type and validator (a report's policy and file name).
+        let extraHeaders: HTTPFields?
+    }
+
+    let projections: Projections
+    let log: EventLog
+    let catalog: Catalog
+    private let state = Mutex<(snapshot: Snapshot?, bodies: [String: Body])>((nil, [:]))
+    /// Bodies kept per snapshot; beyond it (readers asking for many custom periods) the cache
+    /// starts over.
+    private static let maximumBodies = 512
+
+    /// Figures over `projections`' statistics, at checkpoints of `log`.
+    public init(projections: Projections, log: EventLog, catalog: Catalog) {
+        self.projections = projections
+        self.log = log
+        self.catalog = catalog
+    }
+
+    /// The tree size of the published snapshot, if one was taken.
+    public var publishedTreeSize: UInt64? { state.withLock { $0.snapshot?.checkpoint.checkpoint.treeSize } }
+
+    /// Takes a new snapshot: the facts at a signed checkpoint of the whole log (signing one when
+    /// the newest does not cover it), and drops the bodies rendered from the old one.
+    @discardableResult
+    public func publish() async throws -> SignedCheckpoint {
+        let (checkpoint, facts) = try await AccountabilityReport.factsAtCheckpoint(projections: projections, log: log)
+        let snapshot = Snapshot(checkpoint: checkpoint, facts: facts, periods: DashboardPeriods(facts: facts))
+        state.withLock { $0 = (snapshot, [:]) }
+        return checkpoint
+    }
+
+    /// The published snapshot, taking the first one when none was.
+    func snapshot() async throws -> Snapshot {
+        if let snapshot = state.withLock({ $0.snapshot }) { return snapshot }
+        try await publish()
+        guard let snapshot = state.withLock({ $0.snapshot }) else { throw ReportBusyError() }
+        return snapshot
+    }
+
+    /// The body cached under `key` for the current snapshot, rendering it with `render` once.
+    func body(_ key: String, contentType: String, extraHeaders: HTTPFields? = nil, render: (Snapshot) throws -> [UInt8]) async throws
+        -> Body
+    {
+        let snapshot = try await snapshot()
+        let treeSize = snapshot.checkpoint.checkpoint.treeSize
+        let cacheKey = "\(treeSize)|\(key)"
+        if let cached = state.withLock({ $0.bodies[cacheKey] }) { return cached }
+        let bytes = try render(snapshot)
+        let digest = SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined()
+        let body = Body(bytes: bytes, contentType: contentType, etag: "\"\(treeSize)-\(digest)\"", extraHeaders: extraHeaders)
+        state.withLock { state in
+            // A newer snapshot may have come meanwhile: cache only for the one rendered from.
+            guard state.snapshot?.checkpoint.checkpoint.treeSize == treeSize else { return }
+            if state.bodies.count >= Self.maximumBodies { state.bodies = [:] }
+            state.bodies[cacheKey] = body
+        }
+        return body
+    }
+}
+
+/// Signs a checkpoint at most every `interval` while the log grows, and publishes the public
+/// figures at it: what keeps the dashboard fresh without a reader ever paying for a report.
+public struct CheckpointPublisher: Service {
+    let figures: PublishedFigures
+    let interval: Duration
+    let logger: Logger
+
+    /// Publishes `figures` every `interval` when the log has grown since the last time.
+    public init(figures: PublishedFigures, interval: Duration, logger: Logger) {
+        self.figures = figures
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Publishes once when the log grew since the last publication; returns whether it did.
+    @discardableResult
+    public func publishIfGrown() async throws -> Bool {
+        let size = try figures.log.size()
+        guard size > 0, figures.publishedTreeSize != size else { return false }
+        let checkpoint = try await figures.publish()
+        logger.info("published the public figures", metadata: ["treeSize": "\(checkpoint.checkpoint.treeSize)"])
+        return true
+    }
+
+    /// Publishes, then sleeps `interval`, until shut down. A publication that fails (the disk is
+    /// full, a projection stopped) is logged once for as long as it keeps failing, and tried again.
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                var failing = false
+                while !Task.isCancelled {
+                    do {
+                        try await self.publishIfGrown()
+                        if failing { self.logger.notice("publishing the public figures works again") }
+                        failing = false
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        if !failing {
+                            self.logger.error(
+                                "cannot publish the public figures; trying again every interval",
+                                metadata: ["error": "\(error)", "interval": "\(self.interval)"])
+                        }
+                        failing = true
+                    }
+                    try await Task.sleep(for: self.interval)
+                }
+            }
+        } catch is CancellationError {
+            // Shut down (or cancelled) while sleeping: a normal end.
+        }
+    }
+}
