@@ -35,7 +35,7 @@ public struct DefterAPI: Sendable {
     /// Where the public pages' files come from.
     let publicPages: ConsoleFiles
     /// The figures the public pages show, at the newest published checkpoint.
-    let figures: PublishedFigures
+    public let figures: PublishedFigures
     /// Requests a second per client on the public endpoints; nil lets them all through.
     let publicLimiter: RateLimiter?
     /// Failed lookups of a request per client: an empty bucket refuses further lookups a while.

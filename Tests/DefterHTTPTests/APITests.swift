@@ -29,6 +29,7 @@ struct Harness {
 
 func withAPI(
     logger: Logger = .warningsOnly("test"), publicURL: URL? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+    publicLimiter: RateLimiter? = nil, trackingFailures: RateLimiter = RateLimiter(perSecond: 1.0 / 60, burst: 10),
     _ body: (Harness) async throws -> Void
 ) async throws {
     let metrics = DefterMetrics()
@@ -46,7 +47,7 @@ func withAPI(
         let inForce = try await service.catalogInForce()
         let api = DefterAPI(
             service: service, projections: projections, log: log, tokens: tokens, catalog: inForce, logger: logger,
-            metrics: metrics, publicURL: publicURL)
+            metrics: metrics, publicURL: publicURL, publicLimiter: publicLimiter, trackingFailures: trackingFailures)
         let harness = Harness(
             api: api, tokens: tokens, app: Application(router: api.router()), log: log,
             operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
