@@ -5,8 +5,9 @@
 #
 # Installs chromium, chromium-driver (Debian) and selenium (PyPI) when missing. Runs the
 # browser-side verifier's own tests (RFC 6962 vectors, RFC 8032, a real checkpoint), then the
-# staff console end to end, then the audit screens. Screenshots of every screen go to
-# SCREENSHOT_DIR (default .build/console-screenshots) and are checked not blank.
+# staff console end to end, then the audit screens, then the public dashboard and tracking
+# pages. Screenshots of every screen go to SCREENSHOT_DIR (default .build/console-screenshots)
+# and are checked not blank.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,6 +74,8 @@ echo "== the staff console, end to end"
 python3 tools/browser/test_console.py || status=1
 echo "== the audit screens"
 python3 tools/browser/test_audit.py || status=1
+echo "== the public dashboard and request tracking"
+python3 tools/browser/test_public.py || status=1
 if [[ $status != 0 ]]; then
     echo "test_console: the service's log ends:" >&2
     tail -20 "$WORK/serve.log" >&2
