@@ -3,6 +3,7 @@
 # DefterBench in release, seeds a temporary data folder, starts `defter serve` on a free loopback
 # port and measures, in one run:
 #   1. GET /healthz with wrk: the HTTP stack's ceiling (no token, no log);
+#   1b. GET /v1/public/dashboard with wrk: the public dashboard's data (cached at a checkpoint);
 #   2. durable POST /v1/calls with wrk at 64 connections, every call id new (tools/bench_http/post_calls.lua),
 #      and the events those calls appended (from /metrics);
 #   3. GET /v1/departments/fen-isleri/queue?limit=50 with wrk;
@@ -53,7 +54,8 @@ admin=$("$defter" tokens issue --role admin --name bench --data "$TMP/data")
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
-"$defter" serve --data "$TMP/data" --port "$port" >"$TMP/server.log" 2>&1 &
+# One client (wrk) makes every request: the public endpoints' per-client limit is off.
+"$defter" serve --data "$TMP/data" --port "$port" --public-rate-limit 0 >"$TMP/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 300); do
     curl -fsS "$base/healthz" >/dev/null 2>&1 && break
@@ -71,6 +73,9 @@ appended() { curl -fsS "$base/metrics" | awk '$1 == "defter_log_appended_events_
 
 echo "== GET /healthz, 64 connections, ${seconds}s"
 wrk -t2 -c64 -d"${seconds}s" --latency "$base/healthz" | tee "$TMP/healthz.txt"
+
+echo "== GET /v1/public/dashboard, 64 connections, ${seconds}s"
+wrk -t2 -c64 -d"${seconds}s" --latency "$base/v1/public/dashboard" | tee "$TMP/dashboard.txt"
 
 echo "== POST /v1/calls (durable, new call ids), 64 connections, ${seconds}s"
 before=$(appended)
@@ -114,7 +119,7 @@ def wrk(name):
     elapsed = float(elapsed) * {"ms": 0.001, "s": 1, "m": 60}[unit]
     return rate, ms(50), ms(99), int(bad.group(1)) if bad else 0, int(count), elapsed
 
-health, post, queue = wrk("healthz"), wrk("post"), wrk("queue")
+health, post, queue, dashboard = wrk("healthz"), wrk("post"), wrk("queue"), wrk("dashboard")
 fixed = json.loads((tmp / "fixed.json").read_text())
 group = next(json.loads(line) for line in (tmp / "inprocess.json").read_text().splitlines()
              if line.startswith("{") and json.loads(line)["name"].startswith("group commit"))
@@ -123,6 +128,8 @@ http_events = (after - before) / post[5]
 
 rows = [
     ("GET /healthz (HTTP ceiling)", f"{health[0]:.0f} req/s", f"p50 {health[1]:.2f} ms, p99 {health[2]:.2f} ms", ""),
+    ("GET /v1/public/dashboard (cached)", f"{dashboard[0]:.0f} req/s", f"p50 {dashboard[1]:.2f} ms, p99 {dashboard[2]:.2f} ms",
+     f"{dashboard[0] / health[0]:.3f}x healthz"),
     ("POST /v1/calls, durable, 64 conn", f"{post[0]:.0f} calls/s", f"p50 {post[1]:.2f} ms, p99 {post[2]:.2f} ms",
      f"{post[0] / health[0]:.3f}x healthz"),
     ("  events appended by those calls", f"{http_events:.0f} events/s", f"{events_per_call:.2f} events a call",
@@ -139,8 +146,8 @@ print("| --- | --- | --- | --- |")
 for row in rows:
     print("| " + " | ".join(row) + " |")
 problems = []
-if post[3] or queue[3] or health[3]:
-    problems.append(f"non-2xx responses: healthz {health[3]}, post {post[3]}, queue {queue[3]}")
+if post[3] or queue[3] or health[3] or dashboard[3]:
+    problems.append(f"non-2xx responses: healthz {health[3]}, dashboard {dashboard[3]}, post {post[3]}, queue {queue[3]}")
 if fixed["errors"] or set(fixed["statuses"]) - {"201"}:
     problems.append(f"fixed-rate run: statuses {fixed['statuses']}, errors {fixed['errors']}")
 if fixed["generator_late_starts"]:

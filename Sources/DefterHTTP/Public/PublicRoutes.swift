@@ -151,7 +151,7 @@ extension DefterAPI {
             {
                 return Response(status: .notModified, headers: headers)
             }
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.bytes)))
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body.buffer))
         } catch let error as ReportBusyError {
             return errorResponse(APIError(status: .serviceUnavailable, code: "busy", message: error.description))
         } catch {

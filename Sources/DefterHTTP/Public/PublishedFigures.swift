@@ -5,6 +5,7 @@ public import DefterProjections
 import DefterTransparency
 public import Foundation
 import HTTPTypes
+import NIOCore
 public import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -22,7 +23,8 @@ public final class PublishedFigures: Sendable {
 
     /// A rendered body with its validator.
     struct Body: Sendable {
-        let bytes: [UInt8]
+        /// The bytes, in the buffer every response shares (copy-on-write: sending copies nothing).
+        let buffer: ByteBuffer
         let contentType: String
         let etag: String
         /// Headers the body needs besides type and validator (a report's policy and file name).
@@ -75,7 +77,7 @@ public final class PublishedFigures: Sendable {
         if let cached = state.withLock({ $0.bodies[cacheKey] }) { return cached }
         let bytes = try render(snapshot)
         let digest = SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined()
-        let body = Body(bytes: bytes, contentType: contentType, etag: "\"\(treeSize)-\(digest)\"", extraHeaders: extraHeaders)
+        let body = Body(buffer: ByteBuffer(bytes: bytes), contentType: contentType, etag: "\"\(treeSize)-\(digest)\"", extraHeaders: extraHeaders)
         state.withLock { state in
             // A newer snapshot may have come meanwhile: cache only for the one rendered from.
             guard state.snapshot?.checkpoint.checkpoint.treeSize == treeSize else { return }
