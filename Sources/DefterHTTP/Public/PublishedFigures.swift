@@ -5,8 +5,8 @@ public import DefterProjections
 import DefterTransparency
 public import Foundation
 import HTTPTypes
-import NIOCore
 public import Logging
+import NIOCore
 public import ServiceLifecycle
 import Synchronization
 
@@ -77,7 +77,8 @@ public final class PublishedFigures: Sendable {
         if let cached = state.withLock({ $0.bodies[cacheKey] }) { return cached }
         let bytes = try render(snapshot)
         let digest = SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined()
-        let body = Body(buffer: ByteBuffer(bytes: bytes), contentType: contentType, etag: "\"\(treeSize)-\(digest)\"", extraHeaders: extraHeaders)
+        let body = Body(
+            buffer: ByteBuffer(bytes: bytes), contentType: contentType, etag: "\"\(treeSize)-\(digest)\"", extraHeaders: extraHeaders)
         state.withLock { state in
             // A newer snapshot may have come meanwhile: cache only for the one rendered from.
             guard state.snapshot?.checkpoint.checkpoint.treeSize == treeSize else { return }
