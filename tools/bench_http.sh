@@ -67,7 +67,11 @@ for _ in $(seq 1 600); do
     curl -fsS "$base/readyz" >/dev/null 2>&1 && break
     sleep 0.1
 done
-curl -fsS "$base/readyz" >/dev/null || { echo "bench_http: the service is not ready after 60 s" >&2; exit 1; }
+curl -fsS "$base/readyz" >/dev/null || {
+    echo "bench_http: the service is not ready after 60 s: $(curl -sS "$base/readyz")" >&2
+    tail -20 "$TMP/server.log" >&2
+    exit 1
+}
 
 appended() { curl -fsS "$base/metrics" | awk '$1 == "defter_log_appended_events_total" { print $2 }'; }
 
