@@ -2,16 +2,27 @@ import Crypto
 public import DefterDomain
 public import DefterLog
 import Foundation
+import Synchronization
 
 /// Seals personal data with AES-256-GCM under a key per citizen, kept in the key vault. The log
 /// only ever sees the ciphertext and the citizen reference (which is the key's id).
 public struct PersonalDataSealer: Sendable {
     let vault: KeyVault
     private static let pepperID = "pepper"
+    /// The pepper, once read: it never changes, and reading it must not wait behind the vault's
+    /// writer (a write transaction, even an empty one, queues behind a group commit's fsync).
+    private let pepper = PepperCache()
 
     /// Seals with keys from `vault`.
     public init(vault: KeyVault) {
         self.vault = vault
+    }
+
+    /// Seals `data` (already validated) under `citizen`'s key, creating the key durably when it
+    /// is new; concurrent new keys share one vault commit.
+    public func sealDurably(_ data: PersonalData, for citizen: CitizenRef) async throws -> SealedPersonalData {
+        let key = try await vault.key(citizen.rawValue) { Self.randomBytes(32) }
+        return try seal(data, for: citizen, key: key)
     }
 
     /// The citizen a caller is: the same phone number (or national id) always gives the same
@@ -22,7 +33,7 @@ public struct PersonalDataSealer: Sendable {
         guard let identity else {
             return CitizenRef(unchecked: "c-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20))
         }
-        let pepper = try vault.key(Self.pepperID) { Self.randomBytes(32) }
+        let pepper = try self.pepper.value { try vault.key(Self.pepperID) { Self.randomBytes(32) } }
         let mac = HMAC<SHA256>.authenticationCode(for: Array(identity.utf8), using: SymmetricKey(data: pepper))
         return CitizenRef(unchecked: "c-" + Data(mac).prefix(10).map { String(format: "%02x", $0) }.joined())
     }
@@ -57,6 +68,21 @@ public struct PersonalDataSealer: Sendable {
     static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+}
+
+/// The vault's pepper, read once per process.
+final class PepperCache: Sendable {
+    private let cached = Mutex<[UInt8]?>(nil)
+
+    /// The pepper, read with `load` the first time.
+    func value(_ load: () throws -> [UInt8]) throws -> [UInt8] {
+        try cached.withLock { cached in
+            if let cached { return cached }
+            let loaded = try load()
+            cached = loaded
+            return loaded
+        }
     }
 }
 

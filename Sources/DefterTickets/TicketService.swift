@@ -137,8 +137,13 @@ public actor TicketService {
     /// Records a call: validates and seals the caller's data, asks the router, and appends the
     /// call, the ticket and its routing in one atomic batch. Retrying the same call id returns
     /// the ticket made the first time.
-    public func receiveCall(_ request: CallRequest) async throws -> IntakeResult {
-        if let existing = try existingTicket(forCall: request.callId) { return existing }
+    ///
+    /// Only numbering and the append run on the actor: validation, routing and sealing run on
+    /// the caller's task, so concurrent calls overlap, and their new citizen keys share one
+    /// vault commit and their appends one log commit. A key is durable before the event that
+    /// names it is appended.
+    public nonisolated func receiveCall(_ request: CallRequest) async throws -> IntakeResult {
+        if let existing = try await existingTicket(forCall: request.callId) { return existing }
         let catalog = try await catalogInForce()
         let caller: PersonalData
         do { caller = try request.caller.validated() } catch { throw TicketError.invalid(error) }
@@ -150,25 +155,48 @@ public actor TicketService {
         }
         let at = request.at ?? clock()
         let citizen = try sealer.citizen(for: caller)
-        let sealed = try sealer.seal(caller, for: citizen)
+        let sealed = try await sealer.sealDurably(caller, for: citizen)
         let routing = request.informationTopic == nil ? router.classify(caller.text) : nil
-        let year = Calendar.istanbul.component(.year, from: at)
+        return try await record(
+            PreparedCall(
+                request: request, catalog: catalog, operatorId: operatorId, category: category, at: at, sealed: sealed,
+                textLength: caller.text.count, routing: routing))
+    }
+
+    /// A call validated, sealed and routed, waiting for its number.
+    struct PreparedCall: Sendable {
+        let request: CallRequest
+        let catalog: Catalog
+        let operatorId: ActorID
+        let category: CategoryID?
+        let at: Date
+        let sealed: SealedPersonalData
+        let textLength: Int
+        let routing: RoutingDecision?
+    }
+
+    /// Numbers a prepared call and appends it with its number, in one batch.
+    private func record(_ call: PreparedCall) async throws -> IntakeResult {
+        let request = call.request
+        let year = Calendar.istanbul.component(.year, from: call.at)
         for _ in 0..<5 {
             let number = try reserveNumber(year: year)
             let ticket = TicketID(year: year, sequence: number)
             let intake = CallIntake(
-                ticket: ticket, callId: request.callId, channel: request.channel, operatorId: operatorId, at: at,
-                location: Location(district: request.district, neighbourhood: request.neighbourhood), personalData: sealed,
-                textLength: caller.text.count, operatorCategory: category, informationTopic: request.informationTopic, routing: routing)
-            let events = try TicketRules.decide(ticket, nil, .receiveCall(intake), catalog: catalog)
+                ticket: ticket, callId: request.callId, channel: request.channel, operatorId: call.operatorId, at: call.at,
+                location: Location(district: request.district, neighbourhood: request.neighbourhood), personalData: call.sealed,
+                textLength: call.textLength, operatorCategory: call.category, informationTopic: request.informationTopic,
+                routing: call.routing)
+            let events = try TicketRules.decide(ticket, nil, .receiveCall(intake), catalog: call.catalog)
             let counter = try StreamID("ticket-numbers-\(year)")
             var batch = [
                 NewEvent(
                     stream: counter, type: "TicketNumberAssigned",
-                    data: try Self.json(TicketNumberAssigned(ticket: ticket, callId: request.callId, at: at)),
-                    id: try EventID("number:\(ticket)"), expectedVersion: UInt64(number - 1), actor: operatorId.rawValue)
+                    data: try Self.json(TicketNumberAssigned(ticket: ticket, callId: request.callId, at: call.at)),
+                    id: try EventID("number:\(ticket)"), expectedVersion: UInt64(number - 1), actor: call.operatorId.rawValue)
             ]
-            batch += try Self.newEvents(events, ticket: ticket, expectedVersion: 0, idPrefix: "call:\(request.callId)", actor: operatorId)
+            batch += try Self.newEvents(
+                events, ticket: ticket, expectedVersion: 0, idPrefix: "call:\(request.callId)", actor: call.operatorId)
             do {
                 try await log.append(batch)
             } catch AppendError.versionConflict(let stream, _, _) where stream == counter {
@@ -189,7 +217,7 @@ public actor TicketService {
             }
             let state = try TicketRules.replay(events)!
             return IntakeResult(
-                ticket: ticket, status: state.status, destination: state.department, routing: routing, duplicate: false)
+                ticket: ticket, status: state.status, destination: state.department, routing: call.routing, duplicate: false)
         }
         throw IntakeError.numberingContention
     }

@@ -1,4 +1,4 @@
-public import DefterDomain
+import DefterDomain
 public import DefterLog
 public import DefterProjections
 import Foundation

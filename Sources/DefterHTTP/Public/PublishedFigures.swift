@@ -3,7 +3,7 @@ public import DefterDomain
 public import DefterLog
 public import DefterProjections
 import DefterTransparency
-public import Foundation
+import Foundation
 import HTTPTypes
 public import Logging
 import NIOCore

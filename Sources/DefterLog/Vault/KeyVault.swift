@@ -14,6 +14,8 @@ public final class KeyVault: Sendable {
     public let folder: URL
     private let state: Mutex<LMDBEnvironment?>
     private let logger: Logger
+    /// Group-commits the creation of keys (`key(_:creatingWith:) async`).
+    let writer = KeyVaultWriter()
 
     private static let keysDatabase = "keys"
 
@@ -119,6 +121,27 @@ public final class KeyVault: Sendable {
 }
 
 extension KeyVault {
+    /// The keys stored under each id, the missing ones created by their `make`, in one durable
+    /// transaction (the vault writer's group commit).
+    func createKeys(_ requests: [(id: String, make: () -> [UInt8])]) throws -> [String: [UInt8]] {
+        try withEnvironmentForBulk { environment in
+            let dbi = environment.database("keys")
+            return try environment.write { txn in
+                var keys: [String: [UInt8]] = [:]
+                for (id, make) in requests where keys[id] == nil {
+                    if let existing = try txn.get(dbi, key: Array(id.utf8)) {
+                        keys[id] = existing
+                    } else {
+                        let fresh = make()
+                        try txn.put(dbi, key: Array(id.utf8), value: fresh)
+                        keys[id] = fresh
+                    }
+                }
+                return keys
+            }
+        }
+    }
+
     /// The keys stored under `ids`, creating the missing ones with `make`, in one durable
     /// transaction (for bulk intake).
     public func keys(_ ids: [String], creatingWith make: () -> [UInt8]) throws -> [String: [UInt8]] {
