@@ -275,6 +275,7 @@ public struct DefterAPI: Sendable {
         registerReports(on: router, recorder)
         registerConsole(on: router, recorder)
         registerOpen311(on: router, recorder)
+        registerFeedback(on: router, recorder)
         return router
     }
 }
