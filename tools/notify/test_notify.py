@@ -151,7 +151,7 @@ def request(method, path, body=None, token=None, form=None):
 calls = 0
 
 
-def call(caller, notify=None):
+def call(caller, notify=None, at=None):
     global calls
     calls += 1
     body = {
@@ -164,6 +164,8 @@ def call(caller, notify=None):
     }
     if notify is not None:
         body["notify"] = notify
+    if at is not None:
+        body["at"] = at
     status, text, _ = request("POST", "/v1/calls", body, OPERATOR)
     assert status == 201, (status, text)
     return json.loads(text)["ticket"]
@@ -291,8 +293,12 @@ try:
         records = [n for n in view(ticket)["notifications"] if n["template"] == "opened"]
         check(len(records) == 1, f"{ticket}: one CitizenNotified for its opening")
 
-    print("== an erased citizen is never contacted again")
+    print("== an erased citizen is never contacted again; a late ticket's caller is told it is overdue")
     erased = by_sms
+    # Received 48 hours ago: past its 24-hour standard, so the deadline worker's first sweep after
+    # the restart escalates it.
+    late = call({"email": "gec@example.com"}, at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 48 * 3600)))
+    wait_for(lambda: mails_for(late), 20, "the late ticket's opening e-mail arrives")
     stop_server()
     # The citizen reference is in the call's stored entry (the history shows its bytes).
     first = json.loads(defter("history", erased, "--json"))["events"][0]
@@ -301,6 +307,9 @@ try:
     start_server()
     step(erased, "acknowledge")
     step(erased, "resolve", {"code": "collected", "note": ""})
+    overdue = wait_for(lambda: [m for m in mails_for(late) if m["subject"].startswith("Başvurunuz gecikti")], 20, "the overdue e-mail arrives")
+    if overdue:
+        check("hizmet standardı süresini aştı" in overdue[0]["body"] and f"{PUBLIC}/takip?no={late}" in overdue[0]["body"], "it says the standard passed, with the link")
     marker = call({"email": "isaret@example.com"})
     wait_for(lambda: mails_for(marker), 20, "a later ticket is notified (the notifier has passed the erased one)")
     time.sleep(0.5)
