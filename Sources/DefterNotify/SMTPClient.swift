@@ -73,6 +73,8 @@ public struct SMTPClient: Sendable {
             }
         } catch let error as DeliveryError {
             throw error
+        } catch is NIOConnectionError {
+            throw DeliveryError(permanent: false, reason: "smtp: cannot connect to \(settings.host):\(settings.port)")
         } catch let error as ChannelError {
             throw DeliveryError(permanent: false, reason: "smtp: \(settings.host):\(settings.port): \(error)")
         } catch let error as IOError {
