@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
     ],
     targets: [
         // The only place that sees LMDB's C API.
@@ -119,11 +120,25 @@ let package = Package(
             resources: [.copy("Console"), .copy("PublicPages")],
             swiftSettings: swiftSettings
         ),
+        // Telling citizens about their tickets: the notifier worker, a small SMTP client over
+        // SwiftNIO, and an SMS gateway's webhook.
+        .target(
+            name: "DefterNotify",
+            dependencies: [
+                "DefterDomain", "DefterLog", "DefterTickets",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "DefterCLI",
             dependencies: [
                 "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo", "DefterHTTP",
-                "DefterTransparency",
+                "DefterTransparency", "DefterNotify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -188,6 +203,11 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefterNotifyTests",
+            dependencies: ["DefterDomain", "DefterLog", "DefterTickets", "DefterNotify", "DefterLogTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

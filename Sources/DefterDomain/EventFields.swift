@@ -51,6 +51,14 @@ struct EventData {
         return int
     }
 
+    func optionalInt(_ key: String) throws -> Int? {
+        guard let value = try fields.integer(key) else { return nil }
+        guard let int = Int(exactly: value) else { throw EventFieldError(member: key, reason: "\(value) is out of range") }
+        return int
+    }
+
+    func optionalFlag(_ key: String) throws -> Bool? { try fields.bool(key) }
+
     func double(_ key: String) throws -> Double {
         guard let value = try fields.number(key) else { throw missing(key) }
         return value
@@ -172,6 +180,7 @@ extension CallReceived {
         textLength = try fields.int("textLength")
         operatorCategory = try fields.optionalID("operatorCategory")
         informationOnly = try fields.flag("informationOnly")
+        notificationsOptOut = try fields.optionalFlag("notificationsOptOut")
     }
 }
 
@@ -314,6 +323,11 @@ extension CitizenNotified {
         by = try fields.id("by")
         channel = try fields.text("channel")
         template = try fields.text("template")
+        outcome = try fields.string("outcome")
+        attempts = try fields.optionalInt("attempts")
+        triggerSequence = try fields.optionalInt("triggerSequence")
+        triggerType = try fields.string("triggerType")
+        failure = try fields.string("failure")
     }
 }
 
@@ -332,6 +346,7 @@ extension FeedbackReceived {
         ticket = try fields.ticket("ticket")
         at = try fields.date("at")
         satisfaction = try fields.int("satisfaction")
+        fixed = try fields.optionalFlag("fixed")
     }
 }
 

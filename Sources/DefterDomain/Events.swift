@@ -126,6 +126,9 @@ public struct CallReceived: Codable, Sendable, Equatable {
     public let operatorCategory: CategoryID?
     /// Whether the caller only needed information.
     public let informationOnly: Bool
+    /// True when the caller asked at intake not to be told about the ticket by SMS or e-mail;
+    /// absent (nil) otherwise, and in logs written before intake asked.
+    public let notificationsOptOut: Bool?
 }
 
 /// A call that only needed information was answered and closed at first contact.
@@ -254,7 +257,8 @@ public struct TicketCancelled: Codable, Sendable, Equatable {
     public let note: String
 }
 
-/// The citizen was told something (by SMS, call, e-mail).
+/// The citizen was told something (by SMS, call, e-mail), or the notifier tried and gave up.
+/// Never holds the message or a contact detail, only what was sent, how, and with what outcome.
 public struct CitizenNotified: Codable, Sendable, Equatable {
     public let ticket: TicketID
     public let at: Date
@@ -262,6 +266,37 @@ public struct CitizenNotified: Codable, Sendable, Equatable {
     public let channel: String
     /// The message template's code (never the message with personal data).
     public let template: String
+    /// `sent`, or `failed` when the notifier gave up (nil in events recorded by staff, and in
+    /// logs written before the notifier: those mean sent).
+    public let outcome: String?
+    /// How many times the notifier tried (nil when recorded by staff).
+    public let attempts: Int?
+    /// The log sequence of the event the notification is about (nil when recorded by staff).
+    public let triggerSequence: Int?
+    /// That event's type, e.g. `TicketResolved`.
+    public let triggerType: String?
+    /// Why it failed, without personal data (e.g. `smtp 550 after RCPT`); only when failed.
+    public let failure: String?
+
+    /// Creates a notification record.
+    public init(
+        ticket: TicketID, at: Date, by: ActorID, channel: String, template: String, outcome: String? = nil, attempts: Int? = nil,
+        triggerSequence: Int? = nil, triggerType: String? = nil, failure: String? = nil
+    ) {
+        self.ticket = ticket
+        self.at = at
+        self.by = by
+        self.channel = channel
+        self.template = template
+        self.outcome = outcome
+        self.attempts = attempts
+        self.triggerSequence = triggerSequence
+        self.triggerType = triggerType
+        self.failure = failure
+    }
+
+    /// Whether the message went out (staff records and old events without an outcome did).
+    public var delivered: Bool { outcome == nil || outcome == "sent" }
 }
 
 /// Who may read a note on a ticket.
@@ -287,6 +322,17 @@ public struct FeedbackReceived: Codable, Sendable, Equatable {
     public let ticket: TicketID
     public let at: Date
     public let satisfaction: Int
+    /// The answer to "was it really fixed?"; nil when not asked or not answered (and in logs
+    /// written before the question existed).
+    public let fixed: Bool?
+
+    /// Creates a feedback record.
+    public init(ticket: TicketID, at: Date, satisfaction: Int, fixed: Bool? = nil) {
+        self.ticket = ticket
+        self.at = at
+        self.satisfaction = satisfaction
+        self.fixed = fixed
+    }
 }
 
 /// The ticket passed its service standard unresolved.

@@ -126,6 +126,10 @@ public struct ActorID: StringIdentifier {
     public static let noun = "actor"
     /// The system itself (deadline worker, router).
     public static let system = ActorID(unchecked: "system")
+    /// The citizen, answering through the feedback page.
+    public static let citizen = ActorID(unchecked: "citizen")
+    /// The notifier worker, telling citizens about their tickets.
+    public static let notifier = ActorID(unchecked: "notifier")
 }
 
 /// Input the domain cannot accept, naming the field and what is wrong with it.

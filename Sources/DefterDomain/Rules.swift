@@ -104,15 +104,23 @@ public enum TicketRules {
                 .ticketCancelled(
                     TicketCancelled(ticket: id, at: at, by: by, reason: reason, note: try text(note, "note", max: 500, allowEmpty: true)))
             ]
-        case .notifyCitizen(let channel, let template, let by, let at):
+        case .notifyCitizen(let channel, let template, let by, let at, let delivery):
+            if let outcome = delivery?.outcome, !["sent", "failed"].contains(outcome) {
+                throw .invalid(DomainInputError(field: "outcome", reason: "must be sent or failed, not '\(outcome)'"))
+            }
+            var failure: String?
+            if let given = delivery?.failure { failure = try text(given, "failure", max: 200) }
             return [
                 .citizenNotified(
                     CitizenNotified(
-                        ticket: id, at: at, by: by, channel: try slug(channel, "channel"), template: try slug(template, "template")))
+                        ticket: id, at: at, by: by, channel: try slug(channel, "channel"), template: try slug(template, "template"),
+                        outcome: delivery?.outcome, attempts: delivery?.attempts, triggerSequence: delivery?.triggerSequence,
+                        triggerType: delivery?.triggerType,
+                        failure: failure))
             ]
         case .addNote(let note, let visibility, let by, let at):
             return [.noteAdded(NoteAdded(ticket: id, at: at, by: by, text: try text(note, "text", max: 2000), visibility: visibility))]
-        case .recordFeedback(let satisfaction, let at):
+        case .recordFeedback(let satisfaction, let at, let fixed):
             guard (1...5).contains(satisfaction) else {
                 throw .invalid(DomainInputError(field: "satisfaction", reason: "must be 1 to 5, got \(satisfaction)"))
             }
@@ -121,7 +129,15 @@ public enum TicketRules {
                     id, status: ticket.status, command: "record feedback twice",
                     allowed: allowedCommands(in: ticket.status).filter { $0 != "record feedback" })
             }
-            return [.feedbackReceived(FeedbackReceived(ticket: id, at: at, satisfaction: satisfaction))]
+            let feedback = TicketEvent.feedbackReceived(FeedbackReceived(ticket: id, at: at, satisfaction: satisfaction, fixed: fixed))
+            guard fixed == false, feedbackReopens(ticket, at: at) else { return [feedback] }
+            return [
+                feedback,
+                .ticketReopened(
+                    TicketReopened(
+                        ticket: id, at: at, by: .citizen, reason: "Vatandaş geri bildirimi: sorun çözülmedi",
+                        dueAt: due(at, ticket.standardHours ?? 72))),
+            ]
         case .escalate(let at):
             guard let dueAt = ticket.dueAt, let department = ticket.department else { throw .notYetDue(id, dueAt: .distantFuture) }
             guard at >= dueAt else { throw .notYetDue(id, dueAt: dueAt) }
@@ -144,7 +160,8 @@ public enum TicketRules {
             CallReceived(
                 ticket: intake.ticket, callId: callId, channel: intake.channel, operatorId: intake.operatorId, at: intake.at,
                 location: intake.location, personalData: intake.personalData, textLength: intake.textLength,
-                operatorCategory: intake.operatorCategory, informationOnly: intake.informationTopic != nil))
+                operatorCategory: intake.operatorCategory, informationOnly: intake.informationTopic != nil,
+                notificationsOptOut: intake.notificationsOptOut ? true : nil))
         if let topic = intake.informationTopic {
             return [
                 received, .informationProvided(InformationProvided(ticket: intake.ticket, at: intake.at, topic: try slug(topic, "topic"))),
@@ -179,6 +196,17 @@ public enum TicketRules {
                     standardHours: standard.standardHours, priority: standard.priority,
                     dueAt: destination == .triage ? nil : due(intake.at, standard.standardHours), decision: decision)),
         ]
+    }
+
+    /// How long after a resolution the citizen's "not fixed" still reopens the ticket: 30 days.
+    /// Later, the feedback is recorded and the ticket stays as it is (a new call opens a new one).
+    public static let feedbackReopeningWindow: TimeInterval = 30 * 86_400
+
+    /// Whether a "not fixed" answered at `at` reopens `ticket`: it is resolved or closed after a
+    /// resolution, and the resolution is at most `feedbackReopeningWindow` old.
+    public static func feedbackReopens(_ ticket: Ticket, at: Date) -> Bool {
+        guard [.resolved, .closed].contains(ticket.status), let resolvedAt = ticket.resolvedAt else { return false }
+        return at.timeIntervalSince(resolvedAt) <= feedbackReopeningWindow
     }
 
     static func due(_ at: Date, _ hours: Int) -> Date { at.addingTimeInterval(Double(hours) * 3600) }

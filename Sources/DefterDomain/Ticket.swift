@@ -84,10 +84,13 @@ public enum TicketCommand: Sendable, Equatable {
     case reopen(reason: String, by: ActorID, at: Date)
     case mergeAsDuplicate(of: TicketID, by: ActorID, at: Date)
     case cancel(reason: CancellationReason, note: String, by: ActorID, at: Date)
-    case notifyCitizen(channel: String, template: String, by: ActorID, at: Date)
+    /// The citizen was told (or, with `delivery.outcome` `failed`, could not be told) something.
+    case notifyCitizen(channel: String, template: String, by: ActorID, at: Date, delivery: NotificationDelivery? = nil)
     /// Staff write a note: for staff only, or for the citizen too.
     case addNote(text: String, visibility: NoteVisibility, by: ActorID, at: Date)
-    case recordFeedback(satisfaction: Int, at: Date)
+    /// The citizen's rating after a resolution; `fixed: false` within the reopening window also
+    /// reopens the ticket.
+    case recordFeedback(satisfaction: Int, at: Date, fixed: Bool? = nil)
     /// The deadline worker: the service standard passed while the ticket was unresolved.
     case escalate(at: Date)
 
@@ -126,6 +129,8 @@ public struct CallIntake: Sendable, Equatable {
     public let operatorCategory: CategoryID?
     /// Set for calls that only needed information; `topic` says which.
     public let informationTopic: String?
+    /// Whether the caller asked not to be told about the ticket by SMS or e-mail.
+    public let notificationsOptOut: Bool
     /// The router's decision (ignored for information-only calls).
     public let routing: RoutingDecision?
 
@@ -133,8 +138,9 @@ public struct CallIntake: Sendable, Equatable {
     public init(
         ticket: TicketID, callId: String, channel: Channel, operatorId: ActorID, at: Date, location: Location,
         personalData: SealedPersonalData, textLength: Int, operatorCategory: CategoryID?, informationTopic: String?,
-        routing: RoutingDecision?
+        routing: RoutingDecision?, notificationsOptOut: Bool = false
     ) {
+        self.notificationsOptOut = notificationsOptOut
         self.ticket = ticket
         self.callId = callId
         self.channel = channel

@@ -292,6 +292,7 @@ public struct DefterAPI: Sendable {
         registerConsole(on: router, recorder)
         registerPublic(on: router, recorder)
         registerOpen311(on: router, recorder)
+        registerFeedback(on: router, recorder)
         return router
     }
 }

@@ -142,7 +142,7 @@ extension DefterAPI {
     }
 
     static let callFields: Set<String> = [
-        "callId", "channel", "operatorId", "at", "district", "neighbourhood", "caller", "category", "informationTopic",
+        "callId", "channel", "operatorId", "at", "district", "neighbourhood", "caller", "category", "informationTopic", "notify",
     ]
 
     /// A call from its JSON body, refusing unknown fields.

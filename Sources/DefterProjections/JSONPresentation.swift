@@ -15,6 +15,8 @@ extension TicketView {
             "receivedAt": .string(TicketEventCodec.format(ticket.receivedAt)), "reopenCount": .integer(Int64(ticket.reopenCount)),
             "referralCount": .integer(Int64(ticket.referralCount)), "duplicates": .array(duplicates.map { .string($0.rawValue) }),
             "personalData": .string(personalDataErasedAt == nil ? "sealed" : "erased"),
+            "notifications": .array(notifications.map(\.json)),
+            "lastNotificationFailed": .bool(notifications.last?.outcome == "failed"),
         ]
         object["department"] = ticket.department.map { .string($0.rawValue) } ?? .null
         object["category"] = ticket.category.map { .string($0.rawValue) } ?? .null

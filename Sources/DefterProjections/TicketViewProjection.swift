@@ -1,7 +1,7 @@
 public import DefterDomain
 public import DefterLog
 import DefterTickets
-import Foundation
+public import Foundation
 
 /// The current state of every ticket, without personal data: status, department, category,
 /// priority, deadlines, assignee, the time of each step, reopen count, duplicate links, and
@@ -9,9 +9,10 @@ import Foundation
 /// database; this projection adds the citizen index and erasure marks.
 public struct TicketViewProjection: TicketProjection {
     public let name = "tickets"
-    /// 2: ticket states are stored in `TicketStateCodec`'s binary form.
-    public let version = 2
-    public let databases = ["citizens", "erased", "duplicates"]
+    /// 2: ticket states are stored in `TicketStateCodec`'s binary form. 3: notifications of the
+    /// citizen, with their outcome, in `notifications`.
+    public let version = 3
+    public let databases = ["citizens", "erased", "duplicates", "notifications"]
 
     public let otherEntryTypes: Set<String> = ["PersonalDataErased"]
     public let storesTicketStates = true
@@ -25,6 +26,11 @@ public struct TicketViewProjection: TicketProjection {
         }
         if case .ticketMergedAsDuplicate(let merged) = change.event {
             try store.put("duplicates", Array(merged.duplicateOf.rawValue.utf8) + [0] + Array(merged.ticket.rawValue.utf8), [])
+        }
+        if case .citizenNotified(let notified) = change.event {
+            var sequence = change.entry.sequence.bigEndian
+            let key = Array(notified.ticket.rawValue.utf8) + [0] + withUnsafeBytes(of: &sequence) { Array($0) }
+            try store.put("notifications", key, Array(TicketNotification(notified).json.canonicalString.utf8))
         }
     }
 
@@ -48,6 +54,53 @@ public struct TicketView: Sendable, Equatable {
     public let personalDataErasedAt: String?
     /// Tickets merged into this one.
     public let duplicates: [TicketID]
+    /// What the citizen was told, oldest first, with each attempt's outcome (a failed one is
+    /// what the department must follow up by other means).
+    public let notifications: [TicketNotification]
+}
+
+/// One `CitizenNotified` as the ticket view shows it: no contact detail, only what and how.
+public struct TicketNotification: Sendable, Equatable {
+    public let at: Date
+    public let channel: String
+    public let template: String
+    /// `sent` or `failed` (staff records and old events without an outcome count as sent).
+    public let outcome: String
+    public let attempts: Int?
+    public let failure: String?
+
+    init(_ event: CitizenNotified) {
+        at = event.at
+        channel = event.channel
+        template = event.template
+        outcome = event.outcome ?? "sent"
+        attempts = event.attempts
+        failure = event.failure
+    }
+
+    init(json: JSONValue) throws {
+        guard case .object(let object) = json, case .string(let at)? = object["at"], let date = TicketEventCodec.parseTime(at),
+            case .string(let channel)? = object["channel"], case .string(let template)? = object["template"],
+            case .string(let outcome)? = object["outcome"]
+        else { throw StorageError(.corrupted, "a stored ticket notification does not decode") }
+        self.at = date
+        self.channel = channel
+        self.template = template
+        self.outcome = outcome
+        if case .integer(let attempts)? = object["attempts"] { self.attempts = Int(attempts) } else { self.attempts = nil }
+        if case .string(let failure)? = object["failure"] { self.failure = failure } else { self.failure = nil }
+    }
+
+    /// The notification as JSON.
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "at": .string(TicketEventCodec.format(at)), "channel": .string(channel), "template": .string(template),
+            "outcome": .string(outcome),
+        ]
+        object["attempts"] = attempts.map { .integer(Int64($0)) } ?? .null
+        object["failure"] = failure.map { .string($0) } ?? .null
+        return .object(object)
+    }
 }
 
 extension ProjectionWorker {
@@ -86,6 +139,12 @@ extension ProjectionWorker {
             }
             return true
         }
-        return TicketView(ticket: ticket, personalDataErasedAt: erased, duplicates: duplicates)
+        var notifications: [TicketNotification] = []
+        try reader.scan("notifications", from: prefix) { key, value in
+            guard key.starts(with: prefix) else { return false }
+            notifications.append(try TicketNotification(json: try JSONValue(parsing: value)))
+            return true
+        }
+        return TicketView(ticket: ticket, personalDataErasedAt: erased, duplicates: duplicates, notifications: notifications)
     }
 }

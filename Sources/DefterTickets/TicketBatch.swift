@@ -55,7 +55,8 @@ public final class TicketBatch {
             ticket: ticket, callId: request.callId, channel: request.channel, operatorId: operatorId, at: at,
             location: Location(district: request.district, neighbourhood: request.neighbourhood), personalData: sealed,
             textLength: caller.text.count, operatorCategory: try request.category.map { try CategoryID($0) },
-            informationTopic: request.informationTopic, routing: routing)
+            informationTopic: request.informationTopic, routing: routing,
+            notificationsOptOut: request.notify == false)
         let events = try TicketRules.decide(ticket, nil, .receiveCall(intake), catalog: catalog)
         pending.append(
             NewEvent(

@@ -19,12 +19,16 @@ public struct CallRequest: Sendable, Codable, Equatable {
     public var category: String?
     /// Set when the caller only needed information: the topic, closed at first contact.
     public var informationTopic: String?
+    /// Whether the caller wants to be told about the ticket by SMS or e-mail; `false` opts out.
+    /// Absent means yes (when they left a phone or an e-mail).
+    public var notify: Bool?
 
     /// Describes a call.
     public init(
         callId: String, channel: Channel, operatorId: String, at: Date? = nil, district: String, neighbourhood: String? = nil,
-        caller: PersonalData, category: String? = nil, informationTopic: String? = nil
+        caller: PersonalData, category: String? = nil, informationTopic: String? = nil, notify: Bool? = nil
     ) {
+        self.notify = notify
         self.callId = callId
         self.channel = channel
         self.operatorId = operatorId
@@ -186,7 +190,7 @@ public actor TicketService {
                 ticket: ticket, callId: request.callId, channel: request.channel, operatorId: call.operatorId, at: call.at,
                 location: Location(district: request.district, neighbourhood: request.neighbourhood), personalData: call.sealed,
                 textLength: call.textLength, operatorCategory: call.category, informationTopic: request.informationTopic,
-                routing: call.routing)
+                routing: call.routing, notificationsOptOut: request.notify == false)
             let events = try TicketRules.decide(ticket, nil, .receiveCall(intake), catalog: call.catalog)
             let counter = try StreamID("ticket-numbers-\(year)")
             var batch = [

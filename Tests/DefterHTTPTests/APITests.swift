@@ -15,6 +15,8 @@ import Testing
 /// The real router over a real log, vault, projections and token store.
 struct Harness {
     let api: DefterAPI
+    /// The ticket service behind the API (for what a test must compute as the server does).
+    let service: TicketService
     let tokens: TokenStore
     let app: Application<RouterResponder<DefterRequestContext>>
     let log: EventLog
@@ -49,7 +51,7 @@ func withAPI(
             service: service, projections: projections, log: log, tokens: tokens, catalog: inForce, logger: logger,
             metrics: metrics, publicURL: publicURL, publicLimiter: publicLimiter, trackingFailures: trackingFailures)
         let harness = Harness(
-            api: api, tokens: tokens, app: Application(router: api.router()), log: log,
+            api: api, service: service, tokens: tokens, app: Application(router: api.router()), log: log,
             operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
             roadsToken: try tokens.issue(role: .department(DepartmentID(unchecked: "fen-isleri")), name: "roads"),
             cleaningToken: try tokens.issue(role: .department(DepartmentID(unchecked: "temizlik")), name: "cleaning"),

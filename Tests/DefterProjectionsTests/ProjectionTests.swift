@@ -300,6 +300,29 @@ func appendUnapplicableEntry(to log: EventLog) async throws -> UInt64 {
         }
     }
 
+    @Test("the ticket view lists what the citizen was told, and flags a notification that failed")
+    func viewShowsNotificationOutcomes() async throws {
+        try await withProjections { service, _, _, projections, _ in
+            let ticket = try await service.receiveCall(call(1)).ticket
+            try await service.handle(
+                .notifyCitizen(channel: "sms", template: "received", by: operatorID, at: hours(1)), on: ticket, actor: operatorID)
+            try projections.tickets.catchUp()
+            let sent = try #require(try projections.tickets.ticketView(ticket))
+            #expect(sent.notifications.map(\.outcome) == ["sent"])
+            #expect(sent.json["lastNotificationFailed"] == .bool(false))
+            let failure = NotificationDelivery(
+                outcome: "failed", attempts: 5, triggerSequence: 3, triggerType: "TicketOpened", failure: "smtp 451 after RCPT TO")
+            try await service.handle(
+                .notifyCitizen(channel: "email", template: "opened", by: .notifier, at: hours(2), delivery: failure), on: ticket,
+                actor: .notifier)
+            try projections.tickets.catchUp()
+            let failed = try #require(try projections.tickets.ticketView(ticket))
+            #expect(failed.notifications.map(\.outcome) == ["sent", "failed"])
+            #expect(failed.notifications.last?.attempts == 5 && failed.notifications.last?.failure == "smtp 451 after RCPT TO")
+            #expect(failed.json["lastNotificationFailed"] == .bool(true))
+        }
+    }
+
     @Test("a batch is planned for all projections from the ticket view as it stood at the batch's start, else from the log")
     func planReadsTheViewAtTheBatchStart() async throws {
         try await withProjections { service, log, _, projections, _ in

@@ -29,17 +29,24 @@ import Testing
                 .startWork(actingDepartment: department, by: crew, at: at(2)),
                 .resolve(code: "collected", note: "Boşaltıldı.", actingDepartment: department, by: crew, at: at(3)),
                 .notifyCitizen(channel: "sms", template: "resolved", by: operatorID, at: at(3.1)),
+                .notifyCitizen(
+                    channel: "email", template: "resolved", by: .notifier, at: at(3.15),
+                    delivery: NotificationDelivery(
+                        outcome: "failed", attempts: 3, triggerSequence: 9, triggerType: "TicketResolved", failure: "smtp 550 after RCPT TO"
+                    )),
                 .addNote(text: "Vatandaş aranıp bilgi verildi <b>", visibility: .public, by: crew, at: at(3.2)),
                 .addNote(text: "Ekip 2 yönlendirildi", visibility: .internal, by: crew, at: at(3.3)),
                 .close(reason: "confirmed", by: operatorID, at: at(4)),
-                .recordFeedback(satisfaction: 4, at: at(5)),
+                .recordFeedback(satisfaction: 4, at: at(5), fixed: true),
                 .reopen(reason: "Yine taştı", by: operatorID, at: at(30)),
                 .escalate(at: at(30 + 25)),
             ] {
                 try await service.handle(command, on: one, actor: crew)
             }
             // Referred, overridden, merged, cancelled, information-only.
-            let two = try await service.receiveCall(SampleCalls.garbage(2)).ticket
+            var quiet = SampleCalls.garbage(2)
+            quiet.notify = false
+            let two = try await service.receiveCall(quiet).ticket
             try await service.handle(
                 .refer(
                     to: DepartmentID(unchecked: "fen-isleri"), category: nil, reason: "Yol işi", actingDepartment: nil, by: crew, at: at(1)),

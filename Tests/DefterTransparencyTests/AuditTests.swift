@@ -28,7 +28,7 @@ import Testing
             let report = try await audit(city)
             #expect(report.isClean, "\(report.findings)")
             #expect(report.checkpoints == 2)
-            #expect(report.projectionsCompared == ["tickets v2", "queues v6", "stats v3"])
+            #expect(report.projectionsCompared == ["tickets v3", "queues v6", "stats v3"])
             #expect(report.observations.tickets == 300)
             #expect(report.logSize == (try city.log.size()))
         }

@@ -2,11 +2,13 @@ import ArgumentParser
 import DefterDomain
 import DefterHTTP
 import DefterLog
+import DefterNotify
 import DefterProjections
 import DefterTickets
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +48,13 @@ struct ServeCommand: AsyncParsableCommand {
         return .milliseconds(Int64(seconds * 1000))
     }
 
+    @Option(
+        help: ArgumentHelp(
+            "A JSON file configuring how citizens are told about their tickets (SMTP e-mail, an SMS gateway's webhook).",
+            discussion: "Without it no citizen is notified. See docs/operations.md#notifications."),
+        completion: .file())
+    var notifyConfig: String?
+
     func validate() throws {
         guard publicationInterval != nil else {
             throw ValidationError("--checkpoint-every must be minutes (10) or seconds (30s), from 1 second to 7 days")
@@ -78,13 +87,36 @@ struct ServeCommand: AsyncParsableCommand {
             metrics: metrics, publicURL: publicURL.flatMap(URL.init(string:)), console: try consoleFiles(),
             publicPages: try publicPages(), figures: figures,
             publicLimiter: publicRateLimit > 0 ? RateLimiter(perSecond: publicRateLimit, burst: publicRateLimit * 5) : nil)
-        let publisher = CheckpointPublisher(figures: figures, interval: publicationInterval!, logger: logger)
+        var services: [any Service] = [
+            projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger),
+            CheckpointPublisher(figures: figures, interval: publicationInterval!, logger: logger),
+        ]
+        let notifier = try openNotifier(context, logger: logger)
+        defer { notifier?.close() }
+        if let notifier { services.append(notifier) }
         let app = Application(
-            router: api.router(), configuration: .init(address: .hostname(host, port: port), serverName: "defter"),
-            services: [
-                projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger), publisher,
-            ], logger: logger)
+            router: api.router(), configuration: .init(address: .hostname(host, port: port), serverName: "defter"), services: services,
+            logger: logger)
         try await app.runService()
+    }
+
+    /// The notifier when `--notify-config` names a usable file; nil (logged) without one.
+    private func openNotifier(_ context: ServiceContext, logger: Logger) throws -> Notifier? {
+        guard let notifyConfig else {
+            logger.notice("no --notify-config: citizens are not told about their tickets by SMS or e-mail")
+            return nil
+        }
+        let configuration: NotifyConfiguration
+        do { configuration = try NotifyConfiguration.load(URL(fileURLWithPath: notifyConfig)) } catch {
+            throw CLIFailure(error.description, exitCode: CLIFailure.badInput)
+        }
+        let links = configuration.publicURL ?? publicURL ?? "http://\(host):\(port)"
+        logger.notice(
+            "notifying citizens",
+            metadata: ["channels": "\(configuration.preference.map(\.rawValue).joined(separator: ","))", "links": "\(links)"])
+        return try Notifier(
+            service: context.service, log: context.log, configuration: configuration, publicURL: links,
+            folder: context.log.folder.appendingPathComponent("notifier"), logger: logger)
     }
 
     /// The console's files: this release's, or with `DEFTER_CONSOLE_DIR` a folder read anew at
