@@ -360,6 +360,22 @@ public actor TicketService {
         return (bytes, photo.mediaType)
     }
 
+    /// Opens photo `sha256` of ticket `id` for someone allowed to see it, recording the access
+    /// first as `PersonalDataAccessed`, as `readPersonalData` does; nil when there is no such
+    /// photo or it was erased.
+    public func readPhoto(of id: TicketID, sha256: String, by actor: ActorID, reason: String) async throws -> (
+        bytes: [UInt8], mediaType: String
+    )? {
+        guard try photos(of: id).contains(where: { $0.sha256 == sha256 }) else { return nil }
+        let trimmed = String(reason.trimmingCharacters(in: .whitespacesAndNewlines).prefix(500))
+        try await log.append(
+            NewEvent(
+                stream: try StreamID("access-\(id)"), type: "PersonalDataAccessed",
+                data: try Self.json(PersonalDataAccessed(ticket: id, by: actor, reason: trimmed.isEmpty ? "photo" : trimmed, at: clock())),
+                actor: actor.rawValue))
+        return try photoBytes(of: id, sha256: sha256)
+    }
+
     // MARK: Encoding
 
     static func newEvents(_ events: [TicketEvent], ticket: TicketID, expectedVersion: UInt64, idPrefix: String?, actor: ActorID) throws
