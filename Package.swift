@@ -72,11 +72,16 @@ let package = Package(
             resources: [.copy("Resources/corpus.csv"), .copy("Resources/lexicon.json")],
             swiftSettings: swiftSettings
         ),
-        // The application layer: intake, commands against the log, sealing personal data.
+        // Photos: checks that a file is the JPEG, PNG or WebP it claims and strips its metadata. Pure.
+        .target(
+            name: "DefterImages",
+            swiftSettings: swiftSettings
+        ),
+        // The application layer: intake, commands against the log, sealing personal data and photos.
         .target(
             name: "DefterTickets",
             dependencies: [
-                "DefterDomain", "DefterRouting", "DefterLog",
+                "DefterDomain", "DefterRouting", "DefterLog", "DefterImages",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Resources/catalog-v1.json"), .copy("Resources/reply-templates.json")],
@@ -109,6 +114,7 @@ let package = Package(
             name: "DefterHTTP",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterRouting", "DefterTickets", "DefterProjections", "DefterTransparency",
+                "DefterImages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -179,13 +185,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DefterImagesTests",
+            dependencies: ["DefterImages"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DefterRoutingTests",
             dependencies: ["DefterDomain", "DefterRouting", "DefterTickets"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DefterTicketsTests",
-            dependencies: ["DefterDomain", "DefterRouting", "DefterTickets", "DefterLog", "DefterLogTestSupport"],
+            dependencies: ["DefterDomain", "DefterRouting", "DefterTickets", "DefterLog", "DefterLogTestSupport", "DefterImages"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -199,6 +211,7 @@ let package = Package(
             name: "DefterHTTPTests",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterRouting", "DefterHTTP", "DefterLogTestSupport",
+                "DefterImages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -136,6 +136,7 @@ public enum TicketEventCodec {
         case .noteAdded(let e): return try encoder.encode(e)
         case .feedbackReceived(let e): return try encoder.encode(e)
         case .slaEscalated(let e): return try encoder.encode(e)
+        case .photoAttached(let e): return try encoder.encode(e)
         }
     }
 
@@ -162,6 +163,7 @@ public enum TicketEventCodec {
         case "NoteAdded": return .noteAdded(try decode(NoteAdded.self))
         case "FeedbackReceived": return .feedbackReceived(try decode(FeedbackReceived.self))
         case "SLAEscalated": return .slaEscalated(try decode(SLAEscalated.self))
+        case "PhotoAttached": return .photoAttached(try decode(PhotoAttached.self))
         default: return nil
         }
     }

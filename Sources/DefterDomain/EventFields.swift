@@ -359,6 +359,20 @@ extension SLAEscalated {
     }
 }
 
+extension PhotoAttached {
+    init(fields: EventData) throws {
+        ticket = try fields.ticket("ticket")
+        at = try fields.date("at")
+        by = try fields.id("by")
+        role = try fields.value("role")
+        sha256 = try fields.text("sha256")
+        mediaType = try fields.text("mediaType")
+        bytes = try fields.int("bytes")
+        width = try fields.fields.integer("width").map { Int(clamping: $0) }
+        height = try fields.fields.integer("height").map { Int(clamping: $0) }
+    }
+}
+
 extension TicketEventCodec {
     /// Decodes a stored event of type `type` from its data's members; nil (without reading
     /// them) for types that are not ticket events. The result equals `decode(type:data:)`'s.
@@ -383,6 +397,7 @@ extension TicketEventCodec {
         case "NoteAdded": .noteAdded(try NoteAdded(fields: fields))
         case "FeedbackReceived": .feedbackReceived(try FeedbackReceived(fields: fields))
         case "SLAEscalated": .slaEscalated(try SLAEscalated(fields: fields))
+        case "PhotoAttached": .photoAttached(try PhotoAttached(fields: fields))
         default: nil
         }
     }

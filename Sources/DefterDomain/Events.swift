@@ -344,6 +344,31 @@ public struct SLAEscalated: Codable, Sendable, Equatable {
     public let department: DepartmentID
 }
 
+/// Who took a photo attached to a ticket, which decides who may see it.
+public enum PhotoRole: String, Codable, Sendable, Equatable, CaseIterable {
+    /// Sent by the citizen with the request: only staff see it.
+    case citizen
+    /// Taken by the crew at resolution, showing the site: also shown on the public pages.
+    case after
+}
+
+/// A photo was attached to the ticket. The bytes live sealed in the photo store, not in the log;
+/// the event proves which photo it was (the SHA-256 of the stripped image, before sealing).
+public struct PhotoAttached: Codable, Sendable, Equatable {
+    public let ticket: TicketID
+    public let at: Date
+    public let by: ActorID
+    public let role: PhotoRole
+    /// Lowercase hex SHA-256 of the image as stored (metadata stripped), before sealing.
+    public let sha256: String
+    /// `image/jpeg`, `image/png` or `image/webp`.
+    public let mediaType: String
+    /// The stored image's size in bytes.
+    public let bytes: Int
+    public let width: Int?
+    public let height: Int?
+}
+
 /// A ticket's event: one step of its lifecycle. Indirect: its cases are large values, and replay
 /// hands each event through several hands; a boxed case is copied as one reference.
 public indirect enum TicketEvent: Sendable, Equatable {
@@ -365,6 +390,7 @@ public indirect enum TicketEvent: Sendable, Equatable {
     case noteAdded(NoteAdded)
     case feedbackReceived(FeedbackReceived)
     case slaEscalated(SLAEscalated)
+    case photoAttached(PhotoAttached)
 
     /// The event's stable type name, as stored in the log.
     public var typeName: String {
@@ -387,6 +413,7 @@ public indirect enum TicketEvent: Sendable, Equatable {
         case .noteAdded: "NoteAdded"
         case .feedbackReceived: "FeedbackReceived"
         case .slaEscalated: "SLAEscalated"
+        case .photoAttached: "PhotoAttached"
         }
     }
 
@@ -395,7 +422,7 @@ public indirect enum TicketEvent: Sendable, Equatable {
         "CallReceived", "InformationProvided", "TicketOpened", "TicketRouted", "RoutingOverridden", "TicketReferred",
         "TicketAssigned", "TicketAcknowledged", "WorkStarted", "TicketResolved", "TicketClosed", "TicketReopened",
         "TicketMergedAsDuplicate", "TicketCancelled", "CitizenNotified", "FeedbackReceived", "SLAEscalated",
-        "NoteAdded",
+        "NoteAdded", "PhotoAttached",
     ]
 
     /// The schema version of every ticket event type today.
@@ -422,6 +449,7 @@ public indirect enum TicketEvent: Sendable, Equatable {
         case .noteAdded(let e): e.at
         case .feedbackReceived(let e): e.at
         case .slaEscalated(let e): e.at
+        case .photoAttached(let e): e.at
         }
     }
 }

@@ -19,7 +19,19 @@ public enum TicketRules {
         "add a note": Set(Ticket.Status.allCases),
         "record feedback": [.resolved, .closed, .closedAtFirstContact],
         "escalate": [.routed, .acknowledged, .inProgress],
+        // Per role (see `photoStatuses`); not listed in `allowedCommands`, as the console offers
+        // photos on their own.
+        "attach a photo": [.triage, .routed, .acknowledged, .inProgress, .resolved, .closed],
     ]
+
+    /// Where each kind of photo may be attached: a citizen's while the request is open, the
+    /// crew's "after" photo once it is resolved.
+    static let photoStatuses: [PhotoRole: Set<Ticket.Status>] = [
+        .citizen: [.triage, .routed, .acknowledged, .inProgress],
+        .after: [.resolved, .closed],
+    ]
+
+    static let photoMediaTypes: Set<String> = ["image/jpeg", "image/png", "image/webp"]
 
     /// The order commands are listed in error messages.
     static let commandOrder = [
@@ -137,6 +149,28 @@ public enum TicketRules {
                     TicketReopened(
                         ticket: id, at: at, by: .citizen, reason: "Vatandaş geri bildirimi: sorun çözülmedi",
                         dueAt: due(at, ticket.standardHours ?? 72))),
+            ]
+        case .attachPhoto(let photo, let acting, let by, let at):
+            guard photoStatuses[photo.role]!.contains(ticket.status) else {
+                throw .illegalTransition(
+                    id, status: ticket.status, command: "attach a \(photo.role.rawValue) photo",
+                    allowed: allowedCommands(in: ticket.status))
+            }
+            if photo.role == .after { try requireOwner(ticket, acting) }
+            guard photo.sha256.utf8.count == 64, photo.sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            else { throw .invalid(DomainInputError(field: "sha256", reason: "must be 64 lowercase hex digits")) }
+            guard photoMediaTypes.contains(photo.mediaType) else {
+                throw .invalid(
+                    DomainInputError(field: "mediaType", reason: "'\(photo.mediaType)' is not image/jpeg, image/png or image/webp"))
+            }
+            guard (1...(10 * 1024 * 1024)).contains(photo.bytes) else {
+                throw .invalid(DomainInputError(field: "bytes", reason: "a photo is 1 byte to 10 MiB, not \(photo.bytes)"))
+            }
+            return [
+                .photoAttached(
+                    PhotoAttached(
+                        ticket: id, at: at, by: by, role: photo.role, sha256: photo.sha256, mediaType: photo.mediaType,
+                        bytes: photo.bytes, width: photo.width, height: photo.height))
             ]
         case .escalate(let at):
             guard let dueAt = ticket.dueAt, let department = ticket.department else { throw .notYetDue(id, dueAt: .distantFuture) }
@@ -360,6 +394,8 @@ public enum TicketRules {
         case .slaEscalated(let e):
             try expect(allowedStatuses["escalate"]!)
             ticket.escalatedDeadlines.append(e.dueAt)
+        case .photoAttached(let e):
+            try expect(photoStatuses[e.role]!)
         }
         ticket.version += 1
     }
@@ -394,6 +430,7 @@ public enum TicketRules {
         case .noteAdded(let e): e.ticket
         case .feedbackReceived(let e): e.ticket
         case .slaEscalated(let e): e.ticket
+        case .photoAttached(let e): e.ticket
         }
     }
 }

@@ -93,6 +93,9 @@ public enum TicketCommand: Sendable, Equatable {
     case recordFeedback(satisfaction: Int, at: Date, fixed: Bool? = nil)
     /// The deadline worker: the service standard passed while the ticket was unresolved.
     case escalate(at: Date)
+    /// A photo, already checked, stripped and stored, is attached: a citizen's while the ticket is
+    /// open, a crew's "after" photo by the owning department once it is resolved.
+    case attachPhoto(PhotoFacts, actingDepartment: DepartmentID?, by: ActorID, at: Date)
 
     /// The command's name as people say it, for error messages.
     public var name: String {
@@ -112,7 +115,29 @@ public enum TicketCommand: Sendable, Equatable {
         case .addNote: "add a note"
         case .recordFeedback: "record feedback"
         case .escalate: "escalate"
+        case .attachPhoto: "attach a photo"
         }
+    }
+}
+
+/// What the photo store says about a photo it holds: its role, hash, type, size and dimensions.
+public struct PhotoFacts: Sendable, Equatable {
+    public let role: PhotoRole
+    /// Lowercase hex SHA-256 of the stored (stripped) image.
+    public let sha256: String
+    public let mediaType: String
+    public let bytes: Int
+    public let width: Int?
+    public let height: Int?
+
+    /// Describes a stored photo.
+    public init(role: PhotoRole, sha256: String, mediaType: String, bytes: Int, width: Int?, height: Int?) {
+        self.role = role
+        self.sha256 = sha256
+        self.mediaType = mediaType
+        self.bytes = bytes
+        self.width = width
+        self.height = height
     }
 }
 

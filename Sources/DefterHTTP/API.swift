@@ -286,6 +286,7 @@ public struct DefterAPI: Sendable {
             }
         }
         registerHistory(on: router, recorder)
+        registerPhotos(on: router, recorder)
         registerSession(on: router, recorder)
         registerDesk(on: router, recorder)
         registerReports(on: router, recorder)

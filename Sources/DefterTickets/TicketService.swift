@@ -1,4 +1,5 @@
 public import DefterDomain
+public import DefterImages
 public import DefterLog
 public import DefterRouting
 public import Foundation
@@ -76,6 +77,8 @@ public enum IntakeError: Error, Sendable, Equatable, CustomStringConvertible {
 public actor TicketService {
     let log: EventLog
     let sealer: PersonalDataSealer
+    /// Where attached photos live, sealed (`<data>/photos`).
+    public nonisolated let photoStore: PhotoStore
     /// The router intake consults (also for suggestions while a call is being typed).
     public nonisolated let router: Router
     let clock: @Sendable () -> Date
@@ -86,11 +89,16 @@ public actor TicketService {
     /// Streams the service writes besides tickets.
     public static let catalogStream = "catalog"
 
-    /// Creates the service over a log and a vault.
-    public init(log: EventLog, vault: KeyVault, router: Router, bundledCatalog: Catalog, clock: @escaping @Sendable () -> Date = { Date() })
-    {
+    /// Creates the service over a log and a vault; photos go to `photos`, by default the folder
+    /// `photos` beside the vault in the data folder.
+    public init(
+        log: EventLog, vault: KeyVault, router: Router, bundledCatalog: Catalog, photos: URL? = nil,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.log = log
         self.sealer = PersonalDataSealer(vault: vault)
+        self.photoStore = PhotoStore(
+            folder: photos ?? vault.folder.deletingLastPathComponent().appendingPathComponent("photos", isDirectory: true), vault: vault)
         self.router = router
         self.bundledCatalog = bundledCatalog
         self.clock = clock
@@ -286,14 +294,15 @@ public actor TicketService {
     // MARK: Personal data
 
     /// Erases a citizen's personal data for good: destroys their key (so every sealed record of
-    /// them becomes unreadable) and records `PersonalDataErased`. The log's bytes and proofs are
-    /// untouched.
+    /// them becomes unreadable), deletes their photos and records `PersonalDataErased`. The log's
+    /// bytes and proofs are untouched (`PhotoAttached` keeps only a photo's hash).
     public func eraseCitizen(_ citizen: CitizenRef, by: ActorID, reason: String) async throws -> Bool {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= 500 else {
             throw TicketError.invalid(DomainInputError(field: "reason", reason: "an erasure needs a reason of 1 to 500 characters"))
         }
         let existed = try sealer.erase(citizen)
+        try photoStore.erase(citizen)
         try await log.append(
             NewEvent(
                 stream: try StreamID("citizen-\(citizen)"), type: "PersonalDataErased",
@@ -337,6 +346,66 @@ public actor TicketService {
         else { return false }
         // Compare every digit, not up to the first difference, so timing tells nothing.
         return zip(phone.utf8.suffix(4), lastDigits.utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0 && phone.utf8.count >= 4
+    }
+
+    // MARK: Photos
+
+    /// Checks `data` is the image it claims, strips its metadata, stores it sealed under the
+    /// ticket's citizen's key, then records `PhotoAttached`. Refused files leave nothing behind;
+    /// a stored file whose event is then refused is unreadable without the event and goes with
+    /// the citizen's erasure.
+    public func attachPhoto(
+        _ data: [UInt8], claimed: ImageType?, role: PhotoRole, to id: TicketID, actingDepartment: DepartmentID?, by actor: ActorID
+    ) async throws -> PhotoAttached {
+        let photo = try PhotoCleaner.clean(data, claimed: claimed)
+        guard let first = try events(of: id).first, case .callReceived(let call) = first else { throw TicketError.notFound(id) }
+        let facts = PhotoFacts(
+            role: role, sha256: PhotoStore.sha256(photo.bytes), mediaType: photo.type.mediaType, bytes: photo.bytes.count,
+            width: photo.width, height: photo.height)
+        if let existing = try photos(of: id).first(where: { $0.sha256 == facts.sha256 && $0.role == role }) { return existing }
+        // Decide first (cheap, no write), so a refused command stores nothing.
+        _ = try TicketRules.decide(
+            id, try ticket(id), .attachPhoto(facts, actingDepartment: actingDepartment, by: actor, at: clock()),
+            catalog: try await catalogInForce())
+        try photoStore.store(photo, for: call.personalData.citizen)
+        try await handle(.attachPhoto(facts, actingDepartment: actingDepartment, by: actor, at: clock()), on: id, actor: actor)
+        return try photos(of: id).last { $0.sha256 == facts.sha256 && $0.role == role }!
+    }
+
+    /// The photos attached to ticket `id`, oldest first (their events, not their bytes).
+    public func photos(of id: TicketID) throws -> [PhotoAttached] {
+        try events(of: id).compactMap { if case .photoAttached(let photo) = $0 { photo } else { nil } }
+    }
+
+    /// The bytes of photo `sha256` of ticket `id`, and its media type; nil when the ticket has no
+    /// such photo or it was erased. Records nothing: callers record the access (see `readPersonalData`).
+    public func photoBytes(of id: TicketID, sha256: String, roles: Set<PhotoRole> = Set(PhotoRole.allCases)) throws -> (
+        bytes: [UInt8], mediaType: String
+    )? {
+        let events = try events(of: id)
+        guard let first = events.first, case .callReceived(let call) = first else { return nil }
+        guard
+            let photo = events.lazy.compactMap({ if case .photoAttached(let p) = $0 { p } else { nil } })
+                .first(where: { $0.sha256 == sha256 && roles.contains($0.role) }),
+            let bytes = try photoStore.read(sha256, of: call.personalData.citizen)
+        else { return nil }
+        return (bytes, photo.mediaType)
+    }
+
+    /// Opens photo `sha256` of ticket `id` for someone allowed to see it, recording the access
+    /// first as `PersonalDataAccessed`, as `readPersonalData` does; nil when there is no such
+    /// photo or it was erased.
+    public func readPhoto(of id: TicketID, sha256: String, by actor: ActorID, reason: String) async throws -> (
+        bytes: [UInt8], mediaType: String
+    )? {
+        guard try photos(of: id).contains(where: { $0.sha256 == sha256 }) else { return nil }
+        let trimmed = String(reason.trimmingCharacters(in: .whitespacesAndNewlines).prefix(500))
+        try await log.append(
+            NewEvent(
+                stream: try StreamID("access-\(id)"), type: "PersonalDataAccessed",
+                data: try Self.json(PersonalDataAccessed(ticket: id, by: actor, reason: trimmed.isEmpty ? "photo" : trimmed, at: clock())),
+                actor: actor.rawValue))
+        return try photoBytes(of: id, sha256: sha256)
     }
 
     // MARK: Encoding

@@ -63,6 +63,16 @@ import Testing
             var unsure = SampleCalls.garbage(5)
             unsure.caller = PersonalData(text: "alo merhaba")
             _ = try await service.receiveCall(unsure)
+            // Photos: the citizen's while open, the crew's "after" once resolved.
+            let six = try await service.receiveCall(SampleCalls.garbage(6, caller: SampleCalls.personal)).ticket
+            let sixDepartment = try #require(try await service.ticket(six)?.department)
+            _ = try await service.attachPhoto(
+                try PhotoFixtures.load("gps.jpg"), claimed: .jpeg, role: .citizen, to: six, actingDepartment: nil, by: operatorID)
+            try await service.handle(.acknowledge(actingDepartment: sixDepartment, by: crew, at: at(1)), on: six, actor: crew)
+            try await service.handle(
+                .resolve(code: "collected", note: "", actingDepartment: sixDepartment, by: crew, at: at(2)), on: six, actor: crew)
+            _ = try await service.attachPhoto(
+                try PhotoFixtures.load("gps.webp"), claimed: .webp, role: .after, to: six, actingDepartment: sixDepartment, by: crew)
             _ = try await service.readPersonalData(of: one, by: operatorID, reason: "Vatandaşı geri aramak için")
             guard case .callReceived(let call)? = try await service.events(of: one).first else { throw CancellationError() }
             _ = try await service.eraseCitizen(call.personalData.citizen, by: ActorID(unchecked: "kvkk"), reason: "KVKK başvurusu")

@@ -174,6 +174,23 @@ class Console(unittest.TestCase):
             roads.switch_to.alert.text
         self.clean_console(roads, "ticket-note-markup")
 
+    def test_04b_the_department_attaches_an_after_photo_and_sees_it_without_its_gps(self):
+        roads = self.browsers["roads"]
+        roads.get(URL + f"/console/ticket/{Console.ticket}")
+        photo = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "DefterImagesTests", "Fixtures", "gps.jpg")
+        wait(roads, lambda d: d.find_element(By.ID, "photo-after")).send_keys(os.path.realpath(photo))
+        roads.find_element(By.CSS_SELECTOR, "#photo-upload button[type=submit]").click()
+        loaded = "const i = document.querySelector('#ticket-photos figure[data-role=after] img'); return i && i.complete && i.naturalWidth"
+        self.assertEqual(wait(roads, lambda d: d.execute_script(loaded)), 48, "the thumbnail shows the uploaded photo")
+        leftover = roads.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "const url = document.querySelector('#ticket-photos figure[data-role=after] img').src;"
+            "fetch(url, {credentials: 'same-origin'}).then(r => r.arrayBuffer()).then(b => {"
+            "  const text = new TextDecoder('latin1').decode(b); done(['Exif', 'SERIAL-12345', 'xpacket'].filter(m => text.includes(m)));"
+            "}, () => done(['fetch failed']));")
+        self.assertEqual(leftover, [], "the served photo holds no EXIF, serial or XMP")
+        self.clean_console(roads, "ticket-after-photo")
+
     def test_05_another_department_is_refused_in_words(self):
         cleaning = self.browsers["cleaning"]
         cleaning.get(URL + f"/console/ticket/{Console.ticket}")

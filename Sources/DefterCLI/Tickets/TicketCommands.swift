@@ -160,7 +160,7 @@ struct PrivacyCommand: AsyncParsableCommand {
 struct EraseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erase",
-        abstract: "Destroy a citizen's key, so that all their sealed data becomes unreadable, and record it.",
+        abstract: "Destroy a citizen's key, so that all their sealed data becomes unreadable, delete their photos, and record it.",
         discussion: "The log's bytes are untouched: `defter log verify` still passes and every proof still holds."
     )
 

@@ -22,12 +22,13 @@ export const onSignedOut = new Set();
 
 async function call(method, path, body, options = {}) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = options.contentType || 'application/json';
   if (options.ifMatch !== undefined && options.ifMatch !== null) headers['If-Match'] = String(options.ifMatch);
   let response;
   try {
     response = await fetch(path, {
-      method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, credentials: 'same-origin',
+      body: body === undefined ? undefined : options.contentType ? body : JSON.stringify(body),
     });
   } catch (error) {
     throw new ApiError(0, 'network', t('err.network'), {});
@@ -49,6 +50,8 @@ export const api = {
   get: (path, options) => call('GET', path, undefined, options),
   post: (path, body, options) => call('POST', path, body ?? {}, options),
   del: (path, options) => call('DELETE', path, undefined, options),
+  /** Sends a file as the raw body, with its own type (photos). */
+  upload: (path, file, options = {}) => call('POST', path, file, { ...options, contentType: file.type || 'application/octet-stream' }),
 };
 
 let catalogPromise = null;

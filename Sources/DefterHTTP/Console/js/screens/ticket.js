@@ -11,6 +11,9 @@ addStrings({
     'ticket.overdue': 'SÜRESİ GEÇTİ', 'ticket.timeline': 'Geçmiş', 'ticket.by': '{0} tarafından',
     'ticket.forbidden': 'Bu başvuru başka bir birime ait; yalnızca kendi biriminizin başvurularını açabilirsiniz.',
     'ticket.notFound': '{0} numaralı bir başvuru yok. Numarayı kontrol edin.',
+    'ticket.photos': 'Fotoğraflar', 'ticket.noPhotos': 'Fotoğraf yok.', 'ticket.photo.citizen': 'vatandaşın', 'ticket.photo.after': 'iş sonrası (herkese açık)',
+    'ticket.photoAfter': 'Yapılan işin fotoğrafı (herkese gösterilir; yüz ve plaka olmasın)', 'ticket.photoUpload': 'Fotoğrafı ekle',
+    'ticket.photoNote': 'Bir fotoğrafı açmak kişisel veri görüntüleme olarak kayda geçer (KVKK). Konum ve kamera bilgileri yüklemede silinir.',
     'ticket.personal': 'Kişisel veriler', 'ticket.personalShow': 'Kişisel verileri göster', 'ticket.reason': 'Neden görmeniz gerekiyor?',
     'ticket.personalNote': 'Bu görüntüleme kim, ne zaman ve neden bilgisiyle kalıcı olarak kayda geçer (KVKK).',
     'ticket.reasonNeeded': 'Bir neden yazın.', 'ticket.erased': 'Vatandaşın kişisel verileri silinmiş (KVKK); geri getirilemez.',
@@ -52,6 +55,9 @@ addStrings({
     'ticket.noActions': 'Nothing you can do in this status.',
     'ticket.field.status': 'status', 'ticket.field.department': 'department', 'ticket.field.category': 'category', 'ticket.field.assignee': 'assignee',
     'ticket.field.dueAt': 'due', 'ticket.field.priority': 'priority', 'ticket.field.duplicateOf': 'original',
+    'ticket.photos': 'Photos', 'ticket.noPhotos': 'No photos.', 'ticket.photo.citizen': 'citizen\'s', 'ticket.photo.after': 'after (public)',
+    'ticket.photoAfter': 'Photo of the finished work (shown publicly; no faces or number plates)', 'ticket.photoUpload': 'Attach the photo',
+    'ticket.photoNote': 'Opening a photo is recorded as a personal-data read (KVKK). Location and camera data are removed on upload.',
   },
 });
 
@@ -61,6 +67,7 @@ const firstEvents = new Set(['CallReceived', 'TicketOpened']);
 
 export async function render(root, ctx) {
   const id = ctx.params.id;
+  let drawPhotos = () => {};
   const cat = await catalog();
   const isDepartment = ctx.session.role.startsWith('department:');
   let view;
@@ -79,7 +86,47 @@ export async function render(root, ctx) {
   root.append(h('h1', {}, t('ticket.title', id)),
     h('div', { class: 'grid' },
       h('div', {}, h('div', { class: 'card' }, facts), conflict, h('div', { class: 'card' }, h('h2', {}, t('ticket.actions')), actionsBox)),
-      h('div', {}, personalCard(), h('div', { class: 'card' }, h('h2', {}, t('ticket.timeline')), timeline))));
+      h('div', {}, personalCard(), photosCard(), h('div', { class: 'card' }, h('h2', {}, t('ticket.timeline')), timeline))));
+
+  // The ticket's photos: thumbnails served from this origin with the session cookie (each
+  // opening is recorded), and for the owning department the crew's "after" photo once resolved.
+  function photosCard() {
+    const list = h('div', { class: 'photos', id: 'ticket-photos' });
+    const file = h('input', { type: 'file', id: 'photo-after', accept: 'image/jpeg,image/png,image/webp' });
+    const form = h('form', { id: 'photo-upload' }, field(t('ticket.photoAfter'), file), h('div', { class: 'problems' }),
+      h('button', { type: 'submit' }, t('ticket.photoUpload')));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const problems = form.querySelector('.problems');
+      problems.replaceChildren();
+      if (!file.files.length) return;
+      try {
+        await ctx.api.upload(`/v1/tickets/${encodeURIComponent(id)}/photos?role=after`, file.files[0]);
+        form.reset();
+        toast(t('ticket.done'));
+        view = await ctx.api.get(`/v1/tickets/${encodeURIComponent(id)}`);
+        drawFacts();
+        drawActions();
+        drawTimeline();
+        drawPhotos();
+      } catch (error) {
+        problems.append(errorBox(error.words, t('err.detail', error.message)));
+      }
+    });
+    drawPhotos = async () => {
+      form.hidden = !(isDepartment && ['resolved', 'closed'].includes(view.status));
+      let data;
+      try { data = await ctx.api.get(`/v1/tickets/${encodeURIComponent(id)}/photos`); } catch (error) {
+        fill(list, errorBox(error.words));
+        return;
+      }
+      fill(list, data.photos.length === 0 ? h('p', { class: 'muted' }, t('ticket.noPhotos')) : data.photos.map((p) =>
+        h('figure', { class: 'photo', dataset: { role: p.role, sha256: p.sha256 } },
+          h('a', { href: p.url, target: '_blank', rel: 'noopener' }, h('img', { src: p.url, alt: t(`ticket.photo.${p.role}`), loading: 'lazy' })),
+          h('figcaption', {}, `${t(`ticket.photo.${p.role}`)} · ${istanbul(p.at)}`))));
+    };
+    return h('div', { class: 'card' }, h('h2', {}, t('ticket.photos')), h('p', { class: 'notice' }, t('ticket.photoNote')), list, form);
+  }
 
   function drawFacts() {
     const overdue = view.dueAt && new Date(view.dueAt) < new Date() && ['routed', 'acknowledged', 'in-progress', 'triage'].includes(view.status);
@@ -152,6 +199,7 @@ export async function render(root, ctx) {
       drawFacts();
       drawActions();
       drawTimeline();
+      drawPhotos();
       return answer;
     } catch (error) {
       if (error.code === 'version_conflict') showConflict(error.body);
@@ -254,6 +302,7 @@ export async function render(root, ctx) {
 
   drawFacts();
   drawActions();
+  drawPhotos();
   await drawTimeline();
   return undefined;
 }
