@@ -18,9 +18,7 @@ extension DefterAPI {
                 let (period, format, language) = try Self.reportRequest(period: text, request.uri.queryParameters)
                 let (checkpoint, facts) = try await AccountabilityReport.factsAtCheckpoint(projections: projections, log: log)
                 let report = AccountabilityReport(facts: facts, period: period, checkpoint: checkpoint, catalog: catalog)
-                let headers = Self.reportHeaders(
-                    format: format, name: "report-\(text.replacingOccurrences(of: "..", with: "_")).\(language.rawValue).\(format.rawValue)"
-                )
+                let headers = Self.reportHeaders(format: format, period: text, language: language)
                 return Response(
                     status: .ok, headers: headers,
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: report.rendered(as: format, language: language))))
@@ -34,7 +32,8 @@ extension DefterAPI {
 
     /// A report's headers: its type, a policy that lets no script run (its JSON block is data), and
     /// how a browser saves it.
-    static func reportHeaders(format: ReportFormat, name: String) -> HTTPFields {
+    static func reportHeaders(format: ReportFormat, period: String, language: ReportLanguage) -> HTTPFields {
+        let name = "report-\(period.replacingOccurrences(of: "..", with: "_")).\(language.rawValue).\(format.rawValue)"
         var headers = HTTPFields()
         headers[.contentType] =
             switch format {

@@ -122,27 +122,24 @@ struct ServeCommand: AsyncParsableCommand {
     /// The console's files: this release's, or with `DEFTER_CONSOLE_DIR` a folder read anew at
     /// every request (for working on the console without rebuilding).
     private func consoleFiles() throws -> ConsoleFiles {
-        guard let folder = ProcessInfo.processInfo.environment["DEFTER_CONSOLE_DIR"], !folder.isEmpty else { return .bundled }
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw CLIFailure(
-                "DEFTER_CONSOLE_DIR=\(folder) is not a folder; unset it to serve the console built into this release",
-                exitCode: CLIFailure.badInput)
-        }
-        return .folder(URL(fileURLWithPath: folder))
+        try filesFromEnvironment("DEFTER_CONSOLE_DIR", what: "the console", bundled: .bundled, singlePage: true)
     }
 
     /// The public pages' files: this release's, or with `DEFTER_PUBLIC_DIR` a folder read anew at
     /// every request.
     private func publicPages() throws -> ConsoleFiles {
-        guard let folder = ProcessInfo.processInfo.environment["DEFTER_PUBLIC_DIR"], !folder.isEmpty else { return .bundledPublicPages }
+        try filesFromEnvironment("DEFTER_PUBLIC_DIR", what: "the public pages", bundled: .bundledPublicPages, singlePage: false)
+    }
+
+    /// The folder named by the environment variable `name`, or `bundled` when it is unset.
+    private func filesFromEnvironment(_ name: String, what: String, bundled: ConsoleFiles, singlePage: Bool) throws -> ConsoleFiles {
+        guard let folder = ProcessInfo.processInfo.environment[name], !folder.isEmpty else { return bundled }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw CLIFailure(
-                "DEFTER_PUBLIC_DIR=\(folder) is not a folder; unset it to serve the public pages built into this release",
-                exitCode: CLIFailure.badInput)
+                "\(name)=\(folder) is not a folder; unset it to serve \(what) built into this release", exitCode: CLIFailure.badInput)
         }
-        return .folder(URL(fileURLWithPath: folder), singlePage: false)
+        return .folder(URL(fileURLWithPath: folder), singlePage: singlePage)
     }
 }
 

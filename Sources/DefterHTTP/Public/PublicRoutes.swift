@@ -70,9 +70,7 @@ extension DefterAPI {
             await publicBody(request) {
                 let text = context.parameters.get("period") ?? ""
                 let (period, format, language) = try Self.reportRequest(period: text, request.uri.queryParameters)
-                let headers = Self.reportHeaders(
-                    format: format, name: "report-\(text.replacingOccurrences(of: "..", with: "_")).\(language.rawValue).\(format.rawValue)"
-                )
+                let headers = Self.reportHeaders(format: format, period: text, language: language)
                 return try await figures.body(
                     "report|\(period.from)|\(period.to)|\(period.label)|\(format.rawValue)|\(language.rawValue)",
                     contentType: headers[.contentType] ?? "text/plain", extraHeaders: headers

@@ -32,13 +32,11 @@ public final class RateLimiter: Sendable {
     public func take(_ client: String, now: ContinuousClock.Instant = .now) -> Duration? {
         buckets.withLock { buckets in
             var bucket = buckets[client] ?? Bucket(tokens: burst, updated: now)
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            bucket.tokens = min(burst, bucket.tokens + max(0, seconds) * perSecond)
+            bucket.tokens = tokens(in: bucket, at: now)
             bucket.updated = now
-            guard bucket.tokens >= 1 else {
+            if let wait = wait(for: bucket.tokens) {
                 buckets[client] = bucket
-                return .milliseconds(Int64(((1 - bucket.tokens) / perSecond * 1000).rounded(.up)))
+                return wait
             }
             bucket.tokens -= 1
             if buckets[client] == nil && buckets.count >= maximumClients { forgetRefilled(&buckets, now: now) }
@@ -51,11 +49,20 @@ public final class RateLimiter: Sendable {
     public func allows(_ client: String, now: ContinuousClock.Instant = .now) -> Duration? {
         buckets.withLock { buckets in
             guard let bucket = buckets[client] else { return nil }
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let tokens = min(burst, bucket.tokens + max(0, seconds) * perSecond)
-            return tokens >= 1 ? nil : .milliseconds(Int64(((1 - tokens) / perSecond * 1000).rounded(.up)))
+            return wait(for: tokens(in: bucket, at: now))
         }
+    }
+
+    /// The tokens `bucket` holds at `now`: what it had plus the refill since, up to the burst.
+    private func tokens(in bucket: Bucket, at now: ContinuousClock.Instant) -> Double {
+        let elapsed = now - bucket.updated
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return min(burst, bucket.tokens + max(0, seconds) * perSecond)
+    }
+
+    /// How long until a bucket holding `tokens` has one: nil when it has one now.
+    private func wait(for tokens: Double) -> Duration? {
+        tokens >= 1 ? nil : .milliseconds(Int64(((1 - tokens) / perSecond * 1000).rounded(.up)))
     }
 
     private func forgetRefilled(_ buckets: inout [String: Bucket], now: ContinuousClock.Instant) {
