@@ -14,6 +14,9 @@ public struct PersonalData: Codable, Sendable, Equatable {
     public var email: String?
     /// Latitude and longitude, when the app sent them.
     public var coordinates: Coordinates?
+    /// A link to the caller's own photo or video elsewhere (Open311 `media_url`): kept as they
+    /// gave it, sealed like the rest, and never fetched by the server.
+    public var mediaURL: String?
     /// What the caller said.
     public var text: String
 
@@ -31,12 +34,15 @@ public struct PersonalData: Codable, Sendable, Equatable {
 
     /// The longest free text accepted, in characters.
     public static let maximumTextLength = 4000
+    /// The longest media link accepted, in characters.
+    public static let maximumMediaURLLength = 2000
 
     /// Creates personal data; call `validated()` before sealing it.
     public init(
         name: String? = nil, phone: String? = nil, nationalId: String? = nil, address: String? = nil, email: String? = nil,
-        coordinates: Coordinates? = nil, text: String
+        coordinates: Coordinates? = nil, mediaURL: String? = nil, text: String
     ) {
+        self.mediaURL = mediaURL
         self.name = name
         self.phone = phone
         self.nationalId = nationalId
@@ -55,6 +61,7 @@ public struct PersonalData: Codable, Sendable, Equatable {
         if address != nil { fields.append("address") }
         if email != nil { fields.append("email") }
         if coordinates != nil { fields.append("coordinates") }
+        if mediaURL != nil { fields.append("mediaURL") }
         fields.append("text")
         return fields
     }
@@ -102,7 +109,25 @@ public struct PersonalData: Codable, Sendable, Equatable {
                 throw DomainInputError(field: "coordinates", reason: "latitude must be -90 to 90 and longitude -180 to 180")
             }
         }
+        if let mediaURL { copy.mediaURL = try Self.validatedMediaURL(mediaURL) }
         return copy
+    }
+
+    /// An absolute `http` or `https` link with a host, of at most `maximumMediaURLLength` characters.
+    static func validatedMediaURL(_ text: String) throws(DomainInputError) -> String {
+        let cleaned = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let lowered = cleaned.lowercased()
+        let scheme = lowered.hasPrefix("https://") ? "https://" : lowered.hasPrefix("http://") ? "http://" : nil
+        guard let scheme, cleaned.count <= Self.maximumMediaURLLength, !cleaned.contains(where: { $0.isWhitespace || $0.isNewline }),
+            let host = cleaned.dropFirst(scheme.count).split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first,
+            !host.isEmpty
+        else {
+            throw DomainInputError(
+                field: "mediaURL",
+                reason:
+                    "must be an http or https link of at most \(Self.maximumMediaURLLength) characters, e.g. https://example.org/photo.jpg")
+        }
+        return cleaned
     }
 }
 

@@ -42,6 +42,21 @@ public struct CallRequest: Sendable, Codable, Equatable {
     }
 }
 
+/// A photo as a caller sent it at intake: its bytes and the type they were sent as (nil when the
+/// sender named none, and the bytes are sniffed).
+public struct PhotoUpload: Sendable, Equatable {
+    /// The file's bytes, metadata and all.
+    public let bytes: [UInt8]
+    /// The type the sender claimed.
+    public let claimed: ImageType?
+
+    /// Describes an upload.
+    public init(bytes: [UInt8], claimed: ImageType?) {
+        self.bytes = bytes
+        self.claimed = claimed
+    }
+}
+
 /// What intake did with a call.
 public struct IntakeResult: Sendable, Equatable {
     /// The ticket the call made (or had already made).
@@ -357,7 +372,13 @@ public actor TicketService {
     public func attachPhoto(
         _ data: [UInt8], claimed: ImageType?, role: PhotoRole, to id: TicketID, actingDepartment: DepartmentID?, by actor: ActorID
     ) async throws -> PhotoAttached {
-        let photo = try PhotoCleaner.clean(data, claimed: claimed)
+        try await attach(try PhotoCleaner.clean(data, claimed: claimed), role: role, to: id, actingDepartment: actingDepartment, by: actor)
+    }
+
+    /// Stores an already cleaned photo sealed and records `PhotoAttached`; see `attachPhoto`.
+    private func attach(_ photo: CleanPhoto, role: PhotoRole, to id: TicketID, actingDepartment: DepartmentID?, by actor: ActorID)
+        async throws -> PhotoAttached
+    {
         guard let first = try events(of: id).first, case .callReceived(let call) = first else { throw TicketError.notFound(id) }
         let facts = PhotoFacts(
             role: role, sha256: PhotoStore.sha256(photo.bytes), mediaType: photo.type.mediaType, bytes: photo.bytes.count,
@@ -370,6 +391,27 @@ public actor TicketService {
         try photoStore.store(photo, for: call.personalData.citizen)
         try await handle(.attachPhoto(facts, actingDepartment: actingDepartment, by: actor, at: clock()), on: id, actor: actor)
         return try photos(of: id).last { $0.sha256 == facts.sha256 && $0.role == role }!
+    }
+
+    /// Records a call with the photos the caller sent (an app's or Open311's upload). Every photo
+    /// is checked and stripped first, so a file that is not the image it claims refuses the whole
+    /// call and writes nothing; then the call is recorded and each photo attached as the citizen's,
+    /// by the intake's operator. A retried call id attaches only the photos not yet attached, so a
+    /// crash between the call and its photos is mended by retrying the same request.
+    public nonisolated func receiveCall(_ request: CallRequest, photos uploads: [PhotoUpload]) async throws -> IntakeResult {
+        if request.informationTopic != nil && !uploads.isEmpty {
+            throw TicketError.invalid(
+                DomainInputError(
+                    field: "photo", reason: "an information-only call opens no ticket to attach a photo to; send it without photos"))
+        }
+        var cleaned: [CleanPhoto] = []
+        for upload in uploads { cleaned.append(try PhotoCleaner.clean(upload.bytes, claimed: upload.claimed)) }
+        let result = try await receiveCall(request)
+        guard !cleaned.isEmpty else { return result }
+        let actor: ActorID
+        do { actor = try ActorID(request.operatorId) } catch { throw TicketError.invalid(error) }
+        for photo in cleaned { _ = try await attach(photo, role: .citizen, to: result.ticket, actingDepartment: nil, by: actor) }
+        return result
     }
 
     /// The photos attached to ticket `id`, oldest first (their events, not their bytes).
