@@ -112,8 +112,8 @@ public struct DefterAPI: Sendable {
         recorder.post(router, "/v1/calls") { request, context in
             await respondWithStatus {
                 _ = try authorize(request, { $0 == .operatorRole || $0 == .admin })
-                let call = try await decodeCall(try await body(request, context))
-                let result = try await service.receiveCall(call)
+                let (call, photos) = try await callUpload(request, context)
+                let result = try await service.receiveCall(call, photos: photos)
                 var object: [String: JSONValue] = [
                     "ticket": .string(result.ticket.rawValue), "status": .string(result.status.rawValue),
                     "duplicate": .bool(result.duplicate),
@@ -174,6 +174,7 @@ public struct DefterAPI: Sendable {
                 object["nationalId"] = data.nationalId.map { .string($0) } ?? .null
                 object["address"] = data.address.map { .string($0) } ?? .null
                 object["email"] = data.email.map { .string($0) } ?? .null
+                object["mediaURL"] = data.mediaURL.map { .string($0) } ?? .null
                 return ["ticket": .string(id.rawValue), "erased": false, "personalData": .object(object)]
             }
         }

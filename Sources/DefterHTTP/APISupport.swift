@@ -1,4 +1,5 @@
 import DefterDomain
+import DefterImages
 import DefterLog
 import DefterProjections
 import DefterTickets
@@ -64,8 +65,15 @@ extension DefterAPI {
             default: (.badRequest, "bad_input")
             }
         case is LogRequestError: (.badRequest, "bad_parameter")
+        case let error as ImageError:
+            switch error {
+            case .tooLarge: (.contentTooLarge, "bad_photo")
+            case .unsupported, .notClaimedType: (.unsupportedMediaType, "bad_photo")
+            default: (.badRequest, "bad_photo")
+            }
         case is IntakeError: (.conflict, "conflict")
         case let error as StorageError where error.kind == .diskFull: (.serviceUnavailable, "storage_full")
+        case let error as PhotoStoreError where error.code == .storageFull: (.serviceUnavailable, "storage_full")
         case is ProjectionError: (.serviceUnavailable, "projection_stopped")
         default: (.internalServerError, "internal")
         }

@@ -51,8 +51,6 @@ extension DefterAPI {
                 do {
                     attached = try await service.attachPhoto(
                         bytes, claimed: claimed, role: photoRole, to: id, actingDepartment: acting, by: actor)
-                } catch let error as ImageError {
-                    throw APIError(status: status(of: error), code: "bad_photo", message: error.description)
                 } catch let error as PhotoStoreError where error.code == .storageFull {
                     throw APIError(status: .serviceUnavailable, code: "storage_full", message: error.message)
                 }
@@ -118,14 +116,6 @@ extension DefterAPI {
 
     private func forbiddenOrMissing(_ id: TicketID) -> APIError {
         APIError(status: .forbidden, code: "forbidden", message: "ticket \(id) does not exist or belongs to another department")
-    }
-
-    private func status(of error: ImageError) -> HTTPResponse.Status {
-        switch error {
-        case .tooLarge: .contentTooLarge
-        case .unsupported, .notClaimedType: .unsupportedMediaType
-        default: .badRequest
-        }
     }
 
     /// The upload, at most `maximumPhotoBytes`; larger bodies are refused before they are stored.

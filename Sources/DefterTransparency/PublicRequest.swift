@@ -50,6 +50,7 @@ public struct PublicRequest: Sendable {
             var fields: [String: JSONValue] = [:]
             if case .object(let members) = step.data { fields = members }
             if step.type == "NoteAdded", fields["visibility"]?.stringValue != NoteVisibility.public.rawValue { return nil }
+            let isAfterPhoto = step.type == "PhotoAttached" && fields["role"]?.stringValue == PhotoRole.after.rawValue
             var details: [String: JSONValue] = [:]
             for key in ["destination", "department", "toDepartment", "category", "resolutionCode", "duplicateOf", "channel"] {
                 if let value = fields[key] { details[key] = value }
@@ -57,10 +58,27 @@ public struct PublicRequest: Sendable {
             if step.type == "NoteAdded" { details["text"] = fields["text"] }
             if step.type == "FeedbackReceived" { details["satisfaction"] = fields["satisfaction"] }
             if step.type == "TicketResolved", let note = fields["note"]?.stringValue, !note.isEmpty { details["note"] = .string(note) }
+            if step.type == "PhotoAttached" { details["role"] = fields["role"] }
+            if isAfterPhoto {
+                for key in ["sha256", "mediaType"] { details[key] = fields[key] }
+            }
             return Step(
                 sequence: step.sequence, type: step.type, at: step.at, details: details,
-                entry: Self.publishableEntries.contains(step.type) ? step.bytes : nil, leafHash: MerkleHash.leaf(step.bytes),
+                entry: Self.publishableEntries.contains(step.type) || isAfterPhoto ? step.bytes : nil,
+                leafHash: MerkleHash.leaf(step.bytes),
                 proof: step.proof)
+        }
+    }
+
+    /// The crew's "after" photos, oldest first: the only photos the public sees. A citizen's own
+    /// photos show in the timeline as a step, never as an image or a hash. (An erasure deletes the
+    /// bytes of both; the steps stay.)
+    public var afterPhotos: [(sha256: String, mediaType: String)] {
+        steps.compactMap { step in
+            guard step.type == "PhotoAttached", step.details["role"]?.stringValue == PhotoRole.after.rawValue,
+                let sha = step.details["sha256"]?.stringValue, let type = step.details["mediaType"]?.stringValue
+            else { return nil }
+            return (sha, type)
         }
     }
 

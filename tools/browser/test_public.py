@@ -6,7 +6,10 @@ starts it on a seeded folder and sets DEFTER_URL, DEFTER_TOKEN_OPERATOR, DEFTER_
   figures equal the JSON report of the same period at the same checkpoint;
 - the tracking page refuses wrong phone digits (keeping what was typed), shows a seeded
   ticket's timeline for the right ones, verifies every step in the browser, and offers each
-  step's proof as a C2SP tlog-proof.
+  step's proof as a C2SP tlog-proof;
+- a call recorded with the citizen's photo (multipart, as an app sends it), resolved by the roads
+  crew with their "after" photo, shows the crew's photo on the tracking page and never the
+  citizen's.
 Screenshots are checked not blank."""
 import json
 import os
@@ -22,6 +25,32 @@ from selenium.webdriver.common.by import By  # noqa: E402
 URL = os.environ.get("DEFTER_URL", "http://127.0.0.1:8153")
 SHOTS = os.environ.get("DEFTER_SCREENSHOTS", "/tmp/defter-console-screenshots")
 OPERATOR = os.environ.get("DEFTER_TOKEN_OPERATOR", "")
+ROADS = os.environ.get("DEFTER_TOKEN_ROADS", "")
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "DefterImagesTests", "Fixtures")
+
+
+def send(path, body, token, content_type="application/json"):
+    """POSTs `body` (bytes) and returns the JSON answer."""
+    request = urllib.request.Request(URL + path, data=body, method="POST")
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", content_type)
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read().decode())
+
+
+def multipart(parts):
+    """A multipart/form-data body of (name, filename or None, content type, bytes) parts."""
+    boundary = "defter-browser-test-boundary"
+    body = b""
+    for name, filename, content_type, data in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\nContent-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name), "rb") as file:
+        return file.read()
 
 
 def get(path, token=None):
@@ -164,6 +193,42 @@ class Tracking(unittest.TestCase):
         self.assertTrue(proof.startswith("c2sp.org/tlog-proof@v1\nextra "))
         self.assertIn("\n\n", proof)
         self.assertEqual(console_errors(d, allow=("404",)), [])
+
+    def test_the_crews_after_photo_shows_and_the_citizens_photo_does_not(self):
+        d = self.driver
+        call = {
+            "callId": "browser-photo-1", "channel": "mobile-app", "operatorId": "op-app", "district": "Elbistan",
+            "category": "fen-isleri.yol-cukuru",
+            "caller": {"text": "Okulun önünde büyük bir çukur var, fotoğrafını ekledim", "phone": "0532 765 43 21"},
+        }
+        body, content_type = multipart([
+            ("call", None, "application/json", json.dumps(call).encode()),
+            ("photo", "cukur.jpg", "image/jpeg", fixture("gps.jpg")),
+        ])
+        ticket = send("/v1/calls", body, OPERATOR, content_type)["ticket"]
+        for action, payload in (("acknowledge", {}), ("resolve", {"code": "repaired", "note": "Çukur asfaltlandı"})):
+            send(f"/v1/tickets/{ticket}/{action}", json.dumps(payload).encode(), ROADS)
+        after = send(f"/v1/tickets/{ticket}/photos?role=after", fixture("gps.png"), ROADS, "image/png")
+        citizen = json.loads(get(f"/v1/tickets/{ticket}/photos", ROADS))["photos"][0]
+        self.assertEqual(citizen["role"], "citizen")
+
+        d.get(URL + f"/takip?no={ticket}")
+        wait(d, lambda d: d.find_element(By.ID, "phone4")).send_keys("4321")
+        d.find_element(By.ID, "submit").click()
+        wait(d, lambda d: d.find_element(By.ID, "result"))
+        images = d.find_elements(By.CSS_SELECTOR, "#after-photos img")
+        self.assertEqual(len(images), 1)
+        self.assertTrue(images[0].get_attribute("src").endswith(f"/v1/public/photos/{ticket}/{after['sha256']}"))
+        # The browser really drew it: the image loaded and has the fixture's size.
+        loaded = wait(d, lambda d: d.execute_script(
+            "const i = document.querySelector('#after-photos img'); return i.complete && i.naturalWidth;"))
+        self.assertEqual(loaded, after["width"])
+        timeline = d.find_element(By.ID, "timeline").text
+        self.assertIn("Gönderdiğiniz fotoğraf eklendi", timeline)
+        self.assertIn("Ekip, işin bitmiş hâlinin fotoğrafını ekledi", timeline)
+        self.assertNotIn(citizen["sha256"], d.page_source)
+        screenshot(d, SHOTS, "public-track-after-photo")
+        self.assertEqual(console_errors(d), [])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,21 @@ struct FormBody {
         self.fields = fields
     }
 
+    /// The text fields of a `multipart/form-data` submission, refusing files, invalid UTF-8 and
+    /// repeated names.
+    init(_ parts: [MultipartForm.Part]) throws(Open311Error) {
+        var fields: [String: String] = [:]
+        for part in parts {
+            guard part.filename == nil, let text = part.text else {
+                throw .badRequest("the part '\(part.name.prefix(100))' is a file or not UTF-8 text; only the part 'media' may be a file")
+            }
+            guard fields.updateValue(text, forKey: part.name) == nil else {
+                throw .badRequest("the field '\(part.name.prefix(100))' appears more than once")
+            }
+        }
+        self.fields = fields
+    }
+
     /// The field's value, with an empty value counting as absent (as GeoReport v2 says).
     subscript(_ name: String) -> String? {
         guard let value = fields[name], !value.isEmpty else { return nil }

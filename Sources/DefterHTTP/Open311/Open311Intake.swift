@@ -7,18 +7,29 @@ import Hummingbird
 /// `POST /v1/calls`, with the submitter's name, contact, address and coordinates sealed as the
 /// caller's personal data.
 extension DefterAPI {
-    /// The fields a submission may carry. `device_id`, `account_id` and `media_url` are
-    /// accepted and not kept (Defter records no device or account identifiers and no media).
+    /// The fields a submission may carry. `device_id` and `account_id` are accepted and not kept
+    /// (Defter records no device or account identifiers); `media_url` is kept sealed with the
+    /// caller's personal data, as a link the server never fetches. A photo itself comes as the
+    /// file part `media` of a `multipart/form-data` submission.
     static let open311Fields: Set<String> = [
         "api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id", "email", "device_id", "account_id",
         "first_name", "last_name", "phone", "description", "media_url", "attribute[\(Open311Records.neighbourhoodAttribute)]",
     ]
 
     func submitOpen311(_ request: Request, _ context: DefterRequestContext) async throws -> Open311Document {
-        guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
-            throw Open311Error.badRequest("send the request as application/x-www-form-urlencoded")
+        let type = request.headers[.contentType] ?? ""
+        let form: FormBody
+        var photos: [PhotoUpload] = []
+        if MultipartForm.isMultipart(type) {
+            let multipart = try await multipartForm(request)
+            form = try FormBody(multipart.parts.filter { $0.name != "media" })
+            photos = try Self.photoUploads(multipart.parts(named: "media"))
+        } else if type.lowercased().hasPrefix("application/x-www-form-urlencoded") {
+            form = try FormBody(try await body(request, context, allowEmpty: true))
+        } else {
+            throw Open311Error.badRequest(
+                "send the request as application/x-www-form-urlencoded, or as multipart/form-data with a photo as the file part 'media'")
         }
-        let form = try FormBody(try await body(request, context, allowEmpty: true))
         guard let key = form["api_key"] else {
             throw Open311Error.forbidden("api_key is required: a Defter token of role open311 (defter tokens issue --role open311)")
         }
@@ -27,7 +38,7 @@ extension DefterAPI {
         }
         try jurisdiction(form["jurisdiction_id"])
         let call = try callRequest(form, actor: role.description)
-        let result = try await service.receiveCall(call)
+        let result = try await service.receiveCall(call, photos: photos)
         let destination = result.destination.flatMap { catalog.department($0)?.name }
         let standard = call.category.flatMap { try? CategoryID($0) }.flatMap { catalog.category($0)?.category.standardHours }
         let notice =
@@ -71,6 +82,10 @@ extension DefterAPI {
             }
         default: problems.append("lat and long go together")
         }
+        if let link = form["media_url"], (try? PersonalData(mediaURL: link, text: "-").validated()) == nil {
+            problems.append(
+                "media_url must be an http or https link, e.g. https://example.org/photo.jpg; the server keeps it and never fetches it")
+        }
         let district =
             form["address_string"].flatMap(DistrictLocator.district(named:)) ?? form["address_id"].flatMap(DistrictLocator.district(named:))
             ?? coordinates.flatMap { DistrictLocator.district(latitude: $0.latitude, longitude: $0.longitude) }
@@ -89,7 +104,7 @@ extension DefterAPI {
         let name = [form["first_name"], form["last_name"]].compactMap { $0 }.joined(separator: " ")
         let caller = PersonalData(
             name: name.isEmpty ? nil : name, phone: form["phone"], address: form["address_string"], email: form["email"],
-            coordinates: coordinates, text: description)
+            coordinates: coordinates, mediaURL: form["media_url"], text: description)
         return CallRequest(
             callId: "open311-" + UUID().uuidString.lowercased(), channel: .web, operatorId: actor, district: district,
             neighbourhood: form["attribute[\(Open311Records.neighbourhoodAttribute)]"], caller: caller, category: code)

@@ -40,8 +40,11 @@ enum Open311Records {
 
     /// A ticket as a service request; `updated` is when its last event happened, `publicNote` the
     /// newest note staff wrote for the citizen (it follows the status phrase in `status_notes`).
-    /// With `extensions`, adds `extended_attributes` (channel, district, Defter's status, duplicates).
-    static func request(_ view: TicketView, updated: Date?, publicNote: String? = nil, catalog: Catalog, extensions: Bool) -> Open311Node {
+    /// `mediaURL` the crew's "after" photo, the only photo the public sees. With `extensions`, adds
+    /// `extended_attributes` (channel, district, Defter's status, duplicates).
+    static func request(
+        _ view: TicketView, updated: Date?, publicNote: String? = nil, mediaURL: String? = nil, catalog: Catalog, extensions: Bool
+    ) -> Open311Node {
         let ticket = view.ticket
         let found = ticket.category.flatMap { catalog.category($0) }
         let agency = ticket.department.flatMap { catalog.department($0)?.name } ?? (ticket.department == .triage ? "ALO 153" : nil)
@@ -57,7 +60,7 @@ enum Open311Records {
             ("updated_datetime", .text(updated.map(Open311Time.format))),
             ("expected_datetime", .text(ticket.dueAt.map(Open311Time.format))),
             ("address", .text(address)), ("address_id", .text(nil)), ("zipcode", .text(nil)), ("lat", .text(nil)), ("long", .text(nil)),
-            ("media_url", .text(nil)),
+            ("media_url", .text(mediaURL)),
         ]
         if extensions {
             fields.append(

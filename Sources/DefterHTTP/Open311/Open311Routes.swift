@@ -54,7 +54,8 @@ extension DefterAPI {
                     let view = try serviceRequest(context.parameters.get("service_request_id") ?? "")
                     let state = try publicState(view.ticket)
                     let record = Open311Records.request(
-                        view, updated: state.updated, publicNote: state.note, catalog: catalog,
+                        view, updated: state.updated, publicNote: state.note,
+                        mediaURL: mediaURL(state.afterPhoto, of: view, request), catalog: catalog,
                         extensions: request.uri.queryParameters.get("extensions") == "true")
                     return Open311Document(root: "service_requests", node: .list(item: "request", [record]))
                 }
@@ -124,19 +125,28 @@ extension DefterAPI {
         return view
     }
 
-    /// When the ticket's last event happened.
-    /// When the ticket's last event happened, and the newest note staff wrote for the public
-    /// (`NoteAdded` with visibility public), read from its stream.
-    func publicState(_ ticket: Ticket) throws -> (updated: Date?, note: String?) {
+    /// When the ticket's last event happened, the newest note staff wrote for the public
+    /// (`NoteAdded` with visibility public), and the newest "after" photo the crew attached (the
+    /// only photo the public sees), read from its stream.
+    func publicState(_ ticket: Ticket) throws -> (updated: Date?, note: String?, afterPhoto: String?) {
         let stream = try StreamID(ticket.id.streamName)
         var updated: Date?
         var note: String?
+        var afterPhoto: String?
         for entry in try log.entries(inStream: stream, fromVersion: 1, limit: max(1, ticket.version)) {
             guard let event = try TicketService.ticketEvent(entry) else { continue }
             updated = event.at
             if case .noteAdded(let added) = event, added.visibility == .public { note = added.text }
+            if case .photoAttached(let photo) = event, photo.role == .after { afterPhoto = Self.publicPhotoPath(ticket.id, photo.sha256) }
         }
-        return (updated, note)
+        return (updated, note, afterPhoto)
+    }
+
+    /// The absolute address of a public photo path, unless the citizen's data was erased (which
+    /// deletes the photo too).
+    func mediaURL(_ path: String?, of view: TicketView, _ request: Request) -> String? {
+        guard let path, view.personalDataErasedAt == nil else { return nil }
+        return (publicOrigin ?? request.head.authority.map { "http://\($0)" } ?? "") + path
     }
 
     func discovery(_ request: Request) throws -> Open311Document {

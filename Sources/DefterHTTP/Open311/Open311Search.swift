@@ -47,7 +47,9 @@ extension DefterAPI {
         }
         let records = try views.map { view in
             let state = try publicState(view.ticket)
-            return Open311Records.request(view, updated: state.updated, publicNote: state.note, catalog: catalog, extensions: extensions)
+            return Open311Records.request(
+                view, updated: state.updated, publicNote: state.note, mediaURL: mediaURL(state.afterPhoto, of: view, request),
+                catalog: catalog, extensions: extensions)
         }
         return Open311Document(root: "service_requests", node: .list(item: "request", records))
     }

@@ -104,6 +104,27 @@ extension DefterAPI {
                 }
             }
         }
+        recorder.get(router, "/v1/public/photos/{id}/{sha256}") { request, context in
+            do {
+                let id = try ticketID(context)
+                let sha = context.parameters.get("sha256") ?? ""
+                // Only a crew's "after" photo is public; the citizen's own photos never are.
+                guard let photo = try await service.photoBytes(of: id, sha256: sha, roles: [.after]) else {
+                    throw APIError(
+                        status: .notFound, code: "not_found",
+                        message:
+                            "Bu başvurunun böyle bir yayımlanmış fotoğrafı yok. / Request \(id) has no published photo \(sha.prefix(64)).")
+                }
+                var response = Self.imageResponse(photo.bytes, mediaType: photo.mediaType)
+                // Content-addressed, but an erasure deletes it: caches keep it five minutes at most.
+                response.headers[.cacheControl] = "public, max-age=300"
+                response.headers[.eTag] = "\"\(sha)\""
+                if request.headers[.ifNoneMatch] == "\"\(sha)\"" { return Response(status: .notModified, headers: response.headers) }
+                return response
+            } catch {
+                return errorResponse(error)
+            }
+        }
         recorder.get(router, "/v1/public/requests/{id}") { request, context in
             await trackingResponse(request, context) { view in
                 var headers = HTTPFields()
@@ -111,6 +132,14 @@ extension DefterAPI {
                 var object = view.json
                 if case .object(var members) = object {
                     members["vkey"] = .string(log.verifierKey.vkey)
+                    let erased = try projections.tickets.ticketView(view.ticket.id)?.personalDataErasedAt != nil
+                    members["afterPhotos"] = .array(
+                        (erased ? [] : view.afterPhotos).map { photo in
+                            [
+                                "sha256": .string(photo.sha256), "mediaType": .string(photo.mediaType),
+                                "url": .string(Self.publicPhotoPath(view.ticket.id, photo.sha256)),
+                            ]
+                        })
                     object = .object(members)
                 }
                 return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: object.canonicalString)))
@@ -216,6 +245,9 @@ extension DefterAPI {
             throw APIError(status: .badRequest, code: "bad_parameter", message: "\(error)")
         }
     }
+
+    /// Where the public reads a crew's "after" photo.
+    static func publicPhotoPath(_ ticket: TicketID, _ sha256: String) -> String { "/v1/public/photos/\(ticket.rawValue)/\(sha256)" }
 
     static func thisYear() -> String { String(Calendar.istanbul.component(.year, from: Date())) }
 }

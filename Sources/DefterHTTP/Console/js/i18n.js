@@ -85,6 +85,7 @@ addStrings({
     'event.TicketReopened': 'Yeniden açıldı', 'event.TicketMergedAsDuplicate': 'Mükerrer olarak birleştirildi', 'event.TicketCancelled': 'İptal edildi',
     'event.CitizenNotified': 'Vatandaş bilgilendirildi', 'event.FeedbackReceived': 'Vatandaş puan verdi', 'event.SLAEscalated': 'Süre aşıldı, üst makama bildirildi',
     'event.InformationProvided': 'Bilgi verildi', 'event.NoteAdded': 'Not eklendi', 'event.PersonalDataAccessed': 'Kişisel verilere bakıldı',
+    'event.PhotoAttached': 'Fotoğraf eklendi',
   },
   en: {
     'app.loading': 'Loading…', 'app.signout': 'Sign out', 'app.lang': 'Türkçe', 'app.signedInAs': '{0} ({1})',
@@ -115,6 +116,6 @@ addStrings({
     'event.TicketResolved': 'Resolved', 'event.TicketClosed': 'Closed', 'event.TicketReopened': 'Reopened', 'event.TicketMergedAsDuplicate': 'Merged as duplicate',
     'event.TicketCancelled': 'Cancelled', 'event.CitizenNotified': 'Citizen notified', 'event.FeedbackReceived': 'Feedback received',
     'event.SLAEscalated': 'Deadline passed, escalated', 'event.InformationProvided': 'Information given', 'event.NoteAdded': 'Note added',
-    'event.PersonalDataAccessed': 'Personal data read',
+    'event.PersonalDataAccessed': 'Personal data read', 'event.PhotoAttached': 'Photo attached',
   },
 });

@@ -26,6 +26,9 @@ addStrings({
     'track.download': 'kanıtı indir', 'track.noProof': 'Bu anahtar: {0}',
     'track.key': 'Doğrulamada kullanılan anahtar: {0}. Belediyenin yayımladığı anahtarla aynı olduğundan emin olun.',
     'detail.to': '→ {0}', 'detail.note': 'Açıklama: {0}', 'detail.satisfaction': 'Puan: {0}/5',
+    'detail.photoCitizen': 'Gönderdiğiniz fotoğraf eklendi (fotoğrafınız kişisel veridir, yalnızca belediye görür)',
+    'detail.photoAfter': 'Ekip, işin bitmiş hâlinin fotoğrafını ekledi',
+    'track.afterPhotos': 'İşin bitmiş hâli', 'track.afterPhotoAlt': 'Ekibin çektiği, işin bitmiş hâlinin fotoğrafı',
   },
   en: {
     'track.title': 'Where is my request?',
@@ -46,6 +49,9 @@ addStrings({
     'track.download': 'download the proof', 'track.noProof': 'This key: {0}',
     'track.key': 'Key used for the check: {0}. Make sure it is the one the municipality publishes.',
     'detail.to': '→ {0}', 'detail.note': 'Note: {0}', 'detail.satisfaction': 'Rating: {0}/5',
+    'detail.photoCitizen': 'Your photo was attached (it is personal data: only the municipality sees it)',
+    'detail.photoAfter': 'The crew attached a photo of the finished work',
+    'track.afterPhotos': 'The finished work', 'track.afterPhotoAlt': 'The crew\'s photo of the finished work',
   },
 });
 
@@ -93,6 +99,7 @@ function details(step) {
   if (step.details.note) parts.push(t('detail.note', step.details.note));
   if (step.details.text) parts.push(step.details.text);
   if (step.details.satisfaction) parts.push(t('detail.satisfaction', step.details.satisfaction));
+  if (step.type === 'PhotoAttached') parts.push(t(step.details.role === 'after' ? 'detail.photoAfter' : 'detail.photoCitizen'));
   return parts.length ? h('div', {}, parts.join(' · ')) : null;
 }
 
@@ -150,6 +157,14 @@ function checkSummary(r) {
     h('p', { class: 'small muted' }, t('track.key', r.vkey)));
 }
 
+/** The crew's photos of the finished work: the only photos a public page shows. */
+function afterPhotos(r) {
+  if (!r.afterPhotos?.length) return null;
+  return h('figure', { class: 'after-photos', id: 'after-photos' },
+    r.afterPhotos.map((photo) => h('img', { src: photo.url, alt: t('track.afterPhotoAlt'), loading: 'lazy', class: 'after-photo' })),
+    h('figcaption', {}, t('track.afterPhotos')));
+}
+
 function result(r) {
   return h('section', { class: 'card', id: 'result' },
     h('h2', {}, r.ticket, ' ', h('span', { class: statusClass(r), id: 'status' }, t(`status.${r.status}`)),
@@ -161,6 +176,7 @@ function result(r) {
       h('dt', {}, t('track.received')), h('dd', {}, istanbul(r.receivedAt)),
       r.resolvedAt ? [h('dt', {}, t('track.resolvedAt')), h('dd', {}, istanbul(r.resolvedAt))]
         : [h('dt', {}, t('track.expected')), h('dd', { id: 'expected' }, istanbul(r.expectedBy))]),
+    afterPhotos(r),
     h('h3', {}, t('track.timeline')),
     timeline(r),
     h('p', { class: 'small muted' }, t('track.checkIntro')),

@@ -18,7 +18,7 @@ addStrings({
     'ticket.personalNote': 'Bu görüntüleme kim, ne zaman ve neden bilgisiyle kalıcı olarak kayda geçer (KVKK).',
     'ticket.reasonNeeded': 'Bir neden yazın.', 'ticket.erased': 'Vatandaşın kişisel verileri silinmiş (KVKK); geri getirilemez.',
     'ticket.pd.text': 'Anlatılan', 'ticket.pd.name': 'Ad', 'ticket.pd.phone': 'Telefon', 'ticket.pd.nationalId': 'T.C. kimlik no',
-    'ticket.pd.address': 'Adres', 'ticket.pd.email': 'E-posta',
+    'ticket.pd.address': 'Adres', 'ticket.pd.email': 'E-posta', 'ticket.pd.mediaURL': 'Vatandaşın bağlantısı (sunucu açmaz)',
     'ticket.actions': 'İşlemler', 'ticket.acknowledge': 'Alındı', 'ticket.start': 'Çalışmaya başla', 'ticket.assign': 'Ata',
     'ticket.assigneeName': 'Atanacak kişi ya da ekip', 'ticket.resolve': 'Çözüldü olarak kapat', 'ticket.code': 'Sonuç',
     'ticket.code.completed': 'Tamamlandı', 'ticket.code.not-found': 'Yerinde sorun bulunamadı', 'ticket.code.not-municipal': 'Belediyenin yetkisi dışında',
@@ -42,7 +42,7 @@ addStrings({
     'ticket.reason': 'Why do you need to see it?', 'ticket.personalNote': 'This read is recorded for good: who, when and why (KVKK).',
     'ticket.reasonNeeded': 'Give a reason.', 'ticket.erased': 'The citizen\'s personal data was erased (KVKK); it cannot be recovered.',
     'ticket.pd.text': 'What they said', 'ticket.pd.name': 'Name', 'ticket.pd.phone': 'Phone', 'ticket.pd.nationalId': 'National ID',
-    'ticket.pd.address': 'Address', 'ticket.pd.email': 'E-mail', 'ticket.actions': 'Actions', 'ticket.acknowledge': 'Acknowledge',
+    'ticket.pd.address': 'Address', 'ticket.pd.email': 'E-mail', 'ticket.pd.mediaURL': 'Citizen\'s link (never fetched by the server)', 'ticket.actions': 'Actions', 'ticket.acknowledge': 'Acknowledge',
     'ticket.start': 'Start work', 'ticket.assign': 'Assign', 'ticket.assigneeName': 'Person or crew', 'ticket.resolve': 'Resolve',
     'ticket.code': 'Outcome', 'ticket.code.completed': 'Completed', 'ticket.code.not-found': 'No problem found on site',
     'ticket.code.not-municipal': 'Not the municipality\'s responsibility', 'ticket.code.planned': 'Scheduled',
@@ -174,8 +174,11 @@ export async function render(root, ctx) {
         const data = await ctx.api.get(`/v1/tickets/${encodeURIComponent(id)}/personal-data?reason=${encodeURIComponent(reason.value.trim())}`);
         if (data.erased) { fill(out, h('p', {}, t('ticket.erased'))); return; }
         const pd = data.personalData;
-        fill(out, h('dl', { class: 'facts' }, ['text', 'name', 'phone', 'nationalId', 'address', 'email'].filter((k) => pd[k])
-          .map((k) => [h('dt', {}, t(`ticket.pd.${k}`)), h('dd', {}, pd[k])])));
+        const shown = (k) => k === 'mediaURL'
+          ? h('a', { href: pd[k], target: '_blank', rel: 'noopener noreferrer nofollow', id: 'personal-media-url' }, pd[k])
+          : pd[k];
+        fill(out, h('dl', { class: 'facts' }, ['text', 'name', 'phone', 'nationalId', 'address', 'email', 'mediaURL'].filter((k) => pd[k])
+          .map((k) => [h('dt', {}, t(`ticket.pd.${k}`)), h('dd', {}, shown(k))])));
         drawTimeline();
       } catch (error) { fill(out, errorBox(error.words, t('err.detail', error.message))); }
     });
