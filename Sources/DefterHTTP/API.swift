@@ -40,6 +40,8 @@ public struct DefterAPI: Sendable {
     let publicLimiter: RateLimiter?
     /// Failed lookups of a request per client: an empty bucket refuses further lookups a while.
     let trackingFailures: RateLimiter
+    /// How many calls may be recorded at once before intake answers 503 (`--max-pending-intake`).
+    let intakeGate: IntakeGate
     /// The largest request body accepted.
     static let maximumBodyBytes = 64 * 1024
 
@@ -50,8 +52,10 @@ public struct DefterAPI: Sendable {
         metrics: DefterMetrics = DefterMetrics(), publicURL: URL? = nil, console: ConsoleFiles = .bundled,
         publicPages: ConsoleFiles = .bundledPublicPages, figures: PublishedFigures? = nil,
         publicLimiter: RateLimiter? = RateLimiter(perSecond: 20, burst: 100),
-        trackingFailures: RateLimiter = RateLimiter(perSecond: 1.0 / 60, burst: 10)
+        trackingFailures: RateLimiter = RateLimiter(perSecond: 1.0 / 60, burst: 10),
+        intakeGate: IntakeGate = IntakeGate(limit: 1024)
     ) {
+        self.intakeGate = intakeGate
         self.metrics = metrics
         self.publicPages = publicPages
         self.figures = figures ?? PublishedFigures(projections: projections, log: log, catalog: catalog)
@@ -112,8 +116,19 @@ public struct DefterAPI: Sendable {
         recorder.post(router, "/v1/calls") { request, context in
             await respondWithStatus {
                 _ = try authorize(request, { $0 == .operatorRole || $0 == .admin })
-                let (call, photos) = try await callUpload(request, context)
-                let result = try await service.receiveCall(call, photos: photos)
+                let key = try IdempotencyKey.of(request)
+                let (call, photos, fingerprint) = try await callUpload(request, context)
+                if let key {
+                    // The call id is in the body, so a retry of the same body is the same call; the key
+                    // adds that another body under the same key is refused.
+                    do {
+                        _ = try tokens.claimIdempotencyKey(
+                            key, client: try credential(request).name, fingerprint: fingerprint, callId: call.callId)
+                    } catch let error as IdempotencyKeyReused {
+                        throw Self.keyReused(error)
+                    }
+                }
+                let result = try await intake { try await service.receiveCall(call, photos: photos) }
                 var object: [String: JSONValue] = [
                     "ticket": .string(result.ticket.rawValue), "status": .string(result.status.rawValue),
                     "duplicate": .bool(result.duplicate),

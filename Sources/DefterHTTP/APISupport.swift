@@ -27,6 +27,11 @@ extension DefterAPI {
 
     /// The JSON error response for `error`.
     func errorResponse(_ error: any Error) -> Response {
+        if let full = error as? IntakeFull {
+            var response = errorResponse(Self.intakeFullError(full))
+            response.headers[.retryAfter] = String(IntakeFull.retryAfterSeconds)
+            return response
+        }
         if let error = error as? APIError {
             var body = error.details
             body["error"] = .string(error.code)

@@ -1,4 +1,5 @@
 import DefterImages
+import DefterLog
 import DefterTickets
 import HTTPTypes
 import Hummingbird
@@ -55,11 +56,16 @@ extension DefterAPI {
         }
     }
 
-    /// A `POST /v1/calls` body as a call and its photos: JSON alone, or a multipart form whose
-    /// part `call` is that JSON and whose parts `photo` are the photos.
-    func callUpload(_ request: Request, _ context: DefterRequestContext) async throws -> (CallRequest, [PhotoUpload]) {
+    /// A `POST /v1/calls` body as a call, its photos, and the fingerprint of both (for
+    /// `Idempotency-Key`): JSON alone, or a multipart form whose part `call` is that JSON and whose
+    /// parts `photo` are the photos.
+    func callUpload(_ request: Request, _ context: DefterRequestContext) async throws -> (
+        call: CallRequest, photos: [PhotoUpload], fingerprint: [UInt8]
+    ) {
         guard MultipartForm.isMultipart(request.headers[.contentType]) else {
-            return (try await decodeCall(try await body(request, context)), [])
+            let bytes = try await body(request, context)
+            let call = try await decodeCall(bytes)
+            return (call, [], Self.fingerprint([try JSONValue(parsing: bytes).canonicalBytes]))
         }
         let form = try await multipartForm(request)
         if let stray = form.parts.first(where: { $0.name != "call" && $0.name != "photo" }) {
@@ -78,6 +84,8 @@ extension DefterAPI {
             throw APIError(
                 status: .contentTooLarge, code: "too_large", message: "the part 'call' is larger than \(Self.maximumBodyBytes) bytes")
         }
-        return (try await decodeCall(call.body), try Self.photoUploads(form.parts(named: "photo")))
+        let photos = try Self.photoUploads(form.parts(named: "photo"))
+        let decoded = try await decodeCall(call.body)
+        return (decoded, photos, Self.fingerprint([try JSONValue(parsing: call.body).canonicalBytes] + photos.map(\.bytes)))
     }
 }

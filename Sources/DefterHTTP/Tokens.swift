@@ -82,7 +82,7 @@ public final class TokenStore: Sendable {
     /// Opens (creating) the token store under the data folder. `idleTimeout` ends sessions unused
     /// that long (12 hours unless given); `now` is the clock (tests move it).
     public init(folder: URL, idleTimeout: TimeInterval = 12 * 3600, now: @escaping @Sendable () -> Date = { Date() }) throws {
-        store = try KeyValueStore.open(at: folder, databases: ["tokens", "sessions"])
+        store = try KeyValueStore.open(at: folder, databases: ["tokens", "sessions", "idempotency"])
         self.idleTimeout = idleTimeout
         self.now = now
     }

@@ -32,7 +32,7 @@ struct Harness {
 func withAPI(
     logger: Logger = .warningsOnly("test"), publicURL: URL? = nil, clock: @escaping @Sendable () -> Date = { Date() },
     publicLimiter: RateLimiter? = nil, trackingFailures: RateLimiter = RateLimiter(perSecond: 1.0 / 60, burst: 10),
-    _ body: (Harness) async throws -> Void
+    intakeGate: IntakeGate = IntakeGate(limit: 1024), _ body: (Harness) async throws -> Void
 ) async throws {
     let metrics = DefterMetrics()
     var configuration = LogConfiguration()
@@ -49,7 +49,8 @@ func withAPI(
         let inForce = try await service.catalogInForce()
         let api = DefterAPI(
             service: service, projections: projections, log: log, tokens: tokens, catalog: inForce, logger: logger,
-            metrics: metrics, publicURL: publicURL, publicLimiter: publicLimiter, trackingFailures: trackingFailures)
+            metrics: metrics, publicURL: publicURL, publicLimiter: publicLimiter, trackingFailures: trackingFailures,
+            intakeGate: intakeGate)
         let harness = Harness(
             api: api, service: service, tokens: tokens, app: Application(router: api.router()), log: log,
             operatorToken: try tokens.issue(role: .operatorRole, name: "op"),

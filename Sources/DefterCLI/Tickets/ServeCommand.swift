@@ -39,6 +39,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests a second each client IP may make to the public pages and /v1/public (bursts of 5x); 0 turns the limit off.")
     var publicRateLimit: Double = 20
 
+    @Option(
+        help: ArgumentHelp(
+            "The most calls recorded at once; past that intake answers 503 with Retry-After instead of queueing.",
+            valueName: "calls"))
+    var maxPendingIntake: Int = 1024
+
     /// `--checkpoint-every` as a duration.
     var publicationInterval: Duration? {
         let text = checkpointEvery.trimmingCharacters(in: .whitespaces)
@@ -63,6 +69,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--public-rate-limit must be 0 (no limit) or a number of requests a second, such as 20")
         }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+        guard (1...1_000_000).contains(maxPendingIntake) else {
+            throw ValidationError("--max-pending-intake must be 1 to 1000000 calls (1024 unless given)")
+        }
         if let publicURL {
             guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
                 throw ValidationError("--public-url must be an http or https address such as https://alo153.example.gov.tr")
@@ -86,7 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
             service: context.service, projections: projections, log: context.log, tokens: tokens, catalog: catalog, logger: logger,
             metrics: metrics, publicURL: publicURL.flatMap(URL.init(string:)), console: try consoleFiles(),
             publicPages: try publicPages(), figures: figures,
-            publicLimiter: publicRateLimit > 0 ? RateLimiter(perSecond: publicRateLimit, burst: publicRateLimit * 5) : nil)
+            publicLimiter: publicRateLimit > 0 ? RateLimiter(perSecond: publicRateLimit, burst: publicRateLimit * 5) : nil,
+            intakeGate: IntakeGate(limit: maxPendingIntake))
         var services: [any Service] = [
             projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger),
             CheckpointPublisher(figures: figures, interval: publicationInterval!, logger: logger),

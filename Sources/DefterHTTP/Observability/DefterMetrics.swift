@@ -18,6 +18,8 @@ public final class DefterMetrics: Sendable {
     static let groupCommits = "defter_log_group_commits_total"
     static let groupCommitEvents = "defter_log_group_commit_events"
     static let projectionLag = "defter_projection_lag_entries"
+    static let intakePending = "defter_intake_pending"
+    static let intakeRefused = "defter_intake_refused_total"
 
     /// Creates an empty registry.
     public init() {
@@ -48,6 +50,16 @@ public final class DefterMetrics: Sendable {
             Counter(label: DefterMetrics.groupCommits, factory: factory).increment()
             Recorder(label: DefterMetrics.groupCommitEvents, aggregate: true, factory: factory).record(events)
         }
+    }
+
+    /// Sets how many calls are being recorded now.
+    func recordIntakePending(_ count: Int) {
+        Gauge(label: Self.intakePending, factory: factory).record(Double(count))
+    }
+
+    /// Counts a call refused because intake was full.
+    func intakeRefused() {
+        Counter(label: Self.intakeRefused, factory: factory).increment()
     }
 
     /// Sets each projection's lag (log head minus checkpoint) as it is now.

@@ -18,6 +18,7 @@ extension DefterAPI {
 
     func submitOpen311(_ request: Request, _ context: DefterRequestContext) async throws -> Open311Document {
         let type = request.headers[.contentType] ?? ""
+        let key = try IdempotencyKey.of(request)
         let form: FormBody
         var photos: [PhotoUpload] = []
         if MultipartForm.isMultipart(type) {
@@ -30,15 +31,27 @@ extension DefterAPI {
             throw Open311Error.badRequest(
                 "send the request as application/x-www-form-urlencoded, or as multipart/form-data with a photo as the file part 'media'")
         }
-        guard let key = form["api_key"] else {
+        guard let apiKey = form["api_key"] else {
             throw Open311Error.forbidden("api_key is required: a Defter token of role open311 (defter tokens issue --role open311)")
         }
-        guard let role = try tokens.lookup(key)?.role, role == .open311 || role == .operatorRole else {
+        guard let (role, client) = try tokens.lookup(apiKey), role == .open311 || role == .operatorRole else {
             throw Open311Error.forbidden("the api_key is not valid for submitting requests")
         }
         try jurisdiction(form["jurisdiction_id"])
-        let call = try callRequest(form, actor: role.description)
-        let result = try await service.receiveCall(call, photos: photos)
+        var call = try callRequest(form, actor: role.description)
+        if let key {
+            // The fields without the api_key (a client may rotate it between retries), then the photos.
+            let fields = form.fields.filter { $0.key != "api_key" }.sorted { $0.key < $1.key }.flatMap {
+                [Array($0.key.utf8), Array($0.value.utf8)]
+            }
+            do {
+                call.callId = try tokens.claimIdempotencyKey(
+                    key, client: client, fingerprint: Self.fingerprint(fields + photos.map(\.bytes)), callId: call.callId)
+            } catch let error as IdempotencyKeyReused {
+                throw Open311Error(status: .unprocessableContent, descriptions: [Self.keyReused(error).message])
+            }
+        }
+        let result = try await intake { try await service.receiveCall(call, photos: photos) }
         let destination = result.destination.flatMap { catalog.department($0)?.name }
         let standard = call.category.flatMap { try? CategoryID($0) }.flatMap { catalog.category($0)?.category.standardHours }
         let notice =

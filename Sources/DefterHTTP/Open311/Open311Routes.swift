@@ -78,6 +78,12 @@ extension DefterAPI {
             return Self.render(try await body(), format, .ok)
         } catch let error as Open311Error {
             return Self.render(error.document, format, error.status)
+        } catch let full as IntakeFull {
+            var response = Self.render(
+                Open311Error(status: .serviceUnavailable, descriptions: [Self.intakeFullError(full).message]).document, format,
+                .serviceUnavailable)
+            response.headers[.retryAfter] = String(IntakeFull.retryAfterSeconds)
+            return response
         } catch let error as APIError {
             return Self.render(Open311Error(status: error.status, descriptions: [error.message]).document, format, error.status)
         } catch {
