@@ -166,7 +166,7 @@ public struct Router: Sendable {
         for keyword in keywords {
             let hit: Bool
             if keyword.folded.utf8.contains(UInt8(ascii: " ")) {
-                hit = joinedWords.firstRange(of: Array((" " + keyword.folded).utf8)) != nil
+                hit = Self.contains(joinedWords, Array((" " + keyword.folded).utf8))
             } else {
                 // A keyword matches a word with the same stem (`çöp` in `çöplerin`), and a long
                 // keyword also any word it begins (`konteyner` in `konteynerlerimiz`).
@@ -216,6 +216,27 @@ public struct Router: Sendable {
         return RoutingDecision(
             department: top.key, category: CategoryID(unchecked: model.labels[chosen]), confidence: confidence,
             auto: confidence >= threshold, routerVersion: version, threshold: threshold, alternatives: alternatives, terms: terms)
+    }
+
+    /// Whether `needle` occurs in `haystack`, byte for byte. (Foundation's `firstRange(of:)` on
+    /// byte arrays took two thirds of a classification.)
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
+        return haystack.withUnsafeBufferPointer { hay in
+            needle.withUnsafeBufferPointer { pin in
+                var index = 0
+                let last = hay.count - pin.count
+                while index <= last {
+                    if hay[index] == first {
+                        var offset = 1
+                        while offset < pin.count && hay[index + offset] == pin[offset] { offset += 1 }
+                        if offset == pin.count { return true }
+                    }
+                    index += 1
+                }
+                return false
+            }
+        }
     }
 
     static func softmax(_ scores: [Double]) -> [Double] {
