@@ -6,20 +6,31 @@
 #   1b. GET /v1/public/dashboard with wrk: the public dashboard's data (cached at a checkpoint);
 #   2. durable POST /v1/calls with wrk at 64 connections, every call id new (tools/bench_http/post_calls.lua),
 #      and the events those calls appended (from /metrics);
+#   2b. Open311 POST /open311/v2/requests.json with wrk at 64 connections (tools/bench_http/post_open311.lua);
 #   3. GET /v1/departments/fen-isleri/queue?limit=50 with wrk;
-#   4. POST /v1/calls at a fixed 1,000 requests/s (tools/fixed_rate_post.py: Debian's wrk has no -R);
+#   4. POST /v1/calls at a fixed 2,000 requests/s for 60 s (tools/fixed_rate_post.py: Debian's wrk has no -R);
+#   4b. with --soak MINUTES, POST /v1/calls at 1,000/s that long: the server's resident memory at its
+#       start and end, and every call answered 201 counted again in the log afterwards;
 #   5. the in-process baseline: DefterBench's group commit, 64 tasks appending to the log directly.
-# Usage: tools/bench_http.sh [--seconds N] [--calls N]   (defaults 15 s per wrk run, 2,000 seeded calls)
+# Then a table of the issue's targets with their ratios, each marked met or not.
+# Usage: tools/bench_http.sh [--seconds N] [--calls N] [--fixed-rate R] [--fixed-seconds N] [--soak MINUTES]
+#   (defaults 15 s per wrk run, 2,000 seeded calls, 2,000/s for 60 s, no soak)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=15
 calls=2000
+fixed_rate=2000
+fixed_seconds=60
+soak=0
 while (($#)); do
     case $1 in
         --seconds) seconds=$2; shift 2 ;;
         --calls) calls=$2; shift 2 ;;
-        *) echo "bench_http: unknown argument $1 (use --seconds N, --calls N)" >&2; exit 2 ;;
+        --fixed-rate) fixed_rate=$2; shift 2 ;;
+        --fixed-seconds) fixed_seconds=$2; shift 2 ;;
+        --soak) soak=$2; shift 2 ;;
+        *) echo "bench_http: unknown argument $1 (use --seconds N, --calls N, --fixed-rate R, --fixed-seconds N, --soak MINUTES)" >&2; exit 2 ;;
     esac
 done
 
@@ -51,6 +62,7 @@ echo "bench_http: seeding $calls calls" >&2
 "$defter" demo seed --calls "$calls" --year 2025 --data "$TMP/data" >/dev/null
 operator=$("$defter" tokens issue --role operator --name bench --data "$TMP/data")
 admin=$("$defter" tokens issue --role admin --name bench --data "$TMP/data")
+open311=$("$defter" tokens issue --role open311 --name bench-app --data "$TMP/data")
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
@@ -87,12 +99,29 @@ DEFTER_TOKEN=$operator DEFTER_RUN=$$ wrk -t2 -c64 -d"${seconds}s" --latency -s t
     | tee "$TMP/post.txt"
 after=$(appended)
 
+echo "== Open311 POST /open311/v2/requests.json (durable, form-encoded), 64 connections, ${seconds}s"
+DEFTER_OPEN311_KEY=$open311 wrk -t2 -c64 -d"${seconds}s" --latency -s tools/bench_http/post_open311.lua \
+    "$base/open311/v2/requests.json" | tee "$TMP/open311.txt"
+
 echo "== GET /v1/departments/fen-isleri/queue?limit=50, 64 connections, ${seconds}s"
 wrk -t2 -c64 -d"${seconds}s" --latency -H "Authorization: Bearer $admin" "$base/v1/departments/fen-isleri/queue?limit=50" \
     | tee "$TMP/queue.txt"
 
-echo "== POST /v1/calls at a fixed 1,000 requests/s for 20 s (tools/fixed_rate_post.py, 64 connections)"
-python3 tools/fixed_rate_post.py "$base" "$operator" --rate 1000 --seconds 20 --connections 64 --prefix "fixed-$$" | tee "$TMP/fixed.json"
+echo "== POST /v1/calls at a fixed ${fixed_rate} requests/s for ${fixed_seconds} s (tools/fixed_rate_post.py, 64 connections)"
+python3 tools/fixed_rate_post.py "$base" "$operator" --rate "$fixed_rate" --seconds "$fixed_seconds" --connections 64 \
+    --prefix "fixed-$$" | tee "$TMP/fixed.json"
+
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$server/status"; }
+echo '{}' >"$TMP/soak.json"
+if [[ $soak != 0 ]]; then
+    echo "== soak: POST /v1/calls at 1,000/s for $soak minutes"
+    rss_start=$(rss)
+    python3 tools/fixed_rate_post.py "$base" "$operator" --rate 1000 --seconds $((soak * 60)) --connections 64 \
+        --prefix "soak-$$" >"$TMP/soak-run.json"
+    rss_end=$(rss)
+    python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); r["rss_start_kb"] = int(sys.argv[2]); r["rss_end_kb"] = int(sys.argv[3]); print(json.dumps(r))' \
+        "$TMP/soak-run.json" "$rss_start" "$rss_end" | tee "$TMP/soak.json"
+fi
 
 kill -TERM "$server"
 wait "$server" || { echo "bench_http: defter serve did not stop cleanly" >&2; exit 1; }
@@ -102,14 +131,19 @@ if grep -q "request failed" "$TMP/server.log"; then
     exit 1
 fi
 
+soak_in_log=0
+if [[ $soak != 0 ]]; then
+    soak_in_log=$("$defter" log read --data "$TMP/data" | grep -c "\"callId\":\"soak-$$-" || true)
+fi
+
 echo "== in-process baseline: DefterBench group commit (64 tasks appending one event at a time)"
 .build/release/DefterBench --events 2000 --singles 400 --json | tee "$TMP/inprocess.json"
 
-python3 - "$TMP" "$before" "$after" <<'EOF'
+python3 - "$TMP" "$before" "$after" "$soak_in_log" <<'EOF'
 import json, re, sys
 from pathlib import Path
 
-tmp, before, after = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+tmp, before, after, soak_in_log = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 
 def wrk(name):
     text = (tmp / f"{name}.txt").read_text()
@@ -123,7 +157,8 @@ def wrk(name):
     elapsed = float(elapsed) * {"ms": 0.001, "s": 1, "m": 60}[unit]
     return rate, ms(50), ms(99), int(bad.group(1)) if bad else 0, int(count), elapsed
 
-health, post, queue, dashboard = wrk("healthz"), wrk("post"), wrk("queue"), wrk("dashboard")
+health, post, queue, dashboard, open311 = wrk("healthz"), wrk("post"), wrk("queue"), wrk("dashboard"), wrk("open311")
+soak = json.loads((tmp / "soak.json").read_text())
 fixed = json.loads((tmp / "fixed.json").read_text())
 group = next(json.loads(line) for line in (tmp / "inprocess.json").read_text().splitlines()
              if line.startswith("{") and json.loads(line)["name"].startswith("group commit"))
@@ -141,17 +176,42 @@ rows = [
     ("in-process group commit, 64 tasks", f"{group['value']:.0f} events/s", "DefterBench, one event an append", ""),
     ("GET /v1/departments/fen-isleri/queue", f"{queue[0]:.0f} req/s", f"p50 {queue[1]:.2f} ms, p99 {queue[2]:.2f} ms",
      f"{queue[0] / health[0]:.3f}x healthz"),
-    ("POST /v1/calls at fixed 1,000/s", f"{fixed['achieved_rate']:.0f} calls/s",
+    ("Open311 POST /requests, durable, 64 conn", f"{open311[0]:.0f} requests/s", f"p50 {open311[1]:.2f} ms, p99 {open311[2]:.2f} ms",
+     f"{open311[0] / post[0]:.2f}x POST /v1/calls"),
+    (f"POST /v1/calls at fixed {fixed['target_rate']:.0f}/s", f"{fixed['achieved_rate']:.0f} calls/s",
      f"p50 {fixed['latency_ms']['p50']} ms, p99 {fixed['latency_ms']['p99']} ms, max {fixed['latency_ms']['max']} ms", ""),
 ]
+if soak:
+    rows.append((f"soak at 1,000/s, {soak['requests']} calls", f"{soak['achieved_rate']:.0f} calls/s",
+                 f"p99 {soak['latency_ms']['p99']} ms; RSS {soak['rss_start_kb'] // 1024} MB -> {soak['rss_end_kb'] // 1024} MB",
+                 f"{soak_in_log} of {soak['statuses'].get('201', 0)} acknowledged in the log"))
 print()
 print("| measurement | rate | latency | ratio |")
 print("| --- | --- | --- | --- |")
 for row in rows:
     print("| " + " | ".join(row) + " |")
+fixed_ok = not fixed["errors"] and set(fixed["statuses"]) <= {"201"} and fixed["latency_ms"]["p99"] < 100
+targets = [
+    ("POST /v1/calls >= 5,000 calls/s", f"{post[0]:.0f}", post[0] >= 5000),
+    ("POST /v1/calls p99 < 50 ms", f"{post[2]:.1f} ms", post[2] < 50),
+    ("its events >= 0.5x in-process group commit", f"{http_events / group['value']:.2f}x", http_events / group["value"] >= 0.5),
+    (f"fixed {fixed['target_rate']:.0f}/s: every call 201, p99 < 100 ms", f"p99 {fixed['latency_ms']['p99']} ms, {fixed['statuses']}", fixed_ok),
+    ("Open311 POST >= 0.8x POST /v1/calls", f"{open311[0] / post[0]:.2f}x", open311[0] / post[0] >= 0.8),
+    ("queue reads >= 0.5x /healthz", f"{queue[0] / health[0]:.3f}x", queue[0] / health[0] >= 0.5),
+]
+if soak:
+    targets.append(("soak: RSS flat (end <= 1.2x start), every 201 in the log",
+                    f"{soak['rss_end_kb'] / soak['rss_start_kb']:.2f}x, {soak_in_log}/{soak['statuses'].get('201', 0)}",
+                    soak["rss_end_kb"] <= 1.2 * soak["rss_start_kb"] and soak_in_log == soak["statuses"].get("201", 0)))
+print()
+print("| issue 16 target | measured | met |")
+print("| --- | --- | --- |")
+for name, value, met in targets:
+    print(f"| {name} | {value} | {'yes' if met else '**no**'} |")
 problems = []
-if post[3] or queue[3] or health[3] or dashboard[3]:
-    problems.append(f"non-2xx responses: healthz {health[3]}, dashboard {dashboard[3]}, post {post[3]}, queue {queue[3]}")
+if post[3] or queue[3] or health[3] or dashboard[3] or open311[3]:
+    problems.append(f"non-2xx responses: healthz {health[3]}, dashboard {dashboard[3]}, post {post[3]}, queue {queue[3]}, "
+                    f"open311 {open311[3]}")
 if fixed["errors"] or set(fixed["statuses"]) - {"201"}:
     problems.append(f"fixed-rate run: statuses {fixed['statuses']}, errors {fixed['errors']}")
 if fixed["generator_late_starts"]:

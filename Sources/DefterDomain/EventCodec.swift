@@ -116,28 +116,7 @@ public enum TicketEventCodec {
 
     /// The event's JSON data object.
     public static func encode(_ event: TicketEvent) throws -> Data {
-        let encoder = makeEncoder()
-        switch event {
-        case .callReceived(let e): return try encoder.encode(e)
-        case .informationProvided(let e): return try encoder.encode(e)
-        case .ticketOpened(let e): return try encoder.encode(e)
-        case .ticketRouted(let e): return try encoder.encode(e)
-        case .routingOverridden(let e): return try encoder.encode(e)
-        case .ticketReferred(let e): return try encoder.encode(e)
-        case .ticketAssigned(let e): return try encoder.encode(e)
-        case .ticketAcknowledged(let e): return try encoder.encode(e)
-        case .workStarted(let e): return try encoder.encode(e)
-        case .ticketResolved(let e): return try encoder.encode(e)
-        case .ticketClosed(let e): return try encoder.encode(e)
-        case .ticketReopened(let e): return try encoder.encode(e)
-        case .ticketMergedAsDuplicate(let e): return try encoder.encode(e)
-        case .ticketCancelled(let e): return try encoder.encode(e)
-        case .citizenNotified(let e): return try encoder.encode(e)
-        case .noteAdded(let e): return try encoder.encode(e)
-        case .feedbackReceived(let e): return try encoder.encode(e)
-        case .slaEscalated(let e): return try encoder.encode(e)
-        case .photoAttached(let e): return try encoder.encode(e)
-        }
+        try makeEncoder().encode(event.payload)
     }
 
     /// Decodes a stored event of type `type` with Foundation's `Decodable`; nil for types that

@@ -392,6 +392,31 @@ public indirect enum TicketEvent: Sendable, Equatable {
     case slaEscalated(SLAEscalated)
     case photoAttached(PhotoAttached)
 
+    /// The event's own value, which encodes as its data object.
+    public var payload: any Encodable & Sendable {
+        switch self {
+        case .callReceived(let e): e
+        case .informationProvided(let e): e
+        case .ticketOpened(let e): e
+        case .ticketRouted(let e): e
+        case .routingOverridden(let e): e
+        case .ticketReferred(let e): e
+        case .ticketAssigned(let e): e
+        case .ticketAcknowledged(let e): e
+        case .workStarted(let e): e
+        case .ticketResolved(let e): e
+        case .ticketClosed(let e): e
+        case .ticketReopened(let e): e
+        case .ticketMergedAsDuplicate(let e): e
+        case .ticketCancelled(let e): e
+        case .citizenNotified(let e): e
+        case .noteAdded(let e): e
+        case .feedbackReceived(let e): e
+        case .slaEscalated(let e): e
+        case .photoAttached(let e): e
+        }
+    }
+
     /// The event's stable type name, as stored in the log.
     public var typeName: String {
         switch self {

@@ -117,7 +117,7 @@ public struct DefterAPI: Sendable {
             await respondWithStatus {
                 _ = try authorize(request, { $0 == .operatorRole || $0 == .admin })
                 let key = try IdempotencyKey.of(request)
-                let (call, photos, fingerprint) = try await callUpload(request, context)
+                let (call, photos, fingerprint) = try await callUpload(request, context, fingerprinted: key != nil)
                 if let key {
                     // The call id is in the body, so a retry of the same body is the same call; the key
                     // adds that another body under the same key is refused.

@@ -56,16 +56,16 @@ extension DefterAPI {
         }
     }
 
-    /// A `POST /v1/calls` body as a call, its photos, and the fingerprint of both (for
-    /// `Idempotency-Key`): JSON alone, or a multipart form whose part `call` is that JSON and whose
-    /// parts `photo` are the photos.
-    func callUpload(_ request: Request, _ context: DefterRequestContext) async throws -> (
+    /// A `POST /v1/calls` body as a call, its photos, and (with `fingerprinted`, for
+    /// `Idempotency-Key`) the fingerprint of both: JSON alone, or a multipart form whose part
+    /// `call` is that JSON and whose parts `photo` are the photos.
+    func callUpload(_ request: Request, _ context: DefterRequestContext, fingerprinted: Bool) async throws -> (
         call: CallRequest, photos: [PhotoUpload], fingerprint: [UInt8]
     ) {
         guard MultipartForm.isMultipart(request.headers[.contentType]) else {
             let bytes = try await body(request, context)
             let call = try await decodeCall(bytes)
-            return (call, [], Self.fingerprint([try JSONValue(parsing: bytes).canonicalBytes]))
+            return (call, [], fingerprinted ? Self.fingerprint([try JSONValue(parsing: bytes).canonicalBytes]) : [])
         }
         let form = try await multipartForm(request)
         if let stray = form.parts.first(where: { $0.name != "call" && $0.name != "photo" }) {
@@ -86,6 +86,7 @@ extension DefterAPI {
         }
         let photos = try Self.photoUploads(form.parts(named: "photo"))
         let decoded = try await decodeCall(call.body)
+        guard fingerprinted else { return (decoded, photos, []) }
         return (decoded, photos, Self.fingerprint([try JSONValue(parsing: call.body).canonicalBytes] + photos.map(\.bytes)))
     }
 }

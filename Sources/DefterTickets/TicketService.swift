@@ -3,6 +3,7 @@ public import DefterImages
 public import DefterLog
 public import DefterRouting
 public import Foundation
+import Synchronization
 
 /// What an operator submits for a call.
 public struct CallRequest: Sendable, Codable, Equatable {
@@ -97,7 +98,11 @@ public actor TicketService {
     /// The router intake consults (also for suggestions while a call is being typed).
     public nonisolated let router: Router
     let clock: @Sendable () -> Date
-    private var catalog: Catalog?
+    private var catalog: Catalog? {
+        didSet { catalogSeen.withLock { $0 = catalog } }
+    }
+    /// The catalog in force once known, readable off the actor: intake reads it for every call.
+    private nonisolated let catalogSeen = Mutex<Catalog?>(nil)
     private let bundledCatalog: Catalog
     private var nextNumbers: [Int: Int] = [:]
 
@@ -170,8 +175,9 @@ public actor TicketService {
     /// vault commit and their appends one log commit. A key is durable before the event that
     /// names it is appended.
     public nonisolated func receiveCall(_ request: CallRequest) async throws -> IntakeResult {
-        if let existing = try await existingTicket(forCall: request.callId) { return existing }
-        let catalog = try await catalogInForce()
+        if let existing = try existingTicket(forCall: request.callId) { return existing }
+        let catalog: Catalog
+        if let known = catalogSeen.withLock({ $0 }) { catalog = known } else { catalog = try await catalogInForce() }
         let caller: PersonalData
         do { caller = try request.caller.validated() } catch { throw TicketError.invalid(error) }
         let operatorId: ActorID
@@ -255,9 +261,11 @@ public actor TicketService {
         return current + 1
     }
 
-    private func existingTicket(forCall callId: String) throws -> IntakeResult? {
+    /// The ticket a call id already made, read from the log (off the actor: reads need no turn).
+    private nonisolated func existingTicket(forCall callId: String) throws -> IntakeResult? {
         guard let eventID = try? EventID("call:\(callId)"), let entry = try log.entry(id: eventID) else { return nil }
-        guard let id = TicketID(streamName: entry.stream.rawValue), let state = try ticket(id) else { return nil }
+        guard let id = TicketID(streamName: entry.stream.rawValue), let state = try TicketRules.replay(try Self.events(of: id, in: log))
+        else { return nil }
         let routed = try log.entries(inStream: entry.stream, limit: 3).compactMap { try Self.ticketEvent($0) }
             .compactMap { event -> RoutingDecision? in
                 if case .ticketRouted(let routed) = event { return routed.decision }
@@ -293,7 +301,10 @@ public actor TicketService {
     }
 
     /// The ticket's events, in order.
-    public func events(of id: TicketID) throws -> [TicketEvent] {
+    public func events(of id: TicketID) throws -> [TicketEvent] { try Self.events(of: id, in: log) }
+
+    /// Ticket `id`'s events in `log`, in order.
+    static func events(of id: TicketID, in log: EventLog) throws -> [TicketEvent] {
         let stream = try StreamID(id.streamName)
         var events: [TicketEvent] = []
         var from: UInt64 = 1
@@ -458,11 +469,14 @@ public actor TicketService {
         let stream = try StreamID(ticket.streamName)
         return try events.enumerated().map { index, event in
             NewEvent(
-                stream: stream, type: event.typeName, data: try JSONValue(parsing: Array(TicketEventCodec.encode(event))),
+                stream: stream, type: event.typeName, data: try eventEncoder.encode(event.payload),
                 id: try idPrefix.map { try EventID(index == 0 ? $0 : "\($0):\(index)") } ?? .random(),
                 expectedVersion: index == 0 ? expectedVersion : nil, actor: actor.rawValue, schemaVersion: TicketEvent.schemaVersion)
         }
     }
+
+    /// Events become their data objects directly, as `TicketEventCodec.encode` would write them.
+    static let eventEncoder = JSONValueEncoder(dates: { .string(TicketEventCodec.format($0)) })
 
     private static let ticketEventTypes = Set(TicketEvent.typeNames)
 

@@ -85,6 +85,15 @@ import Testing
             for entry in entries {
                 #expect(try TicketService.ticketEvent(entry) == TicketEventCodec.decode(type: entry.type, data: Data(entry.payload)))
             }
+            // Appends encode events straight into JSON values; the stored data is exactly what
+            // Foundation's JSONEncoder writes for the same event.
+            let direct = JSONValueEncoder(dates: { .string(TicketEventCodec.format($0)) })
+            for entry in entries {
+                guard let event = try TicketService.ticketEvent(entry) else { continue }
+                let viaFoundation = try JSONValue(parsing: Array(TicketEventCodec.encode(event))).canonicalString
+                #expect(try direct.encode(event.payload).canonicalString == viaFoundation, "\(entry.type)")
+                #expect(try JSONValue(parsing: entry.payload).canonicalString == viaFoundation, "\(entry.type)")
+            }
 
             let file = folder.deletingLastPathComponent().appendingPathComponent("entries.ndjson")
             var ndjson = Data()
