@@ -308,6 +308,7 @@ public struct DefterAPI: Sendable {
         registerReports(on: router, recorder)
         registerConsole(on: router, recorder)
         registerPublic(on: router, recorder)
+        registerTiles(on: router, recorder)
         registerOpen311(on: router, recorder)
         registerFeedback(on: router, recorder)
         return router

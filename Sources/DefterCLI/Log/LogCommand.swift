@@ -9,7 +9,7 @@ struct LogCommand: AsyncParsableCommand {
         abstract: "Append to, read, verify, checkpoint and prove the append-only event log.",
         subcommands: [
             AppendCommand.self, ReadCommand.self, VerifyCommand.self, CheckpointCommand.self, ProveCommand.self,
-            ConsistencyCommand.self, BackupCommand.self, ExportCommand.self, ImportCommand.self,
+            ConsistencyCommand.self, BackupCommand.self, ExportCommand.self, ImportCommand.self, PublishCommand.self,
         ]
     )
 }

@@ -362,6 +362,14 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// The perfect nodes `(level, index)` for each index in `indices`, in order, from one
+    /// snapshot: what a C2SP hash tile holds. Throws when one does not exist yet.
+    public func perfectNodes(level: Int, indices: Range<UInt64>) throws -> [MerkleHash] {
+        try environment.read { txn in
+            try indices.map { index in try txn.merkleNode(level: level, index: index, in: dbi.merkle) }
+        }
+    }
+
     /// The proof that entry `sequence` is in the tree of `treeSize` entries (the whole log when nil).
     public func inclusionProof(sequence: UInt64, treeSize: UInt64? = nil) throws -> InclusionProof {
         try environment.read { txn in

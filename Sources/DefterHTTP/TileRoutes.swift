@@ -1,0 +1,48 @@
+import DefterLog
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension DefterAPI {
+    /// The log as C2SP `tlog-tiles`, served from the log itself: `GET /checkpoint` (the newest
+    /// signed checkpoint, cached a few seconds) and `GET /tile/<L>/<N>[.p/<W>]` and
+    /// `GET /tile/entries/<N>[.p/<W>]` (immutable, cached for a year). The same paths as
+    /// `defter log publish --to DIR` writes, so a reader or a mirror cannot tell the two apart.
+    func registerTiles(on router: Router<DefterRequestContext>, _ recorder: RouteRecorder) {
+        recorder.get(router, "/checkpoint") { _, _ in
+            do {
+                guard let newest = try log.checkpoints().last else {
+                    throw APIError(
+                        status: .notFound, code: "not_found",
+                        message: "no checkpoint has been signed yet; `defter log checkpoint` signs one")
+                }
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; charset=utf-8"
+                headers[.cacheControl] = "public, max-age=5"
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: newest.text)))
+            } catch {
+                return errorResponse(error)
+            }
+        }
+        router.get("/tile/**") { request, _ in
+            do {
+                let path = String(request.uri.path.dropFirst())
+                guard let address = TileAddress(path: path) else {
+                    throw APIError(
+                        status: .notFound, code: "not_found",
+                        message: "\(path.prefix(200)) is not a C2SP tile path (tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>])")
+                }
+                let bytes: [UInt8]
+                do { bytes = try log.tile(address) } catch let error as TileError {
+                    throw APIError(status: .notFound, code: "not_found", message: error.description)
+                }
+                var headers = HTTPFields()
+                headers[.contentType] = "application/octet-stream"
+                headers[.cacheControl] = "public, max-age=31536000, immutable"
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            } catch {
+                return errorResponse(error)
+            }
+        }
+    }
+}
