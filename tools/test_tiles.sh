@@ -115,13 +115,29 @@ PY
 )"
 
 SERVE_PORT=$(free_port)
-"$DEFTER" serve --data "$DATA" --port "$SERVE_PORT" >"$WORK/serve.log" 2>&1 &
+"$DEFTER" serve --data "$DATA" --port "$SERVE_PORT" --publish "$WORK/live" --checkpoint-every 1s >"$WORK/serve.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$SERVE_PORT/checkpoint" >/dev/null 2>&1 && break; sleep 0.1; done
 expect "defter serve serves the same tiles itself" 0 \
     python3 tools/verify_tiles.py "http://127.0.0.1:$SERVE_PORT" --vkey "$DATA/checkpoint.vkey" --old-checkpoint "$WORK/old-checkpoint"
 expect "full tiles are immutable for caches" 0 \
     bash -c "curl -fsS -D - -o /dev/null 'http://127.0.0.1:$SERVE_PORT/tile/0/000' | grep -qi 'cache-control: public, max-age=31536000, immutable'"
+
+# `defter serve --publish DIR` keeps a folder of tiles current as it signs checkpoints.
+printf '%s\n' '{"callId":"tiles-3","channel":"phone","operatorId":"op-test","district":"Pazarcık","caller":{"text":"Su borusu patladı"}}' |
+    curl -fsS -o /dev/null -X POST "http://127.0.0.1:$SERVE_PORT/v1/calls" -H "Authorization: Bearer $("$DEFTER" tokens issue --data "$DATA" --role operator --name tiles-test)" \
+        -H 'Content-Type: application/json' --data-binary @-
+size=$("$DEFTER" log read --data "$DATA" 2>/dev/null | wc -l)
+for _ in $(seq 1 100); do
+    [[ -f $WORK/live/checkpoint ]] && [[ $(sed -n 2p "$WORK/live/checkpoint") == "$size" ]] && break
+    sleep 0.2
+done
+LIVE_PORT=$(free_port)
+(cd "$WORK/live" && exec python3 -m http.server "$LIVE_PORT" --bind 127.0.0.1 >/dev/null 2>&1) &
+PIDS+=($!)
+for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$LIVE_PORT/checkpoint" >/dev/null 2>&1 && break; sleep 0.1; done
+expect "defter serve --publish keeps a folder of tiles at its newest checkpoint ($size entries)" 0 \
+    bash -c "[[ \$(sed -n 2p '$WORK/live/checkpoint') == $size ]] && python3 tools/verify_tiles.py 'http://127.0.0.1:$LIVE_PORT' --vkey '$DATA/checkpoint.vkey' --old-checkpoint '$WORK/old-checkpoint'"
 
 echo "test_tiles: $passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -41,6 +41,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Keep this folder's C2SP tiles current at every checkpoint the service signs (as `defter log publish --to`).",
+            valueName: "dir"))
+    var publish: String?
+
+    @Option(
+        help: ArgumentHelp(
             "The most calls recorded at once; past that intake answers 503 with Retry-After instead of queueing.",
             valueName: "calls"))
     var maxPendingIntake: Int = 1024
@@ -99,7 +105,8 @@ struct ServeCommand: AsyncParsableCommand {
             intakeGate: IntakeGate(limit: maxPendingIntake))
         var services: [any Service] = [
             projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger),
-            CheckpointPublisher(figures: figures, interval: publicationInterval!, logger: logger),
+            CheckpointPublisher(
+                figures: figures, interval: publicationInterval!, logger: logger, tiles: publish.map { URL(fileURLWithPath: $0) }),
         ]
         let notifier = try openNotifier(context, logger: logger)
         defer { notifier?.close() }

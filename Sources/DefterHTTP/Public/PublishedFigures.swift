@@ -3,7 +3,7 @@ public import DefterDomain
 public import DefterLog
 public import DefterProjections
 import DefterTransparency
-import Foundation
+public import Foundation
 import HTTPTypes
 public import Logging
 import NIOCore
@@ -91,16 +91,21 @@ public final class PublishedFigures: Sendable {
 
 /// Signs a checkpoint at most every `interval` while the log grows, and publishes the public
 /// figures at it: what keeps the dashboard fresh without a reader ever paying for a report.
+/// With a `tiles` folder, it also keeps that folder's C2SP tiles at each checkpoint it signs
+/// (`defter serve --publish DIR`).
 public struct CheckpointPublisher: Service {
     let figures: PublishedFigures
     let interval: Duration
     let logger: Logger
+    let tiles: URL?
 
-    /// Publishes `figures` every `interval` when the log has grown since the last time.
-    public init(figures: PublishedFigures, interval: Duration, logger: Logger) {
+    /// Publishes `figures` (and, with `tiles`, the log as tiles into that folder) every
+    /// `interval` when the log has grown since the last time.
+    public init(figures: PublishedFigures, interval: Duration, logger: Logger, tiles: URL? = nil) {
         self.figures = figures
         self.interval = interval
         self.logger = logger
+        self.tiles = tiles
     }
 
     /// Publishes once when the log grew since the last publication; returns whether it did.
@@ -110,6 +115,12 @@ public struct CheckpointPublisher: Service {
         guard size > 0, figures.publishedTreeSize != size else { return false }
         let checkpoint = try await figures.publish()
         logger.info("published the public figures", metadata: ["treeSize": "\(checkpoint.checkpoint.treeSize)"])
+        if let tiles {
+            let report = try TilePublisher.publish(figures.log, at: checkpoint, to: tiles)
+            logger.info(
+                "published the log as tiles",
+                metadata: ["folder": "\(tiles.path)", "treeSize": "\(report.toSize)", "files": "\(report.files)"])
+        }
         return true
     }
 
