@@ -90,6 +90,14 @@ expect "publishing again writes only what is new" 0 "$DEFTER" log publish --data
 expect "the grown log verifies and is consistent with the checkpoint saved before" 0 \
     python3 tools/verify_tiles.py "http://127.0.0.1:$PORT" --vkey "$DATA/checkpoint.vkey" --old-checkpoint "$WORK/old-checkpoint"
 
+# A self-contained C2SP tlog-proof, checked offline by a tool that shares no code with Defter.
+"$DEFTER" log prove --data "$DATA" --seq 7 --format tlog-proof >"$WORK/seven.tlog-proof"
+expect "defter log prove --format tlog-proof gives a proof tools/verify_tlog_proof.py accepts" 0 \
+    python3 tools/verify_tlog_proof.py "$WORK/seven.tlog-proof" --vkey "$DATA/checkpoint.vkey"
+sed 's/^index 6$/index 7/' "$WORK/seven.tlog-proof" >"$WORK/moved.tlog-proof"
+expect "the same proof claiming another index is refused" 1 \
+    python3 tools/verify_tlog_proof.py "$WORK/moved.tlog-proof" --vkey "$DATA/checkpoint.vkey"
+
 # One byte of one entry changed in a copy: the recomputed root no longer matches.
 cp -r "$TILES" "$WORK/forged"
 python3 - "$WORK/forged/tile/entries/000" <<'PY'

@@ -257,12 +257,38 @@ struct ProveCommand: AsyncParsableCommand {
     @Option(help: "The tree size to prove against (default: the whole log).")
     var size: UInt64?
 
-    @Flag(help: "Print JSON (the only format).")
+    @Flag(help: "Print JSON (the default format).")
     var json = false
+
+    @Option(
+        help: ArgumentHelp(
+            "json, or tlog-proof: a self-contained C2SP tlog-proof (the entry, its inclusion path and the signed checkpoint) that anyone can check offline.",
+            valueName: "format"))
+    var format: String = "json"
+
+    func validate() throws {
+        guard ["json", "tlog-proof"].contains(format) else { throw ValidationError("--format must be json or tlog-proof") }
+        if format == "tlog-proof", size != nil {
+            throw ValidationError("--format tlog-proof proves against a signed checkpoint: leave out --size")
+        }
+    }
 
     func run() async throws {
         let log = try dataFolder.open(readOnly: true)
         defer { log.close() }
+        if format == "tlog-proof" {
+            guard let checkpoint = try log.checkpoints().last(where: { $0.checkpoint.treeSize >= seq }) else {
+                throw CLIFailure(
+                    "no signed checkpoint covers entry \(seq) yet; sign one with `defter log checkpoint`, then prove",
+                    exitCode: CLIFailure.badInput)
+            }
+            guard let entry = try log.entry(at: seq) else {
+                throw CLIFailure("the log has no entry \(seq)", exitCode: CLIFailure.badInput)
+            }
+            let proof = try log.inclusionProof(sequence: seq, treeSize: checkpoint.checkpoint.treeSize)
+            FileHandle.standardOutput.write(Data(TlogProof.text(entry: entry.bytes, proof: proof, checkpoint: checkpoint).utf8))
+            return
+        }
         let proof = try log.inclusionProof(sequence: seq, treeSize: size)
         Terminal.json([
             "seq": .integer(Int64(proof.sequence)), "leafIndex": .integer(Int64(proof.sequence - 1)),
