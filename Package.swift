@@ -60,6 +60,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A C2SP tlog-witness: cosigns a log's checkpoints that provably extend the last one it cosigned.
+        .target(
+            name: "DefterWitness",
+            dependencies: ["DefterLog", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         // The ticket domain: pure (no I/O, no LMDB), decide/evolve over events.
         .target(
             name: "DefterDomain",
@@ -114,7 +120,7 @@ let package = Package(
             name: "DefterHTTP",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterRouting", "DefterTickets", "DefterProjections", "DefterTransparency",
-                "DefterImages",
+                "DefterImages", "DefterWitness",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -144,7 +150,7 @@ let package = Package(
             name: "DefterCLI",
             dependencies: [
                 "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo", "DefterHTTP",
-                "DefterTransparency", "DefterNotify",
+                "DefterTransparency", "DefterNotify", "DefterWitness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -177,6 +183,11 @@ let package = Package(
             name: "DefterLogTests",
             dependencies: ["DefterLog", "DefterLogTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefterWitnessTests",
+            dependencies: ["DefterWitness", "DefterLog", "DefterLogTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

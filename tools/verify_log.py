@@ -195,11 +195,24 @@ def parse_vkey(text):
 TIME = re.compile(r"time ([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z)")
 
 
-def check_note(text, vkey, origin):
-    """Returns (tree size, root bytes) of a valid checkpoint note; raises ValueError otherwise."""
+def check_note(text, vkey, origin, cosignatures=None):
+    """Returns (tree size, root bytes) of a valid checkpoint note; raises ValueError otherwise.
+    With `cosignatures` (a list), further signature lines after the log's are allowed (witnesses'
+    cosignatures, C2SP tlog-cosignature) and appended to it as (name, key id, blob, body)."""
     body, sep, sig_line = text.partition("\n\n")
     if not sep:
         raise ValueError("no empty line between body and signature")
+    if cosignatures is not None:
+        first, newline, rest = sig_line.partition("\n")
+        sig_line = first + newline
+        for line in rest.split("\n"):
+            if not line:
+                continue
+            if not line.startswith("\u2014 ") or line.count(" ") != 2:
+                raise ValueError(f"a cosignature line is not '\u2014 <name> <base64>': {line[:80]}")
+            name, blob = line[2:].split(" ")
+            blob = b64(blob)
+            cosignatures.append((name, blob[:4], blob[4:], body + "\n"))
     body += "\n"
     lines = body[:-1].split("\n")
     if len(lines) != 4 or not re.fullmatch(r"0|[1-9][0-9]*", lines[1]) or not TIME.fullmatch(lines[3]):

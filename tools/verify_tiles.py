@@ -14,6 +14,9 @@ DATA_DIR/checkpoint.vkey): pin the key the city publishes. It checks:
   * the RFC 6962 root recomputed from those entries' bytes equals the checkpoint's root;
   * every hash tile `tile/<L>/<N>[.p/<W>]` the size needs holds exactly the recomputed subtree
     hashes;
+  * with --witness KEY (repeatable) and --quorum N: at least N of those witnesses' C2SP
+    tlog-cosignature lines on the checkpoint verify (Ed25519 over `cosignature/v1`, the time and
+    the checkpoint's body);
   * with --old-checkpoint (a checkpoint saved earlier, e.g. by --save): it is validly signed by
     the same key, no larger than the new one, and the root recomputed at its size from the new
     entries equals its root: the log was only appended to since (consistency).
@@ -24,6 +27,7 @@ check failed, 2 bad usage or the server could not be read.
 """
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import sys
@@ -31,7 +35,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from verify_log import check_note, frontier_root, leaf_hash, parse_vkey, push_leaf  # noqa: E402
+from verify_log import _decode_point, b64, check_note, ed25519_verify, frontier_root, leaf_hash, parse_vkey, push_leaf  # noqa: E402
 
 WIDTH = 256
 
@@ -85,12 +89,40 @@ def read_key(text):
     return parse_vkey(text)
 
 
+def parse_cosigner(text):
+    """A cosigner key name+keyid+base64(0x04 || key) (C2SP tlog-cosignature): (name, id, key)."""
+    if os.path.exists(text):
+        with open(text, encoding="utf-8") as file:
+            text = file.read()
+    name, key_id, blob = (text.strip().split("+", 2) + ["", ""])[:3]
+    raw = b64(blob)
+    if not name or len(raw) != 33 or raw[0] != 4 or _decode_point(raw[1:]) is None:
+        raise ValueError(f"'{text.strip()[:80]}' is not an Ed25519 cosigner key name+keyid+base64(0x04 || key)")
+    if hashlib.sha256(name.encode() + b"\n\x04" + raw[1:]).digest()[:4].hex() != key_id:
+        raise ValueError("the cosigner key id does not match the key")
+    return name, bytes.fromhex(key_id), raw[1:]
+
+
+def cosigned_by(cosignatures, witness):
+    """Whether one of the note's cosignature lines is a valid cosignature by `witness`."""
+    name, key_id, key = witness
+    for line_name, line_id, blob, body in cosignatures:
+        if line_name != name or line_id != key_id or len(blob) != 72:
+            continue
+        time = int.from_bytes(blob[:8], "big")
+        if time and ed25519_verify(key, f"cosignature/v1\ntime {time}\n".encode() + body.encode(), blob[8:]):
+            return True
+    return False
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
     parser.add_argument("--vkey", required=True, help="the log's verifier key, or a file holding it")
     parser.add_argument("--old-checkpoint", help="a checkpoint of this log saved earlier, to check consistency with")
     parser.add_argument("--save", help="write the checkpoint checked here to this file")
+    parser.add_argument("--witness", action="append", default=[], help="a witness's cosigner key (or a file); repeatable")
+    parser.add_argument("--quorum", type=int, default=0, help="how many of the --witness keys must have cosigned")
     args = parser.parse_args(argv)
     results = []
 
@@ -103,17 +135,23 @@ def main(argv):
         vkey = read_key(args.vkey)
         origin = vkey[0]
         note = fetch(args.url, "checkpoint").decode("utf-8")
+        cosignatures = []
         try:
-            size, root = check_note(note, vkey, origin)
+            size, root = check_note(note, vkey, origin, cosignatures)
             check(f"the checkpoint is signed by {origin} (tree size {size})", True)
         except ValueError as error:
             check("the checkpoint's signature", False, str(error))
             return finish(results)
+        if args.witness or args.quorum:
+            witnesses = [parse_cosigner(text) for text in args.witness]
+            vouching = [w[0] for w in witnesses if cosigned_by(cosignatures, w)]
+            check(f"{len(vouching)} of {len(witnesses)} witnesses cosigned it ({', '.join(vouching) or 'none'}); the quorum is {args.quorum}",
+                  len(vouching) >= args.quorum, "too few cosignatures")
         old = None
         if args.old_checkpoint:
             with open(args.old_checkpoint, encoding="utf-8") as file:
                 try:
-                    old = check_note(file.read(), vkey, origin)
+                    old = check_note(file.read(), vkey, origin, [])
                     check(f"the old checkpoint is signed by {origin} (tree size {old[0]})", True)
                 except ValueError as error:
                     check("the old checkpoint's signature", False, str(error))

@@ -2,6 +2,7 @@ public import DefterDomain
 public import DefterLog
 public import DefterProjections
 public import DefterTickets
+public import DefterWitness
 public import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -42,6 +43,8 @@ public struct DefterAPI: Sendable {
     let trackingFailures: RateLimiter
     /// How many calls may be recorded at once before intake answers 503 (`--max-pending-intake`).
     let intakeGate: IntakeGate
+    /// The witnesses' cosignatures, shown with the checkpoint at `GET /checkpoint`.
+    let witnesses: WitnessClient?
     /// The largest request body accepted.
     static let maximumBodyBytes = 64 * 1024
 
@@ -53,9 +56,10 @@ public struct DefterAPI: Sendable {
         publicPages: ConsoleFiles = .bundledPublicPages, figures: PublishedFigures? = nil,
         publicLimiter: RateLimiter? = RateLimiter(perSecond: 20, burst: 100),
         trackingFailures: RateLimiter = RateLimiter(perSecond: 1.0 / 60, burst: 10),
-        intakeGate: IntakeGate = IntakeGate(limit: 1024)
+        intakeGate: IntakeGate = IntakeGate(limit: 1024), witnesses: WitnessClient? = nil
     ) {
         self.intakeGate = intakeGate
+        self.witnesses = witnesses
         self.metrics = metrics
         self.publicPages = publicPages
         self.figures = figures ?? PublishedFigures(projections: projections, log: log, catalog: catalog)

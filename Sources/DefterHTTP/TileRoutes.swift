@@ -19,7 +19,9 @@ extension DefterAPI {
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; charset=utf-8"
                 headers[.cacheControl] = "public, max-age=5"
-                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: newest.text)))
+                // With witnesses, their cosignatures follow the log's signature (C2SP tlog-cosignature).
+                let note = try witnesses?.cosignedNote(newest) ?? newest.text
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: note)))
             } catch {
                 return errorResponse(error)
             }

@@ -5,6 +5,7 @@ import DefterLog
 import DefterNotify
 import DefterProjections
 import DefterTickets
+import DefterWitness
 import Foundation
 import Hummingbird
 import Logging
@@ -47,6 +48,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "A C2SP tlog-witness to ask to cosign each checkpoint, as URL=VKEY (its cosigner key text, or a file); repeat for several.",
+            valueName: "url=vkey"))
+    var witness: [String] = []
+
+    @Option(help: "How many witnesses must cosign a checkpoint before it is published as tiles (--publish).")
+    var witnessQuorum: Int = 0
+
+    @Option(
+        help: ArgumentHelp(
             "The most calls recorded at once; past that intake answers 503 with Retry-After instead of queueing.",
             valueName: "calls"))
     var maxPendingIntake: Int = 1024
@@ -75,6 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--public-rate-limit must be 0 (no limit) or a number of requests a second, such as 20")
         }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be 1 to 65535") }
+        guard witnessQuorum >= 0, witnessQuorum <= witness.count else {
+            throw ValidationError("--witness-quorum must be 0 to the number of --witness given (\(witness.count))")
+        }
         guard (1...1_000_000).contains(maxPendingIntake) else {
             throw ValidationError("--max-pending-intake must be 1 to 1000000 calls (1024 unless given)")
         }
@@ -96,17 +109,20 @@ struct ServeCommand: AsyncParsableCommand {
         let tokens = try TokenStore(folder: context.log.folder.appendingPathComponent("tokens"))
         defer { tokens.close() }
         let catalog = try await context.service.catalogInForce()
+        let witnesses = try openWitnesses(context)
+        defer { witnesses?.close() }
         let figures = PublishedFigures(projections: projections, log: context.log, catalog: catalog)
         let api = DefterAPI(
             service: context.service, projections: projections, log: context.log, tokens: tokens, catalog: catalog, logger: logger,
             metrics: metrics, publicURL: publicURL.flatMap(URL.init(string:)), console: try consoleFiles(),
             publicPages: try publicPages(), figures: figures,
             publicLimiter: publicRateLimit > 0 ? RateLimiter(perSecond: publicRateLimit, burst: publicRateLimit * 5) : nil,
-            intakeGate: IntakeGate(limit: maxPendingIntake))
+            intakeGate: IntakeGate(limit: maxPendingIntake), witnesses: witnesses)
         var services: [any Service] = [
             projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger),
             CheckpointPublisher(
-                figures: figures, interval: publicationInterval!, logger: logger, tiles: publish.map { URL(fileURLWithPath: $0) }),
+                figures: figures, interval: publicationInterval!, logger: logger, tiles: publish.map { URL(fileURLWithPath: $0) },
+                witnesses: witnesses, quorum: witnessQuorum),
         ]
         let notifier = try openNotifier(context, logger: logger)
         defer { notifier?.close() }
@@ -115,6 +131,16 @@ struct ServeCommand: AsyncParsableCommand {
             router: api.router(), configuration: .init(address: .hostname(host, port: port), serverName: "defter"), services: services,
             logger: logger)
         try await app.runService()
+    }
+
+    /// The client asking `--witness` witnesses to cosign, nil without any.
+    private func openWitnesses(_ context: ServiceContext) throws -> WitnessClient? {
+        guard !witness.isEmpty else { return nil }
+        let endpoints: [WitnessClient.Endpoint]
+        do { endpoints = try witness.map { try WitnessClient.Endpoint(parsing: $0) } } catch {
+            throw CLIFailure("\(error)", exitCode: CLIFailure.badInput)
+        }
+        return try WitnessClient(endpoints: endpoints, folder: context.log.folder.appendingPathComponent("witnesses"))
     }
 
     /// The notifier when `--notify-config` names a usable file; nil (logged) without one.

@@ -3,6 +3,7 @@ public import DefterDomain
 public import DefterLog
 public import DefterProjections
 import DefterTransparency
+public import DefterWitness
 public import Foundation
 import HTTPTypes
 public import Logging
@@ -98,14 +99,22 @@ public struct CheckpointPublisher: Service {
     let interval: Duration
     let logger: Logger
     let tiles: URL?
+    let witnesses: WitnessClient?
+    let quorum: Int
 
     /// Publishes `figures` (and, with `tiles`, the log as tiles into that folder) every
-    /// `interval` when the log has grown since the last time.
-    public init(figures: PublishedFigures, interval: Duration, logger: Logger, tiles: URL? = nil) {
+    /// `interval` when the log has grown since the last time. With `witnesses`, each checkpoint
+    /// is sent to them to cosign, and tiles are published only at a checkpoint that at least
+    /// `quorum` of them cosigned.
+    public init(
+        figures: PublishedFigures, interval: Duration, logger: Logger, tiles: URL? = nil, witnesses: WitnessClient? = nil, quorum: Int = 0
+    ) {
         self.figures = figures
         self.interval = interval
         self.logger = logger
         self.tiles = tiles
+        self.witnesses = witnesses
+        self.quorum = quorum
     }
 
     /// Publishes once when the log grew since the last publication; returns whether it did.
@@ -115,8 +124,27 @@ public struct CheckpointPublisher: Service {
         guard size > 0, figures.publishedTreeSize != size else { return false }
         let checkpoint = try await figures.publish()
         logger.info("published the public figures", metadata: ["treeSize": "\(checkpoint.checkpoint.treeSize)"])
+        var note: String?
+        if let witnesses {
+            let outcomes = await witnesses.cosign(checkpoint, of: figures.log)
+            for (name, outcome) in outcomes.sorted(by: { $0.key < $1.key }) {
+                if case .failed(let why) = outcome {
+                    logger.warning("a witness did not cosign the checkpoint", metadata: ["witness": "\(name)", "why": "\(why)"])
+                }
+            }
+            let cosigned = outcomes.values.filter { if case .cosigned = $0 { true } else { false } }.count
+            logger.info(
+                "witnesses cosigned the checkpoint", metadata: ["treeSize": "\(checkpoint.checkpoint.treeSize)", "cosigned": "\(cosigned)"])
+            guard cosigned >= quorum else {
+                logger.error(
+                    "the checkpoint lacks its quorum of cosignatures and is not published as tiles; the witnesses may have refused a history that does not extend the one they cosigned",
+                    metadata: ["treeSize": "\(checkpoint.checkpoint.treeSize)", "cosigned": "\(cosigned)", "quorum": "\(quorum)"])
+                return true
+            }
+            note = try witnesses.cosignedNote(checkpoint)
+        }
         if let tiles {
-            let report = try TilePublisher.publish(figures.log, at: checkpoint, to: tiles)
+            let report = try TilePublisher.publish(figures.log, at: checkpoint, note: note, to: tiles)
             logger.info(
                 "published the log as tiles",
                 metadata: ["folder": "\(tiles.path)", "treeSize": "\(report.toSize)", "files": "\(report.files)"])

@@ -25,10 +25,12 @@ public enum TilePublisher {
         public let bytes: Int
     }
 
-    /// Publishes `log` as of `checkpoint` (one of its signed checkpoints) into `folder`.
+    /// Publishes `log` as of `checkpoint` (one of its signed checkpoints) into `folder`; the
+    /// folder's `checkpoint` file is `note` when given (the checkpoint with witnesses'
+    /// cosignatures after the log's signature), else the checkpoint as signed.
     /// Refuses a folder that holds another log's tiles, or a larger checkpoint of this one: a
     /// publication never makes the folder show a shorter history.
-    public static func publish(_ log: EventLog, at checkpoint: SignedCheckpoint, to folder: URL) throws -> Report {
+    public static func publish(_ log: EventLog, at checkpoint: SignedCheckpoint, note: String? = nil, to folder: URL) throws -> Report {
         let size = checkpoint.checkpoint.treeSize
         guard checkpoint.checkpoint.origin == log.origin else {
             throw TileError("the checkpoint is for log '\(checkpoint.checkpoint.origin)', not '\(log.origin)'")
@@ -51,7 +53,7 @@ public enum TilePublisher {
             files += 1
             bytes += content.count
         }
-        try AtomicFile.write(Array(checkpoint.text.utf8), to: folder.appendingPathComponent("checkpoint"))
+        try AtomicFile.write(Array((note ?? checkpoint.text).utf8), to: folder.appendingPathComponent("checkpoint"))
         return Report(fromSize: previous, toSize: size, files: files, bytes: bytes)
     }
 

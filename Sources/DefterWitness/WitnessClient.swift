@@ -1,0 +1,148 @@
+public import DefterLog
+public import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The log's side of C2SP `tlog-witness`: asks each configured witness to cosign a checkpoint,
+/// sending the consistency proof from the last checkpoint that witness cosigned, and keeps the
+/// cosignatures it gets back (checked against the witness's key) beside the log, in
+/// `data/witnesses` (LMDB): per witness the size it last cosigned, per tree size the lines.
+public final class WitnessClient: Sendable {
+    /// A witness the log asks: where it listens and its cosigning key.
+    public struct Endpoint: Sendable, Hashable {
+        public let url: URL
+        public let key: CosignerVerifierKey
+
+        /// Parses `URL=VKEY` (the key's text, or a file holding it).
+        public init(parsing text: String) throws(WitnessKeyError) {
+            guard let equals = text.firstIndex(of: "="), let url = URL(string: String(text[..<equals])),
+                ["http", "https"].contains(url.scheme ?? "")
+            else { throw WitnessKeyError("--witness \(text.prefix(200)) is not URL=VKEY with an http or https URL") }
+            var key = String(text[text.index(after: equals)...])
+            if FileManager.default.fileExists(atPath: key), let contents = try? String(contentsOfFile: key, encoding: .utf8) {
+                key = contents
+            }
+            self.url = url
+            self.key = try CosignerVerifierKey(vkey: key)
+        }
+    }
+
+    /// What one witness answered.
+    public enum Outcome: Sendable, Equatable {
+        /// Its cosignature line, checked.
+        case cosigned(String)
+        /// It refused or could not be reached: why.
+        case failed(String)
+    }
+
+    let endpoints: [Endpoint]
+    let store: KeyValueStore
+
+    /// A client for `endpoints`, keeping its records in `folder`.
+    public init(endpoints: [Endpoint], folder: URL) throws {
+        self.endpoints = endpoints
+        self.store = try KeyValueStore.open(at: folder, databases: ["sizes", "cosignatures"])
+    }
+
+    /// Closes the store.
+    public func close() { store.close() }
+
+    /// Asks every witness to cosign `checkpoint` of `log`, at once; returns each one's outcome by
+    /// name, and keeps the cosignatures.
+    public func cosign(_ checkpoint: SignedCheckpoint, of log: EventLog) async -> [String: Outcome] {
+        await withTaskGroup(of: (String, Outcome).self) { group in
+            for endpoint in endpoints {
+                group.addTask { (endpoint.key.name, await self.ask(endpoint, checkpoint, log)) }
+            }
+            var outcomes: [String: Outcome] = [:]
+            for await (name, outcome) in group { outcomes[name] = outcome }
+            let lines = endpoints.compactMap { endpoint -> String? in
+                if case .cosigned(let line) = outcomes[endpoint.key.name] { return line }
+                return nil
+            }
+            if !lines.isEmpty {
+                try? store.write { writer in
+                    var key = checkpoint.checkpoint.treeSize.bigEndian
+                    let sizeKey = withUnsafeBytes(of: &key) { Array($0) }
+                    var all = Set(
+                        try writer.get("cosignatures", sizeKey).map { String(decoding: $0, as: UTF8.self) }?.split(separator: "\n").map(
+                            String.init) ?? [])
+                    all.formUnion(lines)
+                    try writer.put("cosignatures", sizeKey, Array(all.sorted().joined(separator: "\n").utf8))
+                }
+            }
+            return outcomes
+        }
+    }
+
+    /// The cosignature lines kept for the checkpoint of `treeSize` (each `— name base64`), sorted.
+    public func cosignatures(treeSize: UInt64) throws -> [String] {
+        var key = treeSize.bigEndian
+        let sizeKey = withUnsafeBytes(of: &key) { Array($0) }
+        guard let bytes = try store.read({ try $0.get("cosignatures", sizeKey) }) else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// `checkpoint` as a note with the kept cosignatures after the log's own signature.
+    public func cosignedNote(_ checkpoint: SignedCheckpoint) throws -> String {
+        checkpoint.text + (try cosignatures(treeSize: checkpoint.checkpoint.treeSize)).map { $0 + "\n" }.joined()
+    }
+
+    private func ask(_ endpoint: Endpoint, _ checkpoint: SignedCheckpoint, _ log: EventLog) async -> Outcome {
+        let name = Array(endpoint.key.name.utf8)
+        var old =
+            (try? store.read { try $0.get("sizes", name) }).flatMap { $0 }.flatMap { UInt64(String(decoding: $0, as: UTF8.self)) } ?? 0
+        for _ in 0..<2 {
+            let size = checkpoint.checkpoint.treeSize
+            guard old <= size else { return .failed("\(endpoint.key.name) has already cosigned a larger tree (\(old))") }
+            let proof: [MerkleHash]
+            do { proof = old == 0 || old == size ? [] : try log.consistencyProof(from: old, to: size).path } catch {
+                return .failed("cannot prove \(old) -> \(size): \(error)")
+            }
+            let body = "old \(old)\n" + proof.map { $0.base64 + "\n" }.joined() + "\n" + checkpoint.text
+            let (status, text): (Int, String)
+            do { (status, text) = try await Self.post(endpoint.url.appendingPathComponent("add-checkpoint"), body) } catch {
+                return .failed("\(endpoint.url.absoluteString): \((error as NSError).localizedDescription)")
+            }
+            switch status {
+            case 200:
+                for line in text.split(separator: "\n").map(String.init) {
+                    guard let time = try? endpoint.key.verify(line: line, body: checkpoint.checkpoint.body), time > 0 else { continue }
+                    try? store.write { try $0.put("sizes", name, Array(String(size).utf8)) }
+                    return .cosigned(line)
+                }
+                return .failed("\(endpoint.key.name) answered 200 without a valid cosignature by its key")
+            case 409:
+                // The witness has another size on record: start from it, once.
+                guard let theirs = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    return .failed("\(endpoint.key.name) answered 409 without a size")
+                }
+                old = theirs
+            default:
+                return .failed(
+                    "\(endpoint.key.name) refused (\(status)): \(text.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))")
+            }
+        }
+        return .failed("\(endpoint.key.name) kept answering 409")
+    }
+
+    private static func post(_ url: URL, _ body: String) async throws -> (Int, String) {
+        var request = URLRequest(url: url, timeoutInterval: 10)
+        request.httpMethod = "POST"
+        request.setValue("text/plain; charset=utf-8", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body.utf8)
+        return try await withCheckedThrowingContinuation { continuation in
+            let task = URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error {
+                    continuation.resume(throwing: error)
+                } else {
+                    continuation.resume(
+                        returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self)))
+                }
+            }
+            task.resume()
+        }
+    }
+}
