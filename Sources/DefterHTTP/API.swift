@@ -45,6 +45,8 @@ public struct DefterAPI: Sendable {
     let intakeGate: IntakeGate
     /// The witnesses' cosignatures, shown with the checkpoint at `GET /checkpoint`.
     let witnesses: WitnessClient?
+    /// Queue pages rendered in the current second at the queue projection's checkpoint.
+    let queuePages = QueuePageCache()
     /// The largest request body accepted.
     static let maximumBodyBytes = 64 * 1024
 
@@ -198,7 +200,7 @@ public struct DefterAPI: Sendable {
             }
         }
         recorder.get(router, "/v1/departments/{id}/queue") { request, context in
-            await respond {
+            do {
                 let department = try departmentID(context)
                 _ = try authorize(
                     request,
@@ -218,7 +220,9 @@ public struct DefterAPI: Sendable {
                 }
                 if let category = query.get("category") { filter.category = try input { try CategoryID(category) } }
                 filter.district = query.get("district")
-                filter.overdueAt = try flag(query.get("overdue"), "overdue") ? Date() : nil
+                // Pages are rendered as of a whole second, so that one rendering serves that second.
+                let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+                filter.overdueAt = try flag(query.get("overdue"), "overdue") ? now : nil
                 filter.assignee = query.get("assignee")
                 filter.unassigned = try flag(query.get("unassigned"), "unassigned")
                 guard !(filter.unassigned && filter.assignee != nil) else {
@@ -231,8 +235,20 @@ public struct DefterAPI: Sendable {
                     throw APIError(status: .notFound, code: "not_found", message: "there is no department '\(department)'")
                 }
                 try projections.queues.catchUp()
-                let page = try projections.queues.queue(department, filter: filter)
-                return page.json(now: Date())
+                let key = [
+                    department.rawValue, filter.status?.rawValue ?? "", filter.category?.rawValue ?? "", filter.district ?? "",
+                    filter.overdueAt == nil ? "" : "overdue", filter.assignee ?? "", filter.unassigned ? "unassigned" : "",
+                    String(filter.offset), String(filter.limit), String(try projections.queues.checkpoint()),
+                    String(Int64(now.timeIntervalSince1970)),
+                ].joined(separator: "\u{0}")
+                let body = try queuePages.page(key) {
+                    ByteBuffer(bytes: try projections.queues.queue(department, filter: filter).json(now: now).canonicalBytes)
+                }
+                var headers = HTTPFields()
+                headers[.contentType] = "application/json; charset=utf-8"
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+            } catch {
+                return errorResponse(error)
             }
         }
         recorder.get(router, "/v1/departments/{id}/events") { request, context in
