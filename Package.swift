@@ -66,6 +66,12 @@ let package = Package(
             dependencies: ["DefterLog", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // A verifying mirror: follows a log's C2SP tiles and appends what checks, byte for byte.
+        .target(
+            name: "DefterMirror",
+            dependencies: ["DefterLog"],
+            swiftSettings: swiftSettings
+        ),
         // The ticket domain: pure (no I/O, no LMDB), decide/evolve over events.
         .target(
             name: "DefterDomain",
@@ -150,7 +156,7 @@ let package = Package(
             name: "DefterCLI",
             dependencies: [
                 "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo", "DefterHTTP",
-                "DefterTransparency", "DefterNotify", "DefterWitness",
+                "DefterTransparency", "DefterNotify", "DefterWitness", "DefterMirror",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -47,6 +47,8 @@ public struct DefterAPI: Sendable {
     let witnesses: WitnessClient?
     /// Queue pages rendered in the current second at the queue projection's checkpoint.
     let queuePages = QueuePageCache()
+    /// Whether every write is refused (a mirror).
+    let readOnly: Bool
     /// The largest request body accepted.
     static let maximumBodyBytes = 64 * 1024
 
@@ -58,8 +60,9 @@ public struct DefterAPI: Sendable {
         publicPages: ConsoleFiles = .bundledPublicPages, figures: PublishedFigures? = nil,
         publicLimiter: RateLimiter? = RateLimiter(perSecond: 20, burst: 100),
         trackingFailures: RateLimiter = RateLimiter(perSecond: 1.0 / 60, burst: 10),
-        intakeGate: IntakeGate = IntakeGate(limit: 1024), witnesses: WitnessClient? = nil
+        intakeGate: IntakeGate = IntakeGate(limit: 1024), witnesses: WitnessClient? = nil, readOnly: Bool = false
     ) {
+        self.readOnly = readOnly
         self.intakeGate = intakeGate
         self.witnesses = witnesses
         self.metrics = metrics
@@ -93,6 +96,7 @@ public struct DefterAPI: Sendable {
     private func register(on router: Router<DefterRequestContext>, _ recorder: RouteRecorder) -> Router<DefterRequestContext> {
         router.add(middleware: ObservingMiddleware(metrics: metrics, logger: logger))
         router.add(middleware: PublicRateLimitMiddleware(limiter: publicLimiter))
+        if readOnly { router.add(middleware: ReadOnlyMiddleware()) }
         recorder.get(router, "/healthz") { _, _ in respondJSON(["status": "ok"]) }
         recorder.get(router, "/metrics") { _, _ in
             do {

@@ -55,6 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How many witnesses must cosign a checkpoint before it is published as tiles (--publish).")
     var witnessQuorum: Int = 0
 
+    @Flag(help: "Serve reads only and refuse every write: how a mirror (`defter mirror`) is served.")
+    var readOnly = false
+
     @Option(
         help: ArgumentHelp(
             "The most calls recorded at once; past that intake answers 503 with Retry-After instead of queueing.",
@@ -104,6 +107,11 @@ struct ServeCommand: AsyncParsableCommand {
         defer { context.close() }
         var logger = Logger(label: "defter")
         logger.logLevel = .info
+        if !context.log.canSign && !readOnly {
+            throw CLIFailure(
+                "\(dataFolder.folder.path) is a mirror (it has no signing key): serve it with --read-only, or make it the primary with `defter mirror promote`",
+                exitCode: CLIFailure.badInput)
+        }
         let projections = try openProjections(log: context.log, logger: logger)
         defer { projections.close() }
         let tokens = try TokenStore(folder: context.log.folder.appendingPathComponent("tokens"))
@@ -117,16 +125,20 @@ struct ServeCommand: AsyncParsableCommand {
             metrics: metrics, publicURL: publicURL.flatMap(URL.init(string:)), console: try consoleFiles(),
             publicPages: try publicPages(), figures: figures,
             publicLimiter: publicRateLimit > 0 ? RateLimiter(perSecond: publicRateLimit, burst: publicRateLimit * 5) : nil,
-            intakeGate: IntakeGate(limit: maxPendingIntake), witnesses: witnesses)
-        var services: [any Service] = [
-            projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger),
-            CheckpointPublisher(
-                figures: figures, interval: publicationInterval!, logger: logger, tiles: publish.map { URL(fileURLWithPath: $0) },
-                witnesses: witnesses, quorum: witnessQuorum),
-        ]
+            intakeGate: IntakeGate(limit: maxPendingIntake), witnesses: witnesses, readOnly: readOnly)
+        // A mirror only reads: no deadline escalations and no notifications (its primary's own).
+        var services: [any Service] =
+            readOnly
+            ? [projections]
+            : [
+                projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger),
+                CheckpointPublisher(
+                    figures: figures, interval: publicationInterval!, logger: logger, tiles: publish.map { URL(fileURLWithPath: $0) },
+                    witnesses: witnesses, quorum: witnessQuorum),
+            ]
         let notifier = try openNotifier(context, logger: logger)
         defer { notifier?.close() }
-        if let notifier { services.append(notifier) }
+        if let notifier, !readOnly { services.append(notifier) }
         let app = Application(
             router: api.router(), configuration: .init(address: .hostname(host, port: port), serverName: "defter"), services: services,
             logger: logger)

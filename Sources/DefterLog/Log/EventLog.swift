@@ -15,6 +15,8 @@ public final class EventLog: Sendable {
     public let origin: String
     /// The key that verifies this log's checkpoints.
     public let verifierKey: CheckpointVerifierKey
+    /// Whether this log holds its signing key (a mirror does not, until promoted).
+    public let canSign: Bool
     let environment: LMDBEnvironment
     let notifier: CommitNotifier
     private let writer: GroupCommitWriter?
@@ -34,6 +36,7 @@ public final class EventLog: Sendable {
         self.folder = folder
         self.origin = origin
         self.verifierKey = verifierKey
+        self.canSign = signer != nil
         self.environment = environment
         self.configuration = configuration
         self.meta = environment.database(LogLayout.meta)
@@ -102,7 +105,19 @@ public final class EventLog: Sendable {
         }
         let keyFile = folder.appendingPathComponent(signingKeyFileName)
         var signer: CheckpointSigner?
-        if stored.format == nil && !exists {
+        if stored.format == nil && !exists, let primary = configuration.mirrorOf {
+            do {
+                try Data((primary.vkey + "\n").utf8).write(to: folder.appendingPathComponent(verifierKeyFileName))
+            } catch {
+                throw StorageError(.io, "cannot write the verifier key in \(folder.path): \(error.localizedDescription)")
+            }
+            try environment.write { txn in
+                try txn.put(meta, key: Array("format".utf8), value: Array(LogLayout.formatMarker.utf8))
+                try txn.put(meta, key: Array("origin".utf8), value: Array(primary.name.utf8))
+                try txn.put(meta, key: Array("vkey".utf8), value: Array(primary.vkey.utf8))
+            }
+            stored = (LogLayout.formatMarker, primary.name, primary.vkey)
+        } else if stored.format == nil && !exists {
             let origin = configuration.origin ?? "defter.local/log-\(Hex.encode((0..<4).map { _ in UInt8.random(in: 0...255) }))"
             let newSigner = CheckpointSigner(name: origin, privateKey: Curve25519.Signing.PrivateKey())
             try writeKeyFiles(newSigner, in: folder)
@@ -132,6 +147,31 @@ public final class EventLog: Sendable {
         return try EventLog(
             folder: folder, origin: origin, verifierKey: verifierKey, signer: signer, environment: environment,
             configuration: configuration)
+    }
+
+    /// Gives a mirror's folder the log's signing key (`checkpoint.key` text), so that it can
+    /// carry on as the primary: the key must be the one whose verifier key the log holds.
+    /// Refuses a folder that already has a signing key.
+    public static func installSigningKey(_ keyFileText: String, in folder: URL) throws {
+        let signer = try CheckpointSigner(fileText: keyFileText)
+        var configuration = LogConfiguration()
+        configuration.readOnly = true
+        configuration.createIfMissing = false
+        let log = try EventLog.open(at: folder, configuration: configuration)
+        let expected = log.verifierKey
+        let canSign = log.canSign
+        log.close()
+        guard !canSign else { throw CheckpointError.key("\(folder.path) already has a signing key; it is a primary, not a mirror") }
+        guard signer.verifierKey == expected else {
+            throw CheckpointError.key(
+                "the key is '\(signer.verifierKey.name)' (\(Hex.encode(signer.verifierKey.keyID))), not this log's '\(expected.name)' (\(Hex.encode(expected.keyID)))"
+            )
+        }
+        let keyFile = folder.appendingPathComponent(signingKeyFileName)
+        guard
+            FileManager.default.createFile(
+                atPath: keyFile.path, contents: Data(signer.fileText.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw StorageError(.io, "cannot write the signing key \(keyFile.path)") }
     }
 
     private static func writeKeyFiles(_ signer: CheckpointSigner, in folder: URL) throws {
@@ -228,6 +268,19 @@ public final class EventLog: Sendable {
         guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
         guard !entries.isEmpty else { throw AppendError.emptyBatch }
         return try await writer.restore(entries)
+    }
+
+    /// Stores a checkpoint signed by this log's key elsewhere (a mirror adopting its primary's):
+    /// its signature must verify with this log's verifier key, its size must not exceed the log
+    /// nor fall below the newest stored checkpoint, and its root must be this log's root at its
+    /// size. Throws naming what did not hold; stores nothing then.
+    public func adopt(_ checkpoint: SignedCheckpoint) async throws {
+        guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
+        try checkpoint.verify(with: verifierKey)
+        guard checkpoint.checkpoint.origin == origin else {
+            throw CheckpointError.wrongKey("the checkpoint is for '\(checkpoint.checkpoint.origin)', not '\(origin)'")
+        }
+        try await writer.adopt(checkpoint)
     }
 
     /// Signs and stores a checkpoint of the tree as it stands.

@@ -14,12 +14,14 @@ final class GroupCommitWriter: @unchecked Sendable {
         case append([PreparedEvent], CheckedContinuation<AppendResult, any Error>)
         case checkpoint(CheckedContinuation<SignedCheckpoint, any Error>)
         case restore([LogEntry], CheckedContinuation<AppendResult, any Error>)
+        case adopt(SignedCheckpoint, CheckedContinuation<SignedCheckpoint, any Error>)
 
         func fail(_ error: any Error) {
             switch self {
             case .append(_, let c): c.resume(throwing: error)
             case .checkpoint(let c): c.resume(throwing: error)
             case .restore(_, let c): c.resume(throwing: error)
+            case .adopt(_, let c): c.resume(throwing: error)
             }
         }
     }
@@ -99,6 +101,13 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
+    /// Stores another copy's checkpoint of this log; see `EventLog.adopt(_:)`.
+    func adopt(_ checkpoint: SignedCheckpoint) async throws {
+        _ = try await withCheckedThrowingContinuation { continuation in
+            enqueue(.adopt(checkpoint, continuation))
+        }
+    }
+
     /// Writes entries taken from another log's export byte for byte; see `EventLog.restore(_:)`.
     func restore(_ entries: [LogEntry]) async throws -> AppendResult {
         try await withCheckedThrowingContinuation { continuation in
@@ -159,7 +168,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 switch job {
                 case .append(let batch, _): events += batch.count
                 case .restore(let batch, _): events += batch.count
-                case .checkpoint: break
+                case .checkpoint, .adopt: break
                 }
                 group.append(job)
             }
@@ -202,6 +211,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                         outcomes.append(try sign(size: newHead, at: recordedAt, txn: txn))
                     case .restore(let entries, _):
                         outcomes.append(try restore(entries, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
+                    case .adopt(let checkpoint, _):
+                        outcomes.append(try adopt(checkpoint, head: newHead, txn: txn))
                     }
                 }
             }
@@ -233,6 +244,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                 appendedEvents += result.appendedCount
                 c.resume(returning: result)
             case (.restore(_, let c), .refused(let error)): c.resume(throwing: error)
+            case (.adopt(_, let c), .signed(let checkpoint)): c.resume(returning: checkpoint)
+            case (.adopt(_, let c), .refused(let error)): c.resume(throwing: error)
             default: preconditionFailure("outcome does not match its job")
             }
         }
@@ -420,6 +433,34 @@ final class GroupCommitWriter: @unchecked Sendable {
         try LogLayout.withMerkleKey(level: level, index: index) { key in
             try hash.withUnsafeBytes { value in try appends.merkle.put(key: key, value: value, append: true) }
         }
+    }
+
+    /// Stores a checkpoint whose signature the caller verified, when it fits this log: no larger
+    /// than the log, no smaller than the newest stored checkpoint, and with this log's root.
+    private func adopt(_ checkpoint: SignedCheckpoint, head: UInt64, txn: LMDBTransaction) throws -> Outcome {
+        let size = checkpoint.checkpoint.treeSize
+        guard size <= head else {
+            return .refused(LogRequestError.sizeBeyondLog(size: size, logSize: head))
+        }
+        let last = try txn.last(dbi.checkpoints)
+        if let last, let newest = try? SignedCheckpoint(parsing: String(decoding: last.value, as: UTF8.self)),
+            newest.checkpoint.treeSize > size
+        {
+            return .refused(
+                CheckpointError.malformed(
+                    "the checkpoint of size \(size) is older than the newest stored one (\(newest.checkpoint.treeSize))"))
+        }
+        let root = try MerkleTree.root(size: size) { level, index in
+            try txn.merkleNode(level: level, index: index, in: dbi.merkle)
+        }
+        guard root == checkpoint.checkpoint.root else {
+            return .refused(
+                CheckpointError.badSignature(
+                    "the checkpoint's root at size \(size) is not this log's root there: the two logs have different histories"))
+        }
+        let number = last.flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
+        try txn.put(dbi.checkpoints, key: LogLayout.bigEndian(number + 1), value: Array(checkpoint.text.utf8), append: true)
+        return .signed(checkpoint)
     }
 
     private func sign(size: UInt64, at time: Timestamp, txn: LMDBTransaction) throws -> Outcome {

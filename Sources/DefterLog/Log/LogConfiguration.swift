@@ -17,6 +17,10 @@ public struct LogConfiguration: Sendable {
     public var createIfMissing: Bool = true
     /// The origin a new log gets (its identity in checkpoints); a random one when nil.
     public var origin: String?
+    /// Set to make a new log a mirror of another: it gets that log's origin and verifier key and
+    /// no signing key of its own, takes entries only through `restore`, and stores that log's
+    /// checkpoints (`adopt`) instead of signing its own.
+    public var mirrorOf: CheckpointVerifierKey?
     /// The wall clock that stamps `recordedAt` and checkpoints.
     public var clock: @Sendable () -> Date = { Date() }
     /// Where the log reports what it does (map growth, stale readers, failures). Never payloads.

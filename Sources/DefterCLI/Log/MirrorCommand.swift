@@ -1,0 +1,104 @@
+import ArgumentParser
+import DefterLog
+import DefterMirror
+import Foundation
+
+/// `defter mirror`: follow a primary's published tiles into a verified copy, or promote that copy.
+struct MirrorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirror",
+        abstract: "A verifying mirror of a Defter log published as C2SP tiles, and its promotion to primary.",
+        subcommands: [MirrorFollowCommand.self, MirrorPromoteCommand.self],
+        defaultSubcommand: MirrorFollowCommand.self
+    )
+}
+
+struct MirrorFollowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "follow",
+        abstract: "Follow a primary's tiles: verify each checkpoint and every new entry, and append them byte for byte.",
+        discussion: """
+            Exits 1 and says FORK, naming both checkpoints, when the primary's history is not the one \
+            the mirror verified; the mirror keeps its log as it was. Serve the mirror with \
+            `defter serve --read-only`.
+            """
+    )
+
+    @Option(help: "The primary's tile prefix: a `defter log publish` folder as served, or a `defter serve` address.")
+    var from: String
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Option(help: "The primary's verifier key (its checkpoint.vkey text, or a file): pin the published one.")
+    var vkey: String
+
+    @Flag(help: "Follow once and exit, instead of every --interval.")
+    var once = false
+
+    @Option(help: "Seconds between rounds.")
+    var interval: Double = 10
+
+    func run() async throws {
+        guard let source = URL(string: from), ["http", "https"].contains(source.scheme ?? "") else {
+            throw CLIFailure("--from must be an http or https address", exitCode: CLIFailure.badInput)
+        }
+        var text = vkey
+        if FileManager.default.fileExists(atPath: text) { text = (try? String(contentsOfFile: text, encoding: .utf8)) ?? text }
+        let key: CheckpointVerifierKey
+        do { key = try CheckpointVerifierKey(vkey: text) } catch { throw CLIFailure("--vkey: \(error)", exitCode: CLIFailure.badInput) }
+        var configuration = LogConfiguration()
+        configuration.mirrorOf = key
+        configuration.logger.logLevel = .warning
+        let log = try EventLog.open(at: dataFolder.folder, configuration: configuration)
+        defer { log.close() }
+        guard log.verifierKey == key else {
+            throw CLIFailure(
+                "\(dataFolder.folder.path) holds the log '\(log.origin)', not a mirror of '\(key.name)'; use another folder",
+                exitCode: CLIFailure.badInput)
+        }
+        let mirror = Mirror(log: log, source: source)
+        while true {
+            do {
+                let report = try await mirror.follow()
+                print("mirrored \(log.origin) from \(from): \(report.fromSize) -> \(report.toSize) entries, verified")
+            } catch let error as Mirror.MirrorError {
+                if case .fork = error { throw CLIFailure("\(error)", exitCode: CLIFailure.problemFound) }
+                if once { throw CLIFailure("\(error)", exitCode: CLIFailure.problemFound) }
+                FileHandle.standardError.write(Data("mirror: \(error); trying again in \(interval) s\n".utf8))
+            }
+            if once { return }
+            try await Task.sleep(for: .seconds(interval))
+        }
+    }
+}
+
+struct MirrorPromoteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "promote",
+        abstract: "Make a mirror the primary after the primary is lost: give it the log's signing key.",
+        discussion: """
+            The mirror holds everything up to the last checkpoint it verified; calls the old primary \
+            acknowledged after its last published checkpoint are lost (see docs/operations.md). \
+            After this, `defter serve` on the folder takes calls and signs checkpoints that extend the \
+            old ones.
+            """
+    )
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    @Option(help: "The log's signing key file (checkpoint.key from the primary's key backup).")
+    var key: String
+
+    func run() async throws {
+        let text: String
+        do { text = try String(contentsOfFile: key, encoding: .utf8) } catch {
+            throw CLIFailure("cannot read \(key): \(error.localizedDescription)", exitCode: CLIFailure.badInput)
+        }
+        do { try EventLog.installSigningKey(text, in: dataFolder.folder) } catch let error as CheckpointError {
+            throw CLIFailure("\(error)", exitCode: CLIFailure.badInput)
+        }
+        let log = try dataFolder.open()
+        defer { log.close() }
+        print("\(dataFolder.folder.path) is now the primary of \(log.origin) at \(try log.size()) entries; start `defter serve` on it")
+    }
+}
