@@ -37,6 +37,7 @@ extension DefterAPI {
                     var object: [String: JSONValue] = [
                         "periods": periods.json, "dashboard": Dashboard(report: report).json(language: language),
                         "checkpointUrl": .string("/v1/public/checkpoints/\(snapshot.checkpoint.checkpoint.treeSize)"),
+                        "witnesses": .array(try witnessNames(at: snapshot.checkpoint.checkpoint.treeSize).map { .string($0) }),
                     ]
                     // The current month too, so that the page's first view needs one request.
                     if asked == nil, let month = periods.currentMonth {
@@ -89,7 +90,7 @@ extension DefterAPI {
                             status: .notFound, code: "not_found",
                             message: "Bu boyutta imzalı bir kontrol noktası yok. / No checkpoint was signed at tree size \(size).")
                     }
-                    return Array(found.text.utf8)
+                    return Array((try witnesses?.cosignedNote(found) ?? found.text).utf8)
                 }
             }
         }
@@ -243,6 +244,13 @@ extension DefterAPI {
     static func period(_ text: String) throws -> ReportPeriod {
         do { return try ReportPeriod(parsing: text) } catch {
             throw APIError(status: .badRequest, code: "bad_parameter", message: "\(error)")
+        }
+    }
+
+    /// The names of the witnesses that cosigned the checkpoint of `treeSize` (C2SP tlog-cosignature).
+    func witnessNames(at treeSize: UInt64) throws -> [String] {
+        try (witnesses?.cosignatures(treeSize: treeSize) ?? []).compactMap { line in
+            line.hasPrefix("\u{2014} ") ? line.dropFirst(2).split(separator: " ").first.map(String.init) : nil
         }
     }
 

@@ -60,6 +60,12 @@ public final class PublishedFigures: Sendable {
         return checkpoint
     }
 
+    /// Drops the bodies rendered from the current snapshot, so that the next reads render them
+    /// again (after witnesses cosigned its checkpoint, say).
+    public func forgetRenderedBodies() {
+        state.withLock { $0.bodies = [:] }
+    }
+
     /// The published snapshot, taking the first one when none was.
     func snapshot() async throws -> Snapshot {
         if let snapshot = state.withLock({ $0.snapshot }) { return snapshot }
@@ -142,6 +148,8 @@ public struct CheckpointPublisher: Service {
                 return true
             }
             note = try witnesses.cosignedNote(checkpoint)
+            // The public pages name the witnesses of the checkpoint they show.
+            figures.forgetRenderedBodies()
         }
         if let tiles {
             let report = try TilePublisher.publish(figures.log, at: checkpoint, note: note, to: tiles)
