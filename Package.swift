@@ -84,7 +84,9 @@ let package = Package(
                 "DefterDomain", "DefterRouting", "DefterLog", "DefterImages",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("Resources/catalog-v1.json"), .copy("Resources/reply-templates.json")],
+            resources: [
+                .copy("Resources/catalog-v1.json"), .copy("Resources/catalog-v2.json"), .copy("Resources/reply-templates.json"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Read models built from the log: ticket views, department queues, statistics.

@@ -122,10 +122,11 @@ public actor TicketService {
     // MARK: Catalog
 
     /// The catalog in force: the newest `CatalogPublished`, publishing the bundled one first
-    /// when the log has none.
+    /// when the log has none or only older versions (a log started under catalog v1 moves to
+    /// the bundled v2 on its next use; the tickets opened before keep what they recorded).
     public func catalogInForce() async throws -> Catalog {
         if let catalog { return catalog }
-        if let published = try Self.publishedCatalog(in: log) {
+        if let published = try Self.publishedCatalog(in: log), published.version >= bundledCatalog.version {
             catalog = published
             return published
         }
