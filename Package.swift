@@ -68,8 +68,8 @@ let package = Package(
         // The router: Turkish text, a curated lexicon and a naive Bayes model trained on a corpus.
         .target(
             name: "DefterRouting",
-            dependencies: ["DefterDomain"],
-            resources: [.copy("Resources/corpus.csv"), .copy("Resources/lexicon.json")],
+            dependencies: ["DefterDomain", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Resources/corpus.csv"), .copy("Resources/lexicon.json"), .copy("Resources/router-model.bin")],
             swiftSettings: swiftSettings
         ),
         // Photos: checks that a file is the JPEG, PNG or WebP it claims and strips its metadata. Pure.
@@ -194,7 +194,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DefterRoutingTests",
-            dependencies: ["DefterDomain", "DefterRouting", "DefterTickets"],
+            dependencies: ["DefterDomain", "DefterRouting", "DefterTickets", "DefterLog", "DefterLogTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
