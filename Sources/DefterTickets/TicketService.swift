@@ -98,6 +98,7 @@ public actor TicketService {
     public nonisolated let router: Router
     let clock: @Sendable () -> Date
     private var catalog: Catalog?
+    private var routerPublished = false
     private let bundledCatalog: Catalog
     private var nextNumbers: [Int: Int] = [:]
 
@@ -160,6 +161,43 @@ public actor TicketService {
         catalog = newCatalog
     }
 
+    // MARK: Router
+
+    /// Streams the service writes besides tickets: router versions.
+    public static let routerStream = "routers"
+
+    /// Records the router in use as a `RouterPublished` on stream `routers`, once per version
+    /// (the event id is `router:<version>`), before its first decision is recorded; so every
+    /// `routerVersion` a decision names can be traced to a model digest and its training data.
+    /// A router without a trained model (naive Bayes, trained at start-up) is not published.
+    public func publishRouter() async throws {
+        guard !routerPublished else { return }
+        guard let model = router.linearModel else {
+            routerPublished = true
+            return
+        }
+        let id = try EventID("router:\(router.version)")
+        if try log.entry(id: id) == nil {
+            let event = RouterPublished(
+                version: router.version, modelDigest: model.digest, trainingDataDigest: model.trainingDataDigest, at: clock())
+            do {
+                try await log.append(
+                    NewEvent(
+                        stream: try StreamID(Self.routerStream), type: "RouterPublished", data: try Self.json(event), id: id,
+                        actor: "system"))
+            } catch AppendError.idempotencyConflict {
+                // Another process published this version first: it is recorded, which is what counts.
+            }
+        }
+        routerPublished = true
+    }
+
+    /// The router versions published in `log`, oldest first; reads only.
+    public static func publishedRouters(in log: EventLog) throws -> [RouterPublished] {
+        let stream = try StreamID(routerStream)
+        return try log.entries(inStream: stream, fromVersion: 1, limit: 10_000).map { try decode(RouterPublished.self, $0) }
+    }
+
     // MARK: Intake
 
     /// Records a call: validates and seals the caller's data, asks the router, and appends the
@@ -205,6 +243,7 @@ public actor TicketService {
 
     /// Numbers a prepared call and appends it with its number, in one batch.
     private func record(_ call: PreparedCall) async throws -> IntakeResult {
+        if call.routing != nil { try await publishRouter() }
         let request = call.request
         let year = Calendar.istanbul.component(.year, from: call.at)
         for _ in 0..<5 {
@@ -491,6 +530,19 @@ public actor TicketService {
 /// The catalog version that takes effect, on stream `catalog`.
 public struct CatalogPublished: Codable, Sendable, Equatable {
     public let catalog: Catalog
+    public let at: Date
+}
+
+/// A router version came into use, on stream `routers`: the version its decisions name, the
+/// SHA-256 of its model's bytes and of the data it was trained on.
+public struct RouterPublished: Codable, Sendable, Equatable {
+    /// The version recorded in each `RoutingDecision` (`lr-<series>-<12 hex of modelDigest>`).
+    public let version: String
+    /// SHA-256 (hex) of the model file (`Resources/router-model.bin`).
+    public let modelDigest: String
+    /// SHA-256 (hex) of the training rows (`LinearModel.trainingDataDigest`).
+    public let trainingDataDigest: String
+    /// When it was first used.
     public let at: Date
 }
 
