@@ -24,7 +24,7 @@ extension Router {
     /// The shipped router: the bundled model, loaded rather than trained, so start-up is fast.
     /// `threshold` overrides the model's calibrated one.
     public static func bundled(catalog: Catalog, threshold: Double? = nil) throws -> Router {
-        try Router(catalog: catalog, model: try bundledModel(), lexicon: try bundledLexicon(), threshold: threshold)
+        try Router(catalog: catalog, model: try bundledModel(), threshold: threshold)
     }
 
     /// The naive Bayes router of Defter's first version, trained now on `corpus` (by default the

@@ -12,6 +12,10 @@ struct HashedFeatures: Sendable {
     var buckets: [Int32]
     /// The value of each bucket.
     var values: [Double]
+    /// How many features fell in each bucket.
+    var counts: [Double]
+    /// How many features the text has.
+    var total: Int
     /// The stems of the content words, in text order (for explaining a decision).
     var stems: [String]
     /// All the folded words, in text order (for explaining a decision).
@@ -25,12 +29,12 @@ struct HashedFeatures: Sendable {
         TurkishText.forEachFoldedWord(text) { word in
             words.append(String(decoding: word, as: UTF8.self))
             guard !word.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return }
-            guard !TurkishText.stopWordBytes.contains(word) else { return }
+            // Stop words count too: short function words carry style the regression can weigh.
             let stem = TurkishText.stem(bytes: word)
             stems.append(String(decoding: stem, as: UTF8.self))
             raw.append(Self.bucket(prefix: "w:", stem[...], count: bucketCount))
             // 4-grams of `<word>`, for words of four letters or more (as `characterGrams`).
-            guard word.count >= 4 else { return }
+            guard word.count >= 2 else { return }
             let marked = [UInt8(ascii: "<")] + word + [UInt8(ascii: ">")]
             for start in 0...(marked.count - 4) {
                 raw.append(Self.bucket(prefix: "g:", marked[start..<(start + 4)], count: bucketCount))
@@ -39,14 +43,18 @@ struct HashedFeatures: Sendable {
         raw.sort()
         var buckets: [Int32] = []
         var values: [Double] = []
+        var counts: [Double] = []
         var index = 0
         while index < raw.count {
             var next = index + 1
             while next < raw.count && raw[next] == raw[index] { next += 1 }
             buckets.append(raw[index])
+            counts.append(Double(next - index))
             values.append(log(1 + Double(next - index)))
             index = next
         }
+        self.counts = counts
+        self.total = raw.count
         let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
         if norm > 0 { for i in values.indices { values[i] /= norm } }
         self.buckets = buckets
@@ -74,9 +82,11 @@ struct HashedFeatures: Sendable {
     }
 }
 
-/// Multinomial logistic regression over hashed features, with the temperature that calibrates
-/// its probabilities and the confidence threshold for routing without a human. Trained
-/// deterministically (`LinearModel.train`), saved as bytes whose SHA-256 names the model.
+/// Multinomial logistic regression over hashed features, added to a naive Bayes model over the
+/// same buckets and the curated lexicon's hits (the combination holds up better on text unlike
+/// the corpus than either alone), with the temperature that calibrates the probabilities and the
+/// confidence threshold for routing without a human. Trained deterministically
+/// (`LinearModel.train`), saved as bytes whose SHA-256 names the model.
 public struct LinearModel: Sendable {
     /// The labels (category ids), in the order of the weights' columns.
     public let labels: [String]
@@ -90,6 +100,13 @@ public struct LinearModel: Sendable {
     public let trainingDataDigest: String
     /// How the model was made, for people: settings and out-of-fold figures.
     public let notes: [String: String]
+    /// The curated lexicon the model was trained with.
+    public let lexicon: Lexicon
+    /// Log-odds one lexicon hit adds to its category.
+    public let lexiconWeight: Double
+    /// Weight of the logistic regression's logits in the sum (naive Bayes has weight 1).
+    public let regressionWeight: Double
+    let lexiconMatcher: LexiconMatcher
     /// SHA-256 (hex) of `serialized()`.
     public private(set) var digest: String
     /// Row of the weight matrix for each bucket; -1 for a bucket no training example used.
@@ -97,26 +114,35 @@ public struct LinearModel: Sendable {
     /// Row-major weights, `labels.count` per row.
     private let weights: [Float]
     private let bias: [Float]
+    /// Naive Bayes log-likelihoods, laid out as `weights`, and log-priors.
+    private let naiveBayes: [Float]
+    private let naiveBayesPrior: [Float]
 
     /// The bytes' format: the magic, then the version, then little-endian fields.
     static let magic = Array("DEFTERLR".utf8)
-    static let formatVersion: UInt32 = 1
+    static let formatVersion: UInt32 = 2
 
     init(
         labels: [String], bucketCount: Int, temperature: Double, threshold: Double, trainingDataDigest: String,
-        notes: [String: String], denseWeights: [Double], bias: [Double]
-    ) {
+        notes: [String: String], lexicon: Lexicon, lexiconWeight: Double, regressionWeight: Double, parts: Parts
+    ) throws(DomainInputError) {
         let width = labels.count
         var rowOfBucket = [Int32](repeating: -1, count: bucketCount)
         var weights: [Float] = []
+        var naiveBayes: [Float] = []
         var rows: Int32 = 0
-        for bucket in 0..<bucketCount {
-            let row = denseWeights[(bucket * width)..<((bucket + 1) * width)]
-            guard row.contains(where: { $0 != 0 }) else { continue }
+        for bucket in 0..<bucketCount where parts.seen[bucket] {
             rowOfBucket[bucket] = rows
             rows += 1
-            weights.append(contentsOf: row.map { Float($0) })
+            weights.append(contentsOf: parts.weights[(bucket * width)..<((bucket + 1) * width)].map { Float($0) })
+            naiveBayes.append(contentsOf: parts.naiveBayes[(bucket * width)..<((bucket + 1) * width)].map { Float($0) })
         }
+        self.naiveBayes = naiveBayes
+        self.naiveBayesPrior = parts.naiveBayesPrior.map { Float($0) }
+        self.lexicon = lexicon
+        self.lexiconWeight = lexiconWeight
+        self.regressionWeight = regressionWeight
+        self.lexiconMatcher = try LexiconMatcher(lexicon, labels: labels)
         self.labels = labels
         self.bucketCount = bucketCount
         self.temperature = temperature
@@ -125,7 +151,7 @@ public struct LinearModel: Sendable {
         self.notes = notes
         self.rowOfBucket = rowOfBucket
         self.weights = weights
-        self.bias = bias.map { Float($0) }
+        self.bias = parts.bias.map { Float($0) }
         self.digest = ""
         digest = Self.sha256(serialized())
     }
@@ -134,18 +160,55 @@ public struct LinearModel: Sendable {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Temperature-scaled log-probabilities' logits for `features` (one per label).
-    func logits(_ features: HashedFeatures) -> [Double] {
-        let width = labels.count
-        var scores = bias.map { Double($0) }
+    /// The parts training produces, dense over all buckets.
+    struct Parts {
+        var seen: [Bool]
+        var weights: [Double]
+        var bias: [Double]
+        var naiveBayes: [Double]
+        var naiveBayesPrior: [Double]
+    }
+
+    /// Calibrated logits for `features` (one per label): the regression's logits times
+    /// `regressionWeight`, plus naive Bayes' log-posterior (divided by max(1, features / 6), as
+    /// naive Bayes is overconfident on long texts) and the lexicon's hits, all over the temperature.
+    func logits(_ features: HashedFeatures, lexiconHits: [Int: [String]]) -> [Double] {
+        var regression = bias.map { Double($0) }
+        var bayes = naiveBayesPrior.map { Double($0) }
+        Self.accumulate(features, rowOfBucket: rowOfBucket, weights: weights, naiveBayes: naiveBayes, into: &regression, &bayes)
+        return combine(regression: regression, bayes: bayes, featureCount: features.total, lexiconHits: lexiconHits)
+    }
+
+    static func accumulate(
+        _ features: HashedFeatures, rowOfBucket: [Int32], weights: [Float], naiveBayes: [Float], into regression: inout [Double],
+        _ bayes: inout [Double]
+    ) {
+        let width = regression.count
         weights.withUnsafeBufferPointer { weights in
-            for (bucket, value) in zip(features.buckets, features.values) {
-                let row = rowOfBucket[Int(bucket)]
-                guard row >= 0 else { continue }
-                let base = Int(row) * width
-                for label in 0..<width { scores[label] += value * Double(weights[base + label]) }
+            naiveBayes.withUnsafeBufferPointer { naiveBayes in
+                regression.withUnsafeMutableBufferPointer { regression in
+                    bayes.withUnsafeMutableBufferPointer { bayes in
+                        for index in features.buckets.indices {
+                            let row = rowOfBucket[Int(features.buckets[index])]
+                            guard row >= 0 else { continue }
+                            let base = Int(row) * width
+                            let value = features.values[index]
+                            let count = features.counts[index]
+                            for label in 0..<width {
+                                regression[label] += value * Double(weights[base + label])
+                                bayes[label] += count * Double(naiveBayes[base + label])
+                            }
+                        }
+                    }
+                }
             }
         }
+    }
+
+    func combine(regression: [Double], bayes: [Double], featureCount: Int, lexiconHits: [Int: [String]]) -> [Double] {
+        let damping = max(1.0, Double(featureCount) / 6)
+        var scores = regression.indices.map { regressionWeight * regression[$0] + bayes[$0] / damping }
+        for (label, hits) in lexiconHits { scores[label] += lexiconWeight * Double(hits.count) }
         return scores.map { $0 / temperature }
     }
 
@@ -167,7 +230,8 @@ public struct LinearModel: Sendable {
         put(Self.formatVersion)
         let header = Header(
             labels: labels, bucketCount: bucketCount, temperature: temperature, threshold: threshold,
-            trainingDataDigest: trainingDataDigest, notes: notes)
+            trainingDataDigest: trainingDataDigest, notes: notes, lexicon: lexicon, lexiconWeight: lexiconWeight,
+            regressionWeight: regressionWeight)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let json = Array((try? encoder.encode(header)) ?? Data())
@@ -178,6 +242,8 @@ public struct LinearModel: Sendable {
         for (bucket, _) in used { put(UInt32(bucket)) }
         for value in weights { put(value) }
         for value in bias { put(value) }
+        for value in naiveBayes { put(value) }
+        for value in naiveBayesPrior { put(value) }
         return out
     }
 
@@ -212,6 +278,11 @@ public struct LinearModel: Sendable {
         for _ in 0..<(rows * header.labels.count) { weights.append(Float(bitPattern: try u32())) }
         var bias: [Float] = []
         for _ in header.labels { bias.append(Float(bitPattern: try u32())) }
+        var naiveBayes: [Float] = []
+        naiveBayes.reserveCapacity(rows * header.labels.count)
+        for _ in 0..<(rows * header.labels.count) { naiveBayes.append(Float(bitPattern: try u32())) }
+        var naiveBayesPrior: [Float] = []
+        for _ in header.labels { naiveBayesPrior.append(Float(bitPattern: try u32())) }
         guard offset == bytes.count else { throw fail("has \(bytes.count - offset) bytes after its end") }
         labels = header.labels
         bucketCount = header.bucketCount
@@ -222,6 +293,12 @@ public struct LinearModel: Sendable {
         self.rowOfBucket = rowOfBucket
         self.weights = weights
         self.bias = bias
+        self.naiveBayes = naiveBayes
+        self.naiveBayesPrior = naiveBayesPrior
+        lexicon = header.lexicon
+        lexiconWeight = header.lexiconWeight
+        regressionWeight = header.regressionWeight
+        lexiconMatcher = try LexiconMatcher(header.lexicon, labels: header.labels)
         digest = Self.sha256(bytes)
     }
 
@@ -232,5 +309,8 @@ public struct LinearModel: Sendable {
         var threshold: Double
         var trainingDataDigest: String
         var notes: [String: String]
+        var lexicon: Lexicon
+        var lexiconWeight: Double
+        var regressionWeight: Double
     }
 }

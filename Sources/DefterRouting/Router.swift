@@ -117,7 +117,7 @@ public struct Router: Sendable {
     private let engine: Engine
     private let labels: [String]
     private let catalog: Catalog
-    private let keywords: [(folded: String, stem: String, original: String, category: Int)]
+    private let lexicon: LexiconMatcher
     private let departmentOfLabel: [DepartmentID]
     /// Departments in id order, and each label's index among them.
     private let departments: [DepartmentID]
@@ -153,15 +153,18 @@ public struct Router: Sendable {
         departmentOfLabel = model.labels.map { catalog.category(CategoryID(unchecked: $0))!.department.id }
         departments = Array(Set(departmentOfLabel)).sorted()
         departmentIndex = departmentOfLabel.map { [departments] in departments.firstIndex(of: $0)! }
-        keywords = try Self.keywords(lexicon, labels: model.labels)
+        let matcher = try LexiconMatcher(lexicon, labels: model.labels)
+        self.lexicon = matcher
         let fingerprint = RoutingCorpus.stableHash(
             corpus.examples.map { "\($0.department)|\($0.category?.rawValue ?? "")|\($0.text)" }.joined(separator: "\n")
-                + "#lexicon\(lexicon.version)" + keywords.map { "\($0.folded)=\($0.category)" }.joined(separator: ","))
+                + "#lexicon\(lexicon.version)"
+                + matcher.keywords.map { "\($0.words.joined(separator: " "))=\($0.label)" }.joined(separator: ","))
         version = "nb-stem-g4-lex\(lexicon.version)-\(String(fingerprint, radix: 16).suffix(8))"
     }
 
-    /// A router over a trained linear model; `threshold` overrides the model's own.
-    public init(catalog: Catalog, model: LinearModel, lexicon: Lexicon, threshold: Double? = nil) throws(DomainInputError) {
+    /// A router over a trained linear model (which carries the lexicon it was trained with);
+    /// `threshold` overrides the model's own.
+    public init(catalog: Catalog, model: LinearModel, threshold: Double? = nil) throws(DomainInputError) {
         self.catalog = catalog
         var departmentOfLabel: [DepartmentID] = []
         for label in model.labels {
@@ -177,52 +180,8 @@ public struct Router: Sendable {
         labels = model.labels
         engine = .linear(model)
         self.threshold = threshold ?? model.threshold
-        keywords = try Self.keywords(lexicon, labels: model.labels)
+        lexicon = model.lexiconMatcher
         version = "\(Self.linearVersionPrefix)-\(model.digest.prefix(12))"
-    }
-
-    private static func keywords(_ lexicon: Lexicon, labels: [String]) throws(DomainInputError) -> [(
-        folded: String, stem: String, original: String, category: Int
-    )] {
-        var keywords: [(folded: String, stem: String, original: String, category: Int)] = []
-        for (category, words) in lexicon.terms.sorted(by: { $0.key < $1.key }) {
-            guard let label = labels.firstIndex(of: category) else {
-                throw DomainInputError(field: "lexicon", reason: "category '\(category)' is not in the catalog or has no training examples")
-            }
-            for word in words {
-                let folded = TurkishText.fold(word).trimmingCharacters(in: .whitespaces)
-                guard !folded.isEmpty else { continue }
-                keywords.append((folded: folded, stem: TurkishText.stem(folded), original: word, category: label))
-            }
-        }
-        return keywords
-    }
-
-    /// The lexicon's keywords found in `words`, per label (only `label`'s when given), one per stem.
-    private func lexiconHits(_ words: [String], stems: Set<String>? = nil, only label: Int? = nil) -> [Int: [String]] {
-        let wordStems = stems ?? Set(words.map(TurkishText.stem))
-        var matched: [Int: [String]] = [:]
-        var matchedStems: [Int: Set<String>] = [:]
-        // Phrases are looked for in the words joined by spaces, as bytes (String.contains would
-        // go through Foundation, once per phrase per call).
-        var joinedWords: [UInt8]?
-        for keyword in keywords where label == nil || keyword.category == label {
-            let hit: Bool
-            if keyword.folded.utf8.contains(UInt8(ascii: " ")) {
-                if joinedWords == nil { joinedWords = Array((" " + words.joined(separator: " ") + " ").utf8) }
-                hit = joinedWords!.firstRange(of: Array((" " + keyword.folded).utf8)) != nil
-            } else {
-                // A keyword matches a word with the same stem (`çöp` in `çöplerin`), and a long
-                // keyword also any word it begins (`konteyner` in `konteynerlerimiz`).
-                hit = wordStems.contains(keyword.stem) || (keyword.folded.count >= 6 && words.contains { $0.hasPrefix(keyword.folded) })
-            }
-            // One hit per stem: `çöp` and `cop` are the same evidence.
-            if hit, !(matchedStems[keyword.category]?.contains(keyword.stem) ?? false) {
-                matchedStems[keyword.category, default: []].insert(keyword.stem)
-                matched[keyword.category, default: []].append(keyword.original)
-            }
-        }
-        return matched
     }
 
     /// The router's proposal for `text`.
@@ -237,7 +196,9 @@ public struct Router: Sendable {
     /// of the likeliest department.
     private func classifyLinear(_ text: String, model: LinearModel) -> RoutingDecision {
         let features = HashedFeatures(text, buckets: model.bucketCount)
-        let probabilities = Self.softmax(model.logits(features))
+        let stems = Set(features.stems)
+        let hits = lexicon.hits(words: features.words, stems: stems)
+        let probabilities = Self.softmax(model.logits(features, lexiconHits: hits))
         var departmentProbabilities = [Double](repeating: 0, count: departments.count)
         for (label, p) in probabilities.enumerated() { departmentProbabilities[departmentIndex[label]] += p }
         let ranked = departmentProbabilities.indices.sorted {
@@ -253,10 +214,10 @@ public struct Router: Sendable {
                 department: departments[department], category: CategoryID(unchecked: labels[bestCategory(in: department)]),
                 confidence: Self.round(departmentProbabilities[department]))
         }
-        var terms = Array(Set(lexiconHits(features.words, stems: Set(features.stems), only: chosen)[chosen] ?? []).sorted().prefix(4))
+        var terms = Array(Set(hits[chosen] ?? []).sorted().prefix(4))
         var strongest: [(feature: String, weight: Double)] = []
         let said = Set(terms.flatMap { TurkishText.words($0).map(TurkishText.stem) })
-        for stem in Set(features.stems) where !said.contains(stem) {
+        for stem in stems where !said.contains(stem) {
             if let weight = model.weight(of: "w:" + stem, for: chosen), weight > 0.5 { strongest.append((stem, weight)) }
         }
         strongest.sort { $0.weight != $1.weight ? $0.weight > $1.weight : $0.feature < $1.feature }
@@ -273,7 +234,7 @@ public struct Router: Sendable {
         var scores = model.logScores(features)
         let temperature = max(1.0, Double(features.count) / temperatureDivisor)
         scores = scores.map { $0 / temperature }
-        let matched = lexiconHits(words)
+        let matched = lexicon.hits(words: words, stems: Set(words.map(TurkishText.stem)))
         for (label, hits) in matched { scores[label] += lexiconWeight * Double(hits.count) }
         // Departments: the department-level model (more examples per label than categories
         // have), plus the lexicon's hits summed per department.

@@ -166,30 +166,30 @@ public actor TicketService {
     /// Streams the service writes besides tickets: router versions.
     public static let routerStream = "routers"
 
-    /// Records the router in use as a `RouterPublished` on stream `routers`, once per version
-    /// (the event id is `router:<version>`), before its first decision is recorded; so every
-    /// `routerVersion` a decision names can be traced to a model digest and its training data.
-    /// A router without a trained model (naive Bayes, trained at start-up) is not published.
-    public func publishRouter() async throws {
-        guard !routerPublished else { return }
-        guard let model = router.linearModel else {
+    /// The `RouterPublished` for the router in use, on stream `routers`, while the log has none
+    /// for its version (the event id is `router:<version>`): it goes into the same batch as the
+    /// version's first decision, so every `routerVersion` a decision names can be traced to a
+    /// model digest and its training data, and a refused call writes nothing. A router without a
+    /// trained model (naive Bayes, trained at start-up) is not published.
+    private func routerPublication() throws -> NewEvent? {
+        guard !routerPublished else { return nil }
+        guard let event = try Self.routerPublication(router, in: log, at: clock()) else {
             routerPublished = true
-            return
+            return nil
         }
+        return event
+    }
+
+    /// The `RouterPublished` event for `router`, or nil when `log` has it already or the router
+    /// has no trained model.
+    static func routerPublication(_ router: Router, in log: EventLog, at: Date) throws -> NewEvent? {
+        guard let model = router.linearModel else { return nil }
         let id = try EventID("router:\(router.version)")
-        if try log.entry(id: id) == nil {
-            let event = RouterPublished(
-                version: router.version, modelDigest: model.digest, trainingDataDigest: model.trainingDataDigest, at: clock())
-            do {
-                try await log.append(
-                    NewEvent(
-                        stream: try StreamID(Self.routerStream), type: "RouterPublished", data: try Self.json(event), id: id,
-                        actor: "system"))
-            } catch AppendError.idempotencyConflict {
-                // Another process published this version first: it is recorded, which is what counts.
-            }
-        }
-        routerPublished = true
+        guard try log.entry(id: id) == nil else { return nil }
+        let event = RouterPublished(
+            version: router.version, modelDigest: model.digest, trainingDataDigest: model.trainingDataDigest, at: at)
+        return NewEvent(
+            stream: try StreamID(routerStream), type: "RouterPublished", data: try json(event), id: id, actor: "system")
     }
 
     /// The router versions published in `log`, oldest first; reads only.
@@ -243,7 +243,6 @@ public actor TicketService {
 
     /// Numbers a prepared call and appends it with its number, in one batch.
     private func record(_ call: PreparedCall) async throws -> IntakeResult {
-        if call.routing != nil { try await publishRouter() }
         let request = call.request
         let year = Calendar.istanbul.component(.year, from: call.at)
         for _ in 0..<5 {
@@ -264,8 +263,16 @@ public actor TicketService {
             ]
             batch += try Self.newEvents(
                 events, ticket: ticket, expectedVersion: 0, idPrefix: "call:\(request.callId)", actor: call.operatorId)
+            let publication = call.routing == nil ? nil : try routerPublication()
+            if let publication { batch.insert(publication, at: 0) }
             do {
                 try await log.append(batch)
+                if publication != nil { routerPublished = true }
+            } catch AppendError.idempotencyConflict(let id, _) where id.rawValue.hasPrefix("router:") {
+                // Another process published this version first: it is recorded, which is what counts.
+                routerPublished = true
+                nextNumbers[year] = nil
+                continue
             } catch AppendError.versionConflict(let stream, _, _) where stream == counter {
                 nextNumbers[year] = nil
                 continue

@@ -36,8 +36,10 @@ struct RouterOptions: ParsableArguments {
         case .nb:
             return (try Router.naiveBayes(catalog: catalog, corpus: corpus, threshold: threshold ?? 0.6), catalog)
         case .lr:
-            let model = try corpus.map { try LinearModel.train(corpus: $0, catalog: catalog) } ?? Router.bundledModel()
-            return (try Router(catalog: catalog, model: model, lexicon: try Router.bundledLexicon(), threshold: threshold), catalog)
+            let model =
+                try corpus.map { try LinearModel.train(corpus: $0, catalog: catalog, lexicon: try Router.bundledLexicon()) }
+                ?? Router.bundledModel()
+            return (try Router(catalog: catalog, model: model, threshold: threshold), catalog)
         }
     }
 }
@@ -252,7 +254,7 @@ struct TrainCommand: AsyncParsableCommand {
         let catalog = try BundledCatalog.load()
         var corpus = try Router.bundledCorpus()
         if trainingFolds { corpus = corpus.split().training }
-        let model = try LinearModel.train(corpus: corpus, catalog: catalog)
+        let model = try LinearModel.train(corpus: corpus, catalog: catalog, lexicon: try Router.bundledLexicon())
         let url = URL(fileURLWithPath: out)
         do {
             try Data(model.serialized()).write(to: url)
