@@ -180,6 +180,14 @@ public actor TicketService {
         return event
     }
 
+    /// Appends `RouterPublished` for `router` to `log` unless it is there already (a model
+    /// learned from the log is published this way before any service runs it). True when appended.
+    public static func publish(_ router: Router, to log: EventLog, at: Date) async throws -> Bool {
+        guard let event = try routerPublication(router, in: log, at: at) else { return false }
+        try await log.append(event)
+        return true
+    }
+
     /// The `RouterPublished` event for `router`, or nil when `log` has it already or the router
     /// has no trained model.
     static func routerPublication(_ router: Router, in log: EventLog, at: Date) throws -> NewEvent? {
@@ -190,6 +198,43 @@ public actor TicketService {
             version: router.version, modelDigest: model.digest, trainingDataDigest: model.trainingDataDigest, at: at)
         return NewEvent(
             stream: try StreamID(routerStream), type: "RouterPublished", data: try json(event), id: id, actor: "system")
+    }
+
+    /// The operators' corrections of routing, for the router to learn from: per ticket, the
+    /// department and category of its latest `RoutingOverridden` or `TicketReferred`, with the
+    /// reasons given and the caller's text. The text is personal data: it is opened in memory
+    /// through the sealer, each read recorded as `PersonalDataAccessed` by `actor` with `reason`,
+    /// and is never written anywhere. Erased callers are skipped.
+    public func routingCorrections(
+        by actor: ActorID, reason: String
+    ) async throws -> [(ticket: TicketID, department: DepartmentID, category: CategoryID, reasons: [String], text: String)] {
+        var latest: [TicketID: (department: DepartmentID, category: CategoryID, reasons: [String])] = [:]
+        var order: [TicketID] = []
+        var next: UInt64 = 1
+        while true {
+            let entries = try log.entries(from: next, limit: 1000)
+            guard let last = entries.last else { break }
+            for entry in entries where entry.type == "RoutingOverridden" || entry.type == "TicketReferred" {
+                guard let event = try Self.ticketEvent(entry) else { continue }
+                let (ticket, department, category, why): (TicketID, DepartmentID, CategoryID, String)
+                switch event {
+                case .routingOverridden(let e): (ticket, department, category, why) = (e.ticket, e.department, e.category, e.reason)
+                case .ticketReferred(let e): (ticket, department, category, why) = (e.ticket, e.toDepartment, e.category, e.reason)
+                default: continue
+                }
+                if latest[ticket] == nil { order.append(ticket) }
+                latest[ticket] = (department, category, (latest[ticket]?.reasons ?? []) + [why])
+            }
+            next = last.sequence + 1
+        }
+        var corrections: [(ticket: TicketID, department: DepartmentID, category: CategoryID, reasons: [String], text: String)] = []
+        for ticket in order {
+            guard let correction = latest[ticket], let data = try await readPersonalData(of: ticket, by: actor, reason: reason) else {
+                continue
+            }
+            corrections.append((ticket, correction.department, correction.category, correction.reasons, data.text))
+        }
+        return corrections
     }
 
     /// The router versions published in `log`, oldest first; reads only.

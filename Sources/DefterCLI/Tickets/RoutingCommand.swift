@@ -250,7 +250,20 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Train on the training four-fifths only (the model `eval --held-out` measures).")
     var trainingFolds = false
 
+    @Flag(
+        help:
+            "Learn from the operators' corrections in the log (RoutingOverridden, TicketReferred): compare a candidate with the router in force and write and publish it only when it is better."
+    )
+    var fromLog = false
+
+    @OptionGroup var dataFolder: DataFolderOptions
+
+    func validate() throws {
+        guard !(fromLog && trainingFolds) else { throw ValidationError("--from-log and --training-folds do not go together") }
+    }
+
     func run() async throws {
+        if fromLog { return try await learnFromLog() }
         let catalog = try BundledCatalog.load()
         var corpus = try Router.bundledCorpus()
         if trainingFolds { corpus = corpus.split().training }
@@ -268,5 +281,53 @@ struct TrainCommand: AsyncParsableCommand {
         Terminal.line("training data:  \(model.trainingDataDigest) (\(corpus.examples.count) examples)")
         Terminal.line("temperature:    \(model.temperature), threshold \(model.threshold)")
         for (key, value) in model.notes.sorted(by: { $0.key < $1.key }) { Terminal.line("\(key): \(value)") }
+    }
+
+    /// The corrections' texts are opened in memory only (each read recorded in the log as
+    /// `PersonalDataAccessed` by `router-training`) and never written.
+    func learnFromLog() async throws {
+        let context = try ServiceContext.open(dataFolder)
+        defer { context.close() }
+        let catalog = try await context.service.catalogInForce()
+        let corrections = try await context.service.routingCorrections(
+            by: ActorID("router-training"), reason: "Yönlendirme modelini operatör düzeltmelerinden eğitmek (router training)")
+        Terminal.line("corrections in the log: \(corrections.count) tickets")
+        var reasons: [String: Int] = [:]
+        for correction in corrections { for reason in correction.reasons { reasons[reason, default: 0] += 1 } }
+        for (reason, count) in reasons.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }).prefix(10) {
+            Terminal.line("  \(count) × \(reason)")
+        }
+        let learning = RouterLearning(
+            corpus: try Router.bundledCorpus(),
+            corrections: RoutingCorpus(
+                examples: corrections.map { RoutingCorpus.Example(department: $0.department, category: $0.category, text: $0.text) }),
+            catalog: catalog, lexicon: try Router.bundledLexicon())
+        let comparison = try learning.compare()
+        func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
+        Terminal.line("                          in force   candidate")
+        Terminal.line(
+            "corpus held-out fifth     \(percent(comparison.inForceHeldOut).padding(toLength: 10, withPad: " ", startingAt: 0)) "
+                + percent(comparison.candidateHeldOut))
+        Terminal.line(
+            "held-out corrections (\(comparison.heldOutCorrections)) "
+                + "\(percent(comparison.inForceCorrections).padding(toLength: 10, withPad: " ", startingAt: 0)) "
+                + percent(comparison.candidateCorrections))
+        guard comparison.candidateIsBetter else {
+            Terminal.line(
+                "not better: nothing written or published (the candidate must gain on the corrections and lose at most 1 point on the corpus)"
+            )
+            return
+        }
+        let model = try learning.candidateModel()
+        let router = try Router(catalog: catalog, model: model)
+        let url = URL(fileURLWithPath: out)
+        do {
+            try Data(model.serialized()).write(to: url)
+            try Data("\(model.digest)  \(url.lastPathComponent)\n".utf8).write(to: url.appendingPathExtension("sha256"))
+        } catch {
+            throw CLIFailure("cannot write \(url.path): \(error.localizedDescription)", exitCode: CLIFailure.badInput)
+        }
+        _ = try await TicketService.publish(router, to: context.log, at: Date())
+        Terminal.line("better: wrote \(url.path) and published \(router.version) (RouterPublished)")
     }
 }
