@@ -80,8 +80,8 @@ let package = Package(
         // The router: Turkish text, a curated lexicon and a naive Bayes model trained on a corpus.
         .target(
             name: "DefterRouting",
-            dependencies: ["DefterDomain"],
-            resources: [.copy("Resources/corpus.csv"), .copy("Resources/lexicon.json")],
+            dependencies: ["DefterDomain", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [.copy("Resources/corpus.csv"), .copy("Resources/lexicon.json"), .copy("Resources/router-model.bin")],
             swiftSettings: swiftSettings
         ),
         // Photos: checks that a file is the JPEG, PNG or WebP it claims and strips its metadata. Pure.
@@ -96,7 +96,9 @@ let package = Package(
                 "DefterDomain", "DefterRouting", "DefterLog", "DefterImages",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("Resources/catalog-v1.json"), .copy("Resources/reply-templates.json")],
+            resources: [
+                .copy("Resources/catalog-v1.json"), .copy("Resources/catalog-v2.json"), .copy("Resources/reply-templates.json"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Read models built from the log: ticket views, department queues, statistics.
@@ -209,7 +211,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DefterRoutingTests",
-            dependencies: ["DefterDomain", "DefterRouting", "DefterTickets"],
+            dependencies: ["DefterDomain", "DefterRouting", "DefterTickets", "DefterLog", "DefterLogTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -37,6 +37,27 @@ public struct Catalog: Sendable, Equatable, Codable {
         public let priority: Int
         /// `winter` or `summer` for seasonal work, else nil.
         public let season: String?
+        /// Set when the category is retired: the category that takes its requests from this
+        /// version on. A retired category stays in the catalog so that tickets opened under it
+        /// still resolve, but no new request is filed under it.
+        public let replacedBy: CategoryID?
+
+        /// Creates a category; `replacedBy` retires it.
+        public init(
+            id: CategoryID, name: String, gloss: String, standardHours: Int, priority: Int, season: String?,
+            replacedBy: CategoryID? = nil
+        ) {
+            self.id = id
+            self.name = name
+            self.gloss = gloss
+            self.standardHours = standardHours
+            self.priority = priority
+            self.season = season
+            self.replacedBy = replacedBy
+        }
+
+        /// Whether the category is retired (kept for old tickets, closed to new ones).
+        public var isRetired: Bool { replacedBy != nil }
     }
 
     /// Creates a catalog after checking it: unique ids, categories prefixed by their department,
@@ -83,8 +104,24 @@ public struct Catalog: Sendable, Equatable, Codable {
                         field: "catalog", reason: "category '\(category.id)' needs standardHours > 0 and priority 1 to 4")
                 }
             }
+            guard department.categories.contains(where: { !$0.isRetired }) else {
+                throw DomainInputError(field: "catalog", reason: "department '\(department.id)' has only retired categories")
+            }
+        }
+        for department in departments {
+            for category in department.categories {
+                guard let successor = category.replacedBy else { continue }
+                guard let found = self.category(successor), !found.category.isRetired else {
+                    throw DomainInputError(
+                        field: "catalog",
+                        reason: "category '\(category.id)' is replaced by '\(successor)', which is not an open category of this catalog")
+                }
+            }
         }
     }
+
+    /// The categories open to new requests (not retired), in the published order.
+    public var openCategories: [Category] { departments.flatMap { $0.categories.filter { !$0.isRetired } } }
 
     /// The department with `id`.
     public func department(_ id: DepartmentID) -> Department? {
@@ -99,14 +136,22 @@ public struct Catalog: Sendable, Equatable, Codable {
         return nil
     }
 
-    /// Checks that `category` belongs to `department`, with errors that name what exists.
+    /// Checks that `category` belongs to `department` and is open to new requests, with errors
+    /// that name what exists; without a category, the department's first open one.
     public func resolve(department: DepartmentID, category: CategoryID?) throws(TicketError) -> (Department, Category) {
         guard let found = self.department(department) else {
             throw .unknownDepartment(department, known: departments.map(\.id))
         }
-        guard let category else { return (found, found.categories[0]) }
+        let open = found.categories.filter { !$0.isRetired }
+        guard let category else { return (found, open[0]) }
         guard let match = found.categories.first(where: { $0.id == category }) else {
-            throw .unknownCategory(category, department: department, known: found.categories.map(\.id))
+            throw .unknownCategory(category, department: department, known: open.map(\.id))
+        }
+        if let successor = match.replacedBy {
+            throw .invalid(
+                DomainInputError(
+                    field: "category",
+                    reason: "'\(category)' was retired in catalog version \(version); file the request under '\(successor)' instead"))
         }
         return (found, match)
     }

@@ -208,9 +208,11 @@ public enum TicketRules {
         // ticket to triage.
         let destination: DepartmentID
         let category: CategoryID
-        if let chosen = intake.operatorCategory, let found = catalog.category(chosen) {
+        if let chosen = intake.operatorCategory, var found = catalog.category(chosen) {
+            // A retired category's requests go to the category that replaced it.
+            if let successor = found.category.replacedBy, let replacement = catalog.category(successor) { found = replacement }
             destination = found.department.id
-            category = chosen
+            category = found.category.id
         } else {
             guard let found = catalog.category(decision.category), found.department.id == decision.department else {
                 throw .unknownCategory(

@@ -17,7 +17,7 @@ extension DefterAPI {
                 let replies = try ReplyTemplates.load(dataFolder: log.folder)
                 var byCategory: [String: JSONValue] = [:]
                 let departments: [JSONValue] = catalog.departments.map { department in
-                    let categories: [JSONValue] = department.categories.map { category in
+                    let categories: [JSONValue] = department.categories.filter { !$0.isRetired }.map { category in
                         byCategory[category.id.rawValue] = .array(
                             replies.forCategory(category.id, in: department.id).map { template in
                                 ["id": .string(template.id), "title": .string(template.title), "text": .string(template.text)]

@@ -93,18 +93,35 @@ public struct Lexicon: Sendable, Codable {
 }
 
 /// Proposes a department and category for a caller's free text, with a confidence and the terms
-/// that decided it: a curated lexicon combined with a naive Bayes model over word stems and
-/// character 4-grams, trained on a labelled corpus. Below `threshold` the ticket goes to triage.
+/// that decided it. Two engines: the shipped one, a calibrated logistic regression loaded from a
+/// trained model (`LinearModel`), and the earlier naive Bayes over word stems and character
+/// 4-grams combined with a curated lexicon, trained at start-up (kept for comparison). Below
+/// `threshold` the ticket goes to triage.
 public struct Router: Sendable {
-    /// Identifies the lexicon, corpus and settings, recorded in every decision.
+    /// Identifies the model (for the linear engine, with its SHA-256), recorded in every decision.
     public let version: String
     /// The confidence at or above which a ticket is routed without a human.
     public let threshold: Double
-    private let model: NaiveBayes
-    private let departmentModel: NaiveBayes
+    /// The linear model, when this router runs one.
+    public var linearModel: LinearModel? {
+        if case .linear(let model) = engine { return model }
+        return nil
+    }
+    /// The prefix of a linear router's version; the model's digest follows it.
+    public static let linearVersionPrefix = "lr-2026.12"
+
+    private enum Engine: Sendable {
+        case naiveBayes(model: NaiveBayes, departmentModel: NaiveBayes)
+        case linear(LinearModel)
+    }
+    private let engine: Engine
+    private let labels: [String]
     private let catalog: Catalog
-    private let keywords: [(folded: String, stem: String, original: String, category: Int)]
+    private let lexicon: LexiconMatcher
     private let departmentOfLabel: [DepartmentID]
+    /// Departments in id order, and each label's index among them.
+    private let departments: [DepartmentID]
+    private let departmentIndex: [Int]
     /// Log-odds a lexicon hit adds: curated keywords outweigh a handful of n-grams.
     private let lexiconWeight = 2.5
     /// Naive Bayes is overconfident on long texts; its scores are divided by
@@ -127,58 +144,98 @@ public struct Router: Sendable {
             examples.append((category.rawValue, TurkishText.features(example.text)))
         }
         let smoothing = 0.5
-        model = NaiveBayes(examples: examples, smoothing: smoothing)
-        departmentModel = NaiveBayes(
+        let model = NaiveBayes(examples: examples, smoothing: smoothing)
+        let departmentModel = NaiveBayes(
             examples: examples.map { (catalog.category(CategoryID(unchecked: $0.label))!.department.id.rawValue, $0.features) },
             smoothing: smoothing)
+        engine = .naiveBayes(model: model, departmentModel: departmentModel)
+        labels = model.labels
         departmentOfLabel = model.labels.map { catalog.category(CategoryID(unchecked: $0))!.department.id }
-        var keywords: [(folded: String, stem: String, original: String, category: Int)] = []
-        for (category, words) in lexicon.terms.sorted(by: { $0.key < $1.key }) {
-            guard let label = model.labels.firstIndex(of: category) else {
-                throw DomainInputError(field: "lexicon", reason: "category '\(category)' is not in the catalog or has no training examples")
-            }
-            for word in words {
-                let folded = TurkishText.fold(word).trimmingCharacters(in: .whitespaces)
-                guard !folded.isEmpty else { continue }
-                keywords.append((folded: folded, stem: TurkishText.stem(folded), original: word, category: label))
-            }
-        }
-        self.keywords = keywords
+        departments = Array(Set(departmentOfLabel)).sorted()
+        departmentIndex = departmentOfLabel.map { [departments] in departments.firstIndex(of: $0)! }
+        let matcher = try LexiconMatcher(lexicon, labels: model.labels)
+        self.lexicon = matcher
         let fingerprint = RoutingCorpus.stableHash(
             corpus.examples.map { "\($0.department)|\($0.category?.rawValue ?? "")|\($0.text)" }.joined(separator: "\n")
-                + "#lexicon\(lexicon.version)" + keywords.map { "\($0.folded)=\($0.category)" }.joined(separator: ","))
+                + "#lexicon\(lexicon.version)"
+                + matcher.keywords.map { "\($0.words.joined(separator: " "))=\($0.label)" }.joined(separator: ","))
         version = "nb-stem-g4-lex\(lexicon.version)-\(String(fingerprint, radix: 16).suffix(8))"
+    }
+
+    /// A router over a trained linear model (which carries the lexicon it was trained with);
+    /// `threshold` overrides the model's own.
+    public init(catalog: Catalog, model: LinearModel, threshold: Double? = nil) throws(DomainInputError) {
+        self.catalog = catalog
+        var departmentOfLabel: [DepartmentID] = []
+        for label in model.labels {
+            guard let id = try? CategoryID(label), let found = catalog.category(id) else {
+                throw DomainInputError(
+                    field: "router model", reason: "category '\(label)' is not in catalog version \(catalog.version); retrain the model")
+            }
+            departmentOfLabel.append(found.department.id)
+        }
+        self.departmentOfLabel = departmentOfLabel
+        departments = Array(Set(departmentOfLabel)).sorted()
+        departmentIndex = departmentOfLabel.map { [departments] in departments.firstIndex(of: $0)! }
+        labels = model.labels
+        engine = .linear(model)
+        self.threshold = threshold ?? model.threshold
+        lexicon = model.lexiconMatcher
+        version = "\(Self.linearVersionPrefix)-\(model.digest.prefix(12))"
     }
 
     /// The router's proposal for `text`.
     public func classify(_ text: String) -> RoutingDecision {
+        switch engine {
+        case .linear(let model): classifyLinear(text, model: model)
+        case .naiveBayes(let model, let departmentModel): classifyNaiveBayes(text, model: model, departmentModel: departmentModel)
+        }
+    }
+
+    /// Calibrated category probabilities summed per department; the category is the likeliest
+    /// of the likeliest department.
+    private func classifyLinear(_ text: String, model: LinearModel) -> RoutingDecision {
+        let features = HashedFeatures(text, buckets: model.bucketCount)
+        let stems = Set(features.stems)
+        let hits = lexicon.hits(words: features.words, stems: stems)
+        let probabilities = Self.softmax(model.logits(features, lexiconHits: hits))
+        var departmentProbabilities = [Double](repeating: 0, count: departments.count)
+        for (label, p) in probabilities.enumerated() { departmentProbabilities[departmentIndex[label]] += p }
+        let ranked = departmentProbabilities.indices.sorted {
+            departmentProbabilities[$0] != departmentProbabilities[$1]
+                ? departmentProbabilities[$0] > departmentProbabilities[$1] : departments[$0] < departments[$1]
+        }
+        func bestCategory(in department: Int) -> Int {
+            probabilities.indices.filter { departmentIndex[$0] == department }.max { probabilities[$0] < probabilities[$1] }!
+        }
+        let chosen = bestCategory(in: ranked[0])
+        let alternatives = ranked.dropFirst().prefix(2).map { department in
+            RoutingAlternative(
+                department: departments[department], category: CategoryID(unchecked: labels[bestCategory(in: department)]),
+                confidence: Self.round(departmentProbabilities[department]))
+        }
+        var terms = Array(Set(hits[chosen] ?? []).sorted().prefix(4))
+        var strongest: [(feature: String, weight: Double)] = []
+        let said = Set(terms.flatMap { TurkishText.words($0).map(TurkishText.stem) })
+        for stem in stems where !said.contains(stem) {
+            if let weight = model.weight(of: "w:" + stem, for: chosen), weight > 0.5 { strongest.append((stem, weight)) }
+        }
+        strongest.sort { $0.weight != $1.weight ? $0.weight > $1.weight : $0.feature < $1.feature }
+        for entry in strongest.prefix(max(0, 5 - terms.count)) { terms.append(entry.feature + "*") }
+        let confidence = Self.round(departmentProbabilities[ranked[0]])
+        return RoutingDecision(
+            department: departments[ranked[0]], category: CategoryID(unchecked: labels[chosen]), confidence: confidence,
+            auto: confidence >= threshold, routerVersion: version, threshold: threshold, alternatives: alternatives, terms: terms)
+    }
+
+    private func classifyNaiveBayes(_ text: String, model: NaiveBayes, departmentModel: NaiveBayes) -> RoutingDecision {
         let features = TurkishText.features(text)
         let words = TurkishText.words(text)
-        let wordStems = Set(words.map(TurkishText.stem))
         var scores = model.logScores(features)
         let temperature = max(1.0, Double(features.count) / temperatureDivisor)
         scores = scores.map { $0 / temperature }
-        var matched: [Int: [String]] = [:]
-        var matchedStems: [Int: Set<String>] = [:]
-        // Phrases are looked for in the words joined by spaces, as bytes (String.contains would
-        // go through Foundation, once per phrase per call).
-        let joinedWords = Array((" " + words.joined(separator: " ") + " ").utf8)
-        for keyword in keywords {
-            let hit: Bool
-            if keyword.folded.utf8.contains(UInt8(ascii: " ")) {
-                hit = Self.contains(joinedWords, Array((" " + keyword.folded).utf8))
-            } else {
-                // A keyword matches a word with the same stem (`çöp` in `çöplerin`), and a long
-                // keyword also any word it begins (`konteyner` in `konteynerlerimiz`).
-                hit = wordStems.contains(keyword.stem) || (keyword.folded.count >= 6 && words.contains { $0.hasPrefix(keyword.folded) })
-            }
-            // One hit per stem: `çöp` and `cop` are the same evidence.
-            if hit, !(matchedStems[keyword.category]?.contains(keyword.stem) ?? false) {
-                matchedStems[keyword.category, default: []].insert(keyword.stem)
-                scores[keyword.category] += lexiconWeight
-                matched[keyword.category, default: []].append(keyword.original)
-            }
-        }
+        let matched = lexicon.hits(words: words, stems: Set(words.map(TurkishText.stem)))
+        for (label, hits) in matched { scores[label] += lexiconWeight * Double(hits.count) }
         // Departments: the department-level model (more examples per label than categories
         // have), plus the lexicon's hits summed per department.
         var departmentScores = departmentModel.logScores(features).map { $0 / temperature }
@@ -216,27 +273,6 @@ public struct Router: Sendable {
         return RoutingDecision(
             department: top.key, category: CategoryID(unchecked: model.labels[chosen]), confidence: confidence,
             auto: confidence >= threshold, routerVersion: version, threshold: threshold, alternatives: alternatives, terms: terms)
-    }
-
-    /// Whether `needle` occurs in `haystack`, byte for byte. (Foundation's `firstRange(of:)` on
-    /// byte arrays took two thirds of a classification.)
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
-        return haystack.withUnsafeBufferPointer { hay in
-            needle.withUnsafeBufferPointer { pin in
-                var index = 0
-                let last = hay.count - pin.count
-                while index <= last {
-                    if hay[index] == first {
-                        var offset = 1
-                        while offset < pin.count && hay[index + offset] == pin[offset] { offset += 1 }
-                        if offset == pin.count { return true }
-                    }
-                    index += 1
-                }
-                return false
-            }
-        }
     }
 
     static func softmax(_ scores: [Double]) -> [Double] {

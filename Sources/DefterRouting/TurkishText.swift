@@ -67,6 +67,77 @@ public enum TurkishText {
         return (0...(marked.count - size)).map { String(marked[$0..<($0 + size)]) }
     }
 
+    /// `endings` as UTF-8.
+    static let endingBytes: [[UInt8]] = endings.map { Array($0.utf8) }
+
+    /// `stem(_:)` on the UTF-8 of a folded word (the same result for ASCII words).
+    static func stem(bytes word: [UInt8]) -> [UInt8] {
+        var length = word.count
+        for _ in 0..<2 {
+            guard
+                let ending = endingBytes.first(where: { ending in
+                    length - ending.count >= 3 && word[(length - ending.count)..<length].elementsEqual(ending)
+                })
+            else { break }
+            length -= ending.count
+        }
+        var stem = Array(word[0..<length])
+        if stem.count >= 4, length != word.count {
+            switch stem.last {
+            case UInt8(ascii: "g"): stem[stem.count - 1] = UInt8(ascii: "k")
+            case UInt8(ascii: "b"): stem[stem.count - 1] = UInt8(ascii: "p")
+            default: break
+            }
+        }
+        return stem
+    }
+
+    /// `stopWords` as UTF-8.
+    static let stopWordBytes: Set<[UInt8]> = Set(stopWords.map { Array($0.utf8) })
+
+    /// Calls `body` with the UTF-8 of each folded word of `text` (as `words(_:)` splits them:
+    /// runs of letters and digits), without making strings: the router's hot path.
+    static func forEachFoldedWord(_ text: String, _ body: ([UInt8]) -> Void) {
+        var word: [UInt8] = []
+        word.reserveCapacity(32)
+        func flush() {
+            if !word.isEmpty {
+                body(word)
+                word.removeAll(keepingCapacity: true)
+            }
+        }
+        for scalar in text.unicodeScalars {
+            let v = scalar.value
+            if v < 0x80 {
+                switch v {
+                case 0x41...0x5a:
+                    // ASCII capitals; `I` folds to `i` like `ı`.
+                    word.append(UInt8(v + 0x20))
+                case 0x61...0x7a, 0x30...0x39: word.append(UInt8(v))
+                default: flush()
+                }
+                continue
+            }
+            switch scalar {
+            case "ı", "İ", "î", "Î", "ì", "í": word.append(UInt8(ascii: "i"))
+            case "Ç", "ç": word.append(UInt8(ascii: "c"))
+            case "Ğ", "ğ": word.append(UInt8(ascii: "g"))
+            case "Ö", "ö", "ô", "ò", "ó": word.append(UInt8(ascii: "o"))
+            case "Ş", "ş": word.append(UInt8(ascii: "s"))
+            case "Ü", "ü", "û", "ù", "ú": word.append(UInt8(ascii: "u"))
+            case "Â", "â", "à", "á": word.append(UInt8(ascii: "a"))
+            case "\u{0307}", "\u{0300}", "\u{0301}", "\u{0302}", "\u{0306}", "\u{0308}", "\u{0327}": continue  // combining marks
+            default:
+                if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                    for lowered in String(scalar).lowercased().utf8 { word.append(lowered) }
+                } else {
+                    flush()
+                }
+            }
+        }
+        flush()
+    }
+
     /// Words that carry no topic.
     static let stopWords: Set<String> = [
         "ve", "ile", "bir", "bu", "su", "o", "da", "de", "ki", "mi", "mu", "ne", "icin", "gibi", "cok", "daha", "en", "ama",

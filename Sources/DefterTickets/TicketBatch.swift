@@ -14,6 +14,7 @@ public final class TicketBatch {
     private var states: [TicketID: Ticket] = [:]
     private var numbers: [Int: Int] = [:]
     private var pending: [NewEvent] = []
+    private var routerPublished = false
     private var keys: [String: [UInt8]] = [:]
     /// How many events have been appended so far.
     public private(set) var appended = 0
@@ -58,6 +59,11 @@ public final class TicketBatch {
             informationTopic: request.informationTopic, routing: routing,
             notificationsOptOut: request.notify == false)
         let events = try TicketRules.decide(ticket, nil, .receiveCall(intake), catalog: catalog)
+        // The router's version is published before its first decision, as the service does.
+        if routing != nil, !routerPublished {
+            if let publication = try TicketService.routerPublication(router, in: log, at: at) { pending.append(publication) }
+            routerPublished = true
+        }
         pending.append(
             NewEvent(
                 stream: try StreamID("ticket-numbers-\(year)"), type: "TicketNumberAssigned",

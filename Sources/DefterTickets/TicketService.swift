@@ -103,6 +103,7 @@ public actor TicketService {
     }
     /// The catalog in force once known, readable off the actor: intake reads it for every call.
     private nonisolated let catalogSeen = Mutex<Catalog?>(nil)
+    private var routerPublished = false
     private let bundledCatalog: Catalog
     private var nextNumbers: [Int: Int] = [:]
 
@@ -127,10 +128,11 @@ public actor TicketService {
     // MARK: Catalog
 
     /// The catalog in force: the newest `CatalogPublished`, publishing the bundled one first
-    /// when the log has none.
+    /// when the log has none or only older versions (a log started under catalog v1 moves to
+    /// the bundled v2 on its next use; the tickets opened before keep what they recorded).
     public func catalogInForce() async throws -> Catalog {
         if let catalog { return catalog }
-        if let published = try Self.publishedCatalog(in: log) {
+        if let published = try Self.publishedCatalog(in: log), published.version >= bundledCatalog.version {
             catalog = published
             return published
         }
@@ -162,6 +164,88 @@ public actor TicketService {
                 field: "catalog.version", reason: "version \(newCatalog.version) was already published with other content")
         }
         catalog = newCatalog
+    }
+
+    // MARK: Router
+
+    /// Streams the service writes besides tickets: router versions.
+    public static let routerStream = "routers"
+
+    /// The `RouterPublished` for the router in use, on stream `routers`, while the log has none
+    /// for its version (the event id is `router:<version>`): it goes into the same batch as the
+    /// version's first decision, so every `routerVersion` a decision names can be traced to a
+    /// model digest and its training data, and a refused call writes nothing. A router without a
+    /// trained model (naive Bayes, trained at start-up) is not published.
+    private func routerPublication() throws -> NewEvent? {
+        guard !routerPublished else { return nil }
+        guard let event = try Self.routerPublication(router, in: log, at: clock()) else {
+            routerPublished = true
+            return nil
+        }
+        return event
+    }
+
+    /// Appends `RouterPublished` for `router` to `log` unless it is there already (a model
+    /// learned from the log is published this way before any service runs it). True when appended.
+    public static func publish(_ router: Router, to log: EventLog, at: Date) async throws -> Bool {
+        guard let event = try routerPublication(router, in: log, at: at) else { return false }
+        try await log.append(event)
+        return true
+    }
+
+    /// The `RouterPublished` event for `router`, or nil when `log` has it already or the router
+    /// has no trained model.
+    static func routerPublication(_ router: Router, in log: EventLog, at: Date) throws -> NewEvent? {
+        guard let model = router.linearModel else { return nil }
+        let id = try EventID("router:\(router.version)")
+        guard try log.entry(id: id) == nil else { return nil }
+        let event = RouterPublished(
+            version: router.version, modelDigest: model.digest, trainingDataDigest: model.trainingDataDigest, at: at)
+        return NewEvent(
+            stream: try StreamID(routerStream), type: "RouterPublished", data: try json(event), id: id, actor: "system")
+    }
+
+    /// The operators' corrections of routing, for the router to learn from: per ticket, the
+    /// department and category of its latest `RoutingOverridden` or `TicketReferred`, with the
+    /// reasons given and the caller's text. The text is personal data: it is opened in memory
+    /// through the sealer, each read recorded as `PersonalDataAccessed` by `actor` with `reason`,
+    /// and is never written anywhere. Erased callers are skipped.
+    public func routingCorrections(
+        by actor: ActorID, reason: String
+    ) async throws -> [(ticket: TicketID, department: DepartmentID, category: CategoryID, reasons: [String], text: String)] {
+        var latest: [TicketID: (department: DepartmentID, category: CategoryID, reasons: [String])] = [:]
+        var order: [TicketID] = []
+        var next: UInt64 = 1
+        while true {
+            let entries = try log.entries(from: next, limit: 1000)
+            guard let last = entries.last else { break }
+            for entry in entries where entry.type == "RoutingOverridden" || entry.type == "TicketReferred" {
+                guard let event = try Self.ticketEvent(entry) else { continue }
+                let (ticket, department, category, why): (TicketID, DepartmentID, CategoryID, String)
+                switch event {
+                case .routingOverridden(let e): (ticket, department, category, why) = (e.ticket, e.department, e.category, e.reason)
+                case .ticketReferred(let e): (ticket, department, category, why) = (e.ticket, e.toDepartment, e.category, e.reason)
+                default: continue
+                }
+                if latest[ticket] == nil { order.append(ticket) }
+                latest[ticket] = (department, category, (latest[ticket]?.reasons ?? []) + [why])
+            }
+            next = last.sequence + 1
+        }
+        var corrections: [(ticket: TicketID, department: DepartmentID, category: CategoryID, reasons: [String], text: String)] = []
+        for ticket in order {
+            guard let correction = latest[ticket], let data = try await readPersonalData(of: ticket, by: actor, reason: reason) else {
+                continue
+            }
+            corrections.append((ticket, correction.department, correction.category, correction.reasons, data.text))
+        }
+        return corrections
+    }
+
+    /// The router versions published in `log`, oldest first; reads only.
+    public static func publishedRouters(in log: EventLog) throws -> [RouterPublished] {
+        let stream = try StreamID(routerStream)
+        return try log.entries(inStream: stream, fromVersion: 1, limit: 10_000).map { try decode(RouterPublished.self, $0) }
     }
 
     // MARK: Intake
@@ -230,8 +314,16 @@ public actor TicketService {
             ]
             batch += try Self.newEvents(
                 events, ticket: ticket, expectedVersion: 0, idPrefix: "call:\(request.callId)", actor: call.operatorId)
+            let publication = call.routing == nil ? nil : try routerPublication()
+            if let publication { batch.insert(publication, at: 0) }
             do {
                 try await log.append(batch)
+                if publication != nil { routerPublished = true }
+            } catch AppendError.idempotencyConflict(let id, _) where id.rawValue.hasPrefix("router:") {
+                // Another process published this version first: it is recorded, which is what counts.
+                routerPublished = true
+                nextNumbers[year] = nil
+                continue
             } catch AppendError.versionConflict(let stream, _, _) where stream == counter {
                 nextNumbers[year] = nil
                 continue
@@ -504,6 +596,19 @@ public actor TicketService {
 /// The catalog version that takes effect, on stream `catalog`.
 public struct CatalogPublished: Codable, Sendable, Equatable {
     public let catalog: Catalog
+    public let at: Date
+}
+
+/// A router version came into use, on stream `routers`: the version its decisions name, the
+/// SHA-256 of its model's bytes and of the data it was trained on.
+public struct RouterPublished: Codable, Sendable, Equatable {
+    /// The version recorded in each `RoutingDecision` (`lr-<series>-<12 hex of modelDigest>`).
+    public let version: String
+    /// SHA-256 (hex) of the model file (`Resources/router-model.bin`).
+    public let modelDigest: String
+    /// SHA-256 (hex) of the training rows (`LinearModel.trainingDataDigest`).
+    public let trainingDataDigest: String
+    /// When it was first used.
     public let at: Date
 }
 

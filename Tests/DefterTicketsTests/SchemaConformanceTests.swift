@@ -80,7 +80,10 @@ import Testing
             let entries = try log.entries(from: 1, limit: 10_000)
             let emitted = Set(entries.map(\.type))
             #expect(emitted.isSuperset(of: Set(TicketEvent.typeNames)), "missing: \(Set(TicketEvent.typeNames).subtracting(emitted))")
-            #expect(emitted.isSuperset(of: ["CatalogPublished", "TicketNumberAssigned", "PersonalDataErased", "PersonalDataAccessed"]))
+            #expect(
+                emitted.isSuperset(of: [
+                    "CatalogPublished", "RouterPublished", "TicketNumberAssigned", "PersonalDataErased", "PersonalDataAccessed",
+                ]))
             // Replays decode member by member (EventFields); the result equals Foundation's Decodable.
             for entry in entries {
                 #expect(try TicketService.ticketEvent(entry) == TicketEventCodec.decode(type: entry.type, data: Data(entry.payload)))

@@ -15,7 +15,7 @@ struct ServiceContext {
 
     /// Opens the data folder; only commands that record something may create a new log.
     static func open(
-        _ dataFolder: DataFolderOptions, create: Bool = false, threshold: Double = 0.6,
+        _ dataFolder: DataFolderOptions, create: Bool = false, threshold: Double? = nil,
         groupCommitObserver: (@Sendable (_ events: Int, _ batches: Int) -> Void)? = nil
     ) throws -> ServiceContext {
         let log = try dataFolder.open(create: create, groupCommitObserver: groupCommitObserver)

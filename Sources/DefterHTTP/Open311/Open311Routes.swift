@@ -30,7 +30,8 @@ extension DefterAPI {
                 await open311(format) {
                     try jurisdiction(request.uri.queryParameters.get("jurisdiction_id"))
                     let services = catalog.departments.flatMap { department in
-                        department.categories.map { Open311Records.service($0, of: department) }
+                        // A retired category is not offered to new requests.
+                        department.categories.filter { !$0.isRetired }.map { Open311Records.service($0, of: department) }
                     }
                     return Open311Document(root: "services", node: .list(item: "service", services))
                 }
