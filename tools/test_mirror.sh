@@ -9,40 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $# -ge 1 ]] || { echo "usage: $0 DEFTER_BINARY" >&2; exit 2; }
 DEFTER=$(realpath "$1")
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    # A killed server exits 143; that is not a failure of the test.
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && { wait "$pid" 2>/dev/null || true; }; done
-    [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_url() { for _ in $(seq 1 150); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
-static() { # FOLDER -> serves it on a new port, prints the URL
-    local port
-    port=$(free_port)
-    mkdir -p "$1"
-    (cd "$1" && exec python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) &
-    PIDS+=($!)
-    echo "http://127.0.0.1:$port"
-}
-passed=0
-failed=0
-expect() { # NAME EXPECTED_STATUS COMMAND...
-    local name=$1 want=$2
-    shift 2
-    local got=0
-    "$@" >"$WORK/out.txt" 2>&1 || got=$?
-    if [[ $got == "$want" ]]; then
-        passed=$((passed + 1))
-        echo "ok: $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL: $name (exit $got, expected $want)"
-        sed 's/^/    /' "$WORK/out.txt"
-    fi
-}
+source tools/lib/services.sh
 call() { # PORT TOKEN CALL_ID TEXT
     curl -fsS -o /dev/null -X POST "http://127.0.0.1:$1/v1/calls" -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
         --data-binary "{\"callId\":\"$3\",\"channel\":\"phone\",\"operatorId\":\"op-test\",\"district\":\"Elbistan\",\"caller\":{\"text\":\"$4\"}}"
@@ -60,81 +27,80 @@ sys.exit(0 if mirrored and mirrored[-1] in notes(sys.argv[2]) else 1)
 PY
 }
 
-PRIMARY="$WORK/primary"
+PRIMARY="$TMP/primary"
 "$DEFTER" demo seed --calls 200 --year 2025 --data "$PRIMARY" >/dev/null 2>&1
-cp -r "$PRIMARY" "$WORK/fork"   # what a rewriter would start from: same key, same history so far
+cp -r "$PRIMARY" "$TMP/fork"   # what a rewriter would start from: same key, same history so far
 TOKEN=$("$DEFTER" tokens issue --data "$PRIMARY" --role operator --name mirror-test)
 PORT=$(free_port)
-"$DEFTER" serve --data "$PRIMARY" --port "$PORT" --checkpoint-every 1s --publish "$WORK/tiles" >"$WORK/primary.log" 2>&1 &
+"$DEFTER" serve --data "$PRIMARY" --port "$PORT" --checkpoint-every 1s --publish "$TMP/tiles" >"$TMP/primary.log" 2>&1 &
 PRIMARY_PID=$!
 PIDS+=($PRIMARY_PID)
 wait_url "http://127.0.0.1:$PORT/healthz"
-for _ in $(seq 1 100); do [[ $(size_of "$WORK/tiles") != 0 ]] && break; sleep 0.2; done
-TILES=$(static "$WORK/tiles")
+for _ in $(seq 1 100); do [[ $(size_of "$TMP/tiles") != 0 ]] && break; sleep 0.2; done
+TILES=$(static "$TMP/tiles")
 wait_url "$TILES/checkpoint"
 
-MIRROR="$WORK/mirror"
-expect "defter mirror follows the published tiles into a verified copy" 0 \
+MIRROR="$TMP/mirror"
+check "defter mirror follows the published tiles into a verified copy" 0 \
     "$DEFTER" mirror --from "$TILES" --data "$MIRROR" --vkey "$PRIMARY/checkpoint.vkey" --once
-expect "the mirror's log verifies with the primary's key (python verifier)" 0 \
+check "the mirror's log verifies with the primary's key (python verifier)" 0 \
     python3 tools/verify_log.py "$MIRROR" --vkey "$PRIMARY/checkpoint.vkey"
-expect "the mirror's newest checkpoint is one the primary signed" 0 signed_by_primary "$MIRROR" "$PRIMARY"
+check "the mirror's newest checkpoint is one the primary signed" 0 signed_by_primary "$MIRROR" "$PRIMARY"
 
-before=$(size_of "$WORK/tiles")
+before=$(size_of "$TMP/tiles")
 call "$PORT" "$TOKEN" mirror-1 "Sokağımızdaki çöpler toplanmadı"
 call "$PORT" "$TOKEN" mirror-2 "Parktaki ağaç devrildi"
-for _ in $(seq 1 100); do (($(size_of "$WORK/tiles") > before)) && break; sleep 0.2; done
-expect "the mirror catches up with the grown log, from the primary's own /checkpoint and /tile paths too" 0 \
+for _ in $(seq 1 100); do (($(size_of "$TMP/tiles") > before)) && break; sleep 0.2; done
+check "the mirror catches up with the grown log, from the primary's own /checkpoint and /tile paths too" 0 \
     "$DEFTER" mirror --from "http://127.0.0.1:$PORT" --data "$MIRROR" --vkey "$PRIMARY/checkpoint.vkey" --once
-expect "the mirror is within one checkpoint of the primary" 0 \
-    bash -c "(( \$('$DEFTER' log read --data '$MIRROR' | wc -l) >= $(size_of "$WORK/tiles") ))"
+check "the mirror is within one checkpoint of the primary" 0 \
+    bash -c "(( \$('$DEFTER' log read --data '$MIRROR' | wc -l) >= $(size_of "$TMP/tiles") ))"
 
 MIRROR_PORT=$(free_port)
-expect "a mirror is refused as a primary without --read-only" 2 "$DEFTER" serve --data "$MIRROR" --port "$MIRROR_PORT"
-"$DEFTER" serve --data "$MIRROR" --port "$MIRROR_PORT" --read-only >"$WORK/mirror-serve.log" 2>&1 &
+check "a mirror is refused as a primary without --read-only" 2 "$DEFTER" serve --data "$MIRROR" --port "$MIRROR_PORT"
+"$DEFTER" serve --data "$MIRROR" --port "$MIRROR_PORT" --read-only >"$TMP/mirror-serve.log" 2>&1 &
 MIRROR_PID=$!
 PIDS+=($MIRROR_PID)
 wait_url "http://127.0.0.1:$MIRROR_PORT/readyz"
-expect "the mirror serves Open311 reads from its own projections" 0 \
+check "the mirror serves Open311 reads from its own projections" 0 \
     bash -c "curl -fsS 'http://127.0.0.1:$MIRROR_PORT/open311/v2/requests.json?start_date=2025-01-01T00:00:00Z&end_date=2025-03-31T00:00:00Z' | python3 -c 'import json,sys; assert len(json.load(sys.stdin)) > 0'"
-expect "the mirror refuses writes (403 read_only)" 0 \
+check "the mirror refuses writes (403 read_only)" 0 \
     bash -c "[[ \$(curl -s -o /dev/null -w '%{http_code}' -X POST 'http://127.0.0.1:$MIRROR_PORT/v1/calls' -H 'Content-Type: application/json' --data '{}') == 403 ]]"
 kill "$MIRROR_PID"; wait "$MIRROR_PID" 2>/dev/null || true
 
 # The fork: the copy taken earlier, grown with other calls and published with the same key.
 FORK_PORT=$(free_port)
-FORK_TOKEN=$("$DEFTER" tokens issue --data "$WORK/fork" --role operator --name mirror-test)
-"$DEFTER" serve --data "$WORK/fork" --port "$FORK_PORT" --checkpoint-every 1s --publish "$WORK/fork-tiles" >"$WORK/fork.log" 2>&1 &
+FORK_TOKEN=$("$DEFTER" tokens issue --data "$TMP/fork" --role operator --name mirror-test)
+"$DEFTER" serve --data "$TMP/fork" --port "$FORK_PORT" --checkpoint-every 1s --publish "$TMP/fork-tiles" >"$TMP/fork.log" 2>&1 &
 PIDS+=($!)
 wait_url "http://127.0.0.1:$FORK_PORT/healthz"
 for n in 1 2 3 4 5; do call "$FORK_PORT" "$FORK_TOKEN" "fork-$n" "Başka bir şikâyet $n"; done
-for _ in $(seq 1 100); do (($(size_of "$WORK/fork-tiles") > $(size_of "$WORK/tiles"))) && break; sleep 0.2; done
+for _ in $(seq 1 100); do (($(size_of "$TMP/fork-tiles") > $(size_of "$TMP/tiles"))) && break; sleep 0.2; done
 held=$("$DEFTER" log read --data "$MIRROR" | wc -l)
-FORK_TILES=$(static "$WORK/fork-tiles")
+FORK_TILES=$(static "$TMP/fork-tiles")
 wait_url "$FORK_TILES/checkpoint"
-expect "a rewritten history signed with the same key is refused: exit 1, FORK" 1 \
+check "a rewritten history signed with the same key is refused: exit 1, FORK" 1 \
     "$DEFTER" mirror --from "$FORK_TILES" --data "$MIRROR" --vkey "$PRIMARY/checkpoint.vkey" --once
-cp "$WORK/out.txt" "$WORK/refusal.txt"
-expect "the refusal names both checkpoints: the fork's and the one the mirror verified (size $held)" 0 \
-    bash -c "grep -q 'FORK' '$WORK/refusal.txt' && grep -q 'size $(size_of "$WORK/fork-tiles")' '$WORK/refusal.txt' && grep -q 'size $held' '$WORK/refusal.txt'"
-expect "the mirror kept what it had" 0 bash -c "[[ \$('$DEFTER' log read --data '$MIRROR' | wc -l) == $held ]] && '$DEFTER' log verify --data '$MIRROR' >/dev/null"
+cat "$TMP/out" "$TMP/err" >"$TMP/refusal.txt"
+check "the refusal names both checkpoints: the fork's and the one the mirror verified (size $held)" 0 \
+    bash -c "grep -q 'FORK' '$TMP/refusal.txt' && grep -q 'size $(size_of "$TMP/fork-tiles")' '$TMP/refusal.txt' && grep -q 'size $held' '$TMP/refusal.txt'"
+check "the mirror kept what it had" 0 bash -c "[[ \$('$DEFTER' log read --data '$MIRROR' | wc -l) == $held ]] && '$DEFTER' log verify --data '$MIRROR' >/dev/null"
 
 # The primary is lost; the mirror is promoted with the log's key and carries on.
-cp "$WORK/tiles/checkpoint" "$WORK/last-published"
+cp "$TMP/tiles/checkpoint" "$TMP/last-published"
 kill -9 "$PRIMARY_PID"
-"$DEFTER" demo seed --calls 1 --year 2025 --data "$WORK/other" >/dev/null 2>&1
-expect "defter mirror promote refuses another log's key" 2 "$DEFTER" mirror promote --data "$MIRROR" --key "$WORK/other/checkpoint.key"
-expect "defter mirror promote installs the log's key" 0 "$DEFTER" mirror promote --data "$MIRROR" --key "$PRIMARY/checkpoint.key"
+"$DEFTER" demo seed --calls 1 --year 2025 --data "$TMP/other" >/dev/null 2>&1
+check "defter mirror promote refuses another log's key" 2 "$DEFTER" mirror promote --data "$MIRROR" --key "$TMP/other/checkpoint.key"
+check "defter mirror promote installs the log's key" 0 "$DEFTER" mirror promote --data "$MIRROR" --key "$PRIMARY/checkpoint.key"
 NEW_TOKEN=$("$DEFTER" tokens issue --data "$MIRROR" --role operator --name promoted)
 NEW_PORT=$(free_port)
-"$DEFTER" serve --data "$MIRROR" --port "$NEW_PORT" --checkpoint-every 1s --publish "$WORK/tiles" >"$WORK/promoted.log" 2>&1 &
+"$DEFTER" serve --data "$MIRROR" --port "$NEW_PORT" --checkpoint-every 1s --publish "$TMP/tiles" >"$TMP/promoted.log" 2>&1 &
 PIDS+=($!)
 wait_url "http://127.0.0.1:$NEW_PORT/healthz"
-expect "the promoted mirror takes a new call" 0 call "$NEW_PORT" "$NEW_TOKEN" promoted-1 "Su borusu patladı"
-last=$(size_of "$WORK/last-published")
-for _ in $(seq 1 100); do (($(size_of "$WORK/tiles") > last)) && break; sleep 0.2; done
-expect "its log continues the old one: consistent with the primary's last published checkpoint" 0 \
-    python3 tools/verify_tiles.py "$TILES" --vkey "$PRIMARY/checkpoint.vkey" --old-checkpoint "$WORK/last-published"
+check "the promoted mirror takes a new call" 0 call "$NEW_PORT" "$NEW_TOKEN" promoted-1 "Su borusu patladı"
+last=$(size_of "$TMP/last-published")
+for _ in $(seq 1 100); do (($(size_of "$TMP/tiles") > last)) && break; sleep 0.2; done
+check "its log continues the old one: consistent with the primary's last published checkpoint" 0 \
+    python3 tools/verify_tiles.py "$TILES" --vkey "$PRIMARY/checkpoint.vkey" --old-checkpoint "$TMP/last-published"
 
-echo "test_mirror: $passed passed, $failed failed"
-[[ $failed == 0 ]]
+summary
