@@ -114,7 +114,7 @@ public struct PersonalData: Codable, Sendable, Equatable {
     }
 
     /// An absolute `http` or `https` link with a host, of at most `maximumMediaURLLength` characters.
-    static func validatedMediaURL(_ text: String) throws(DomainInputError) -> String {
+    public static func validatedMediaURL(_ text: String) throws(DomainInputError) -> String {
         let cleaned = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let lowered = cleaned.lowercased()
         let scheme = lowered.hasPrefix("https://") ? "https://" : lowered.hasPrefix("http://") ? "http://" : nil

@@ -63,14 +63,20 @@ public final class WitnessClient: Sendable {
                 return nil
             }
             if !lines.isEmpty {
-                try? store.write { writer in
-                    var key = checkpoint.checkpoint.treeSize.bigEndian
-                    let sizeKey = withUnsafeBytes(of: &key) { Array($0) }
-                    var all = Set(
-                        try writer.get("cosignatures", sizeKey).map { String(decoding: $0, as: UTF8.self) }?.split(separator: "\n").map(
-                            String.init) ?? [])
-                    all.formUnion(lines)
-                    try writer.put("cosignatures", sizeKey, Array(all.sorted().joined(separator: "\n").utf8))
+                do {
+                    try store.write { writer in
+                        let key = Self.key(checkpoint.checkpoint.treeSize)
+                        var all = Set(
+                            try writer.get("cosignatures", key).map { String(decoding: $0, as: UTF8.self) }?.split(separator: "\n").map(
+                                String.init) ?? [])
+                        all.formUnion(lines)
+                        try writer.put("cosignatures", key, Array(all.sorted().joined(separator: "\n").utf8))
+                    }
+                } catch {
+                    // A cosignature that cannot be kept vouches for nothing a reader can see.
+                    for (name, outcome) in outcomes {
+                        if case .cosigned = outcome { outcomes[name] = .failed("cosigned, but the cosignature cannot be kept: \(error)") }
+                    }
                 }
             }
             return outcomes
@@ -79,10 +85,13 @@ public final class WitnessClient: Sendable {
 
     /// The cosignature lines kept for the checkpoint of `treeSize` (each `— name base64`), sorted.
     public func cosignatures(treeSize: UInt64) throws -> [String] {
-        var key = treeSize.bigEndian
-        let sizeKey = withUnsafeBytes(of: &key) { Array($0) }
-        guard let bytes = try store.read({ try $0.get("cosignatures", sizeKey) }) else { return [] }
+        guard let bytes = try store.read({ try $0.get("cosignatures", Self.key(treeSize)) }) else { return [] }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// The store key of a tree size: big-endian, so that sizes sort in order.
+    private static func key(_ treeSize: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: treeSize.bigEndian) { Array($0) }
     }
 
     /// `checkpoint` as a note with the kept cosignatures after the log's own signature.

@@ -42,10 +42,10 @@ struct MirrorFollowCommand: AsyncParsableCommand {
         guard let source = URL(string: from), ["http", "https"].contains(source.scheme ?? "") else {
             throw CLIFailure("--from must be an http or https address", exitCode: CLIFailure.badInput)
         }
-        var text = vkey
-        if FileManager.default.fileExists(atPath: text) { text = (try? String(contentsOfFile: text, encoding: .utf8)) ?? text }
         let key: CheckpointVerifierKey
-        do { key = try CheckpointVerifierKey(vkey: text) } catch { throw CLIFailure("--vkey: \(error)", exitCode: CLIFailure.badInput) }
+        do { key = try CheckpointVerifierKey(vkey: keyText(vkey)) } catch {
+            throw CLIFailure("--vkey: \(error)", exitCode: CLIFailure.badInput)
+        }
         var configuration = LogConfiguration()
         configuration.mirrorOf = key
         configuration.logger.logLevel = .warning

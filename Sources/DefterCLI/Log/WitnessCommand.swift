@@ -86,8 +86,7 @@ struct WitnessServeCommand: AsyncParsableCommand {
                 throw CLIFailure("--log \(entry) is not ORIGIN=VKEY", exitCode: CLIFailure.badInput)
             }
             let origin = String(entry[..<equals])
-            var text = String(entry[entry.index(after: equals)...])
-            if FileManager.default.fileExists(atPath: text) { text = (try? String(contentsOfFile: text, encoding: .utf8)) ?? text }
+            let text = keyText(String(entry[entry.index(after: equals)...]))
             let vkey: CheckpointVerifierKey
             do { vkey = try CheckpointVerifierKey(vkey: text) } catch {
                 throw CLIFailure("--log \(origin): \(error)", exitCode: CLIFailure.badInput)
@@ -109,4 +108,11 @@ struct WitnessServeCommand: AsyncParsableCommand {
             logger: logger)
         try await app.runService()
     }
+}
+
+/// A key given on the command line as its text or as a file holding it: the file's text when
+/// such a file exists.
+func keyText(_ textOrFile: String) -> String {
+    guard FileManager.default.fileExists(atPath: textOrFile) else { return textOrFile }
+    return (try? String(contentsOfFile: textOrFile, encoding: .utf8)) ?? textOrFile
 }

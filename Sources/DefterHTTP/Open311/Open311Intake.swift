@@ -95,7 +95,7 @@ extension DefterAPI {
             }
         default: problems.append("lat and long go together")
         }
-        if let link = form["media_url"], (try? PersonalData(mediaURL: link, text: "-").validated()) == nil {
+        if let link = form["media_url"], (try? PersonalData.validatedMediaURL(link)) == nil {
             problems.append(
                 "media_url must be an http or https link, e.g. https://example.org/photo.jpg; the server keeps it and never fetches it")
         }
