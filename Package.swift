@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // The only place that sees LMDB's C API.
@@ -101,6 +102,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Moving in: a city's past requests from the system it used before (CSV, NDJSON, Open311),
+        // mapped by a TOML file onto departments and states, and appended as imported records.
+        .target(
+            name: "DefterImport",
+            dependencies: [
+                "DefterDomain", "DefterLog", "DefterTickets",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Read models built from the log: ticket views, department queues, statistics.
         .target(
             name: "DefterProjections",
@@ -158,7 +170,7 @@ let package = Package(
             name: "DefterCLI",
             dependencies: [
                 "DefterLog", "DefterDomain", "DefterRouting", "DefterTickets", "DefterProjections", "DefterDemo", "DefterHTTP",
-                "DefterTransparency", "DefterNotify", "DefterWitness", "DefterMirror",
+                "DefterTransparency", "DefterNotify", "DefterWitness", "DefterMirror", "DefterImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -233,6 +245,15 @@ let package = Package(
                 "DefterImages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefterImportTests",
+            dependencies: [
+                "DefterDomain", "DefterLog", "DefterTickets", "DefterImport", "DefterProjections", "DefterTransparency",
+                "DefterLogTestSupport",
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings

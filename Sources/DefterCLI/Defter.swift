@@ -17,6 +17,7 @@ public struct Defter: AsyncParsableCommand {
             LogCommand.self, IntakeCommand.self, ShowTicketCommand.self, QueueCommand.self, StatsCommand.self, ReplayCommand.self,
             ProjectionsCommand.self, WorkersCommand.self, ServeCommand.self, TokensCommand.self, RoutingCommand.self, PrivacyCommand.self,
             DemoCommand.self, AuditCommand.self, HistoryCommand.self, ReportCommand.self, WitnessCommand.self, MirrorCommand.self,
+            ImportGroupCommand.self,
         ]
     )
 

@@ -143,6 +143,8 @@ public enum TicketEventCodec {
         case "FeedbackReceived": return .feedbackReceived(try decode(FeedbackReceived.self))
         case "SLAEscalated": return .slaEscalated(try decode(SLAEscalated.self))
         case "PhotoAttached": return .photoAttached(try decode(PhotoAttached.self))
+        case "TicketImported": return .ticketImported(try decode(TicketImported.self))
+        case "ImportedRecordChanged": return .importedRecordChanged(try decode(ImportedRecordChanged.self))
         default: return nil
         }
     }

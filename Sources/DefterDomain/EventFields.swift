@@ -373,6 +373,65 @@ extension PhotoAttached {
     }
 }
 
+extension ImportSource {
+    init(fields: EventData) throws {
+        system = try fields.text("system")
+        id = try fields.text("id")
+    }
+}
+
+extension ImportedRecordState {
+    init(fields: EventData) throws {
+        state = try fields.value("state")
+        closedAt = try fields.optionalDate("closedAt")
+        updatedAt = try fields.optionalDate("updatedAt")
+        department = try fields.id("department")
+        category = try fields.optionalID("category")
+        standardHours = try fields.optionalInt("standardHours")
+        priority = try fields.optionalInt("priority")
+        dueAt = try fields.optionalDate("dueAt")
+    }
+}
+
+extension EventData {
+    func findings(_ key: String) throws -> [ImportFinding] {
+        try strings(key).map { text in
+            guard let finding = ImportFinding(rawValue: text) else {
+                throw EventFieldError(member: key, reason: "'\(text)' is not a known finding")
+            }
+            return finding
+        }
+    }
+}
+
+extension TicketImported {
+    init(fields: EventData) throws {
+        ticket = try fields.ticket("ticket")
+        source = try fields.nested("source") { try ImportSource(fields: $0) }
+        at = try fields.date("at")
+        record = try fields.nested("record") { try ImportedRecordState(fields: $0) }
+        catalogVersion = try fields.int("catalogVersion")
+        channel = try fields.value("channel")
+        location = try fields.nested("location") { try Location(fields: $0) }
+        personalData = try fields.nested("personalData") { try SealedPersonalData(fields: $0) }
+        textLength = try fields.int("textLength")
+        digest = try fields.text("digest")
+        findings = try fields.findings("findings")
+    }
+}
+
+extension ImportedRecordChanged {
+    init(fields: EventData) throws {
+        ticket = try fields.ticket("ticket")
+        source = try fields.nested("source") { try ImportSource(fields: $0) }
+        at = try fields.date("at")
+        record = try fields.nested("record") { try ImportedRecordState(fields: $0) }
+        previousDigest = try fields.text("previousDigest")
+        digest = try fields.text("digest")
+        findings = try fields.findings("findings")
+    }
+}
+
 extension TicketEventCodec {
     /// Decodes a stored event of type `type` from its data's members; nil (without reading
     /// them) for types that are not ticket events. The result equals `decode(type:data:)`'s.
@@ -398,6 +457,8 @@ extension TicketEventCodec {
         case "FeedbackReceived": .feedbackReceived(try FeedbackReceived(fields: fields))
         case "SLAEscalated": .slaEscalated(try SLAEscalated(fields: fields))
         case "PhotoAttached": .photoAttached(try PhotoAttached(fields: fields))
+        case "TicketImported": .ticketImported(try TicketImported(fields: fields))
+        case "ImportedRecordChanged": .importedRecordChanged(try ImportedRecordChanged(fields: fields))
         default: nil
         }
     }

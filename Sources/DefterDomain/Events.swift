@@ -391,6 +391,8 @@ public indirect enum TicketEvent: Sendable, Equatable {
     case feedbackReceived(FeedbackReceived)
     case slaEscalated(SLAEscalated)
     case photoAttached(PhotoAttached)
+    case ticketImported(TicketImported)
+    case importedRecordChanged(ImportedRecordChanged)
 
     /// The event's own value, which encodes as its data object.
     public var payload: any Encodable & Sendable {
@@ -414,6 +416,8 @@ public indirect enum TicketEvent: Sendable, Equatable {
         case .feedbackReceived(let e): e
         case .slaEscalated(let e): e
         case .photoAttached(let e): e
+        case .ticketImported(let e): e
+        case .importedRecordChanged(let e): e
         }
     }
 
@@ -439,6 +443,8 @@ public indirect enum TicketEvent: Sendable, Equatable {
         case .feedbackReceived: "FeedbackReceived"
         case .slaEscalated: "SLAEscalated"
         case .photoAttached: "PhotoAttached"
+        case .ticketImported: "TicketImported"
+        case .importedRecordChanged: "ImportedRecordChanged"
         }
     }
 
@@ -447,11 +453,21 @@ public indirect enum TicketEvent: Sendable, Equatable {
         "CallReceived", "InformationProvided", "TicketOpened", "TicketRouted", "RoutingOverridden", "TicketReferred",
         "TicketAssigned", "TicketAcknowledged", "WorkStarted", "TicketResolved", "TicketClosed", "TicketReopened",
         "TicketMergedAsDuplicate", "TicketCancelled", "CitizenNotified", "FeedbackReceived", "SLAEscalated",
-        "NoteAdded", "PhotoAttached",
+        "NoteAdded", "PhotoAttached", "TicketImported", "ImportedRecordChanged",
     ]
 
     /// The schema version of every ticket event type today.
     public static let schemaVersion = 1
+
+    /// The caller's sealed personal data, carried by the event that begins a ticket (a call, or a
+    /// record imported from the system used before); nil for every other event.
+    public var openingPersonalData: SealedPersonalData? {
+        switch self {
+        case .callReceived(let e): e.personalData
+        case .ticketImported(let e): e.personalData
+        default: nil
+        }
+    }
 
     /// When the step happened (domain time; the log's `recordedAt` is when it was recorded).
     public var at: Date {
@@ -475,6 +491,8 @@ public indirect enum TicketEvent: Sendable, Equatable {
         case .feedbackReceived(let e): e.at
         case .slaEscalated(let e): e.at
         case .photoAttached(let e): e.at
+        case .ticketImported(let e): e.at
+        case .importedRecordChanged(let e): e.at
         }
     }
 }

@@ -286,6 +286,19 @@ public enum TicketRules {
                 id: e.ticket, status: .received, version: 1, callId: e.callId, channel: e.channel, location: e.location,
                 citizen: e.personalData.citizen, receivedAt: e.at)
         }
+        if case .ticketImported(let e) = event {
+            if let state { throw .inconsistentHistory(state.id, "TicketImported on a ticket that exists") }
+            var ticket = Ticket(
+                id: e.ticket, status: .routed, version: 1, callId: "import:\(e.source.system):\(e.source.id)", channel: e.channel,
+                location: e.location, citizen: e.personalData.citizen, receivedAt: e.at)
+            ticket.openedAt = e.at
+            ticket.catalogVersion = e.catalogVersion
+            ticket.adopt(e.record, openedAt: e.at)
+            ticket.source = e.source
+            ticket.sourceDigest = e.digest
+            ticket.importedVersion = 1
+            return ticket
+        }
         guard let state else {
             throw .inconsistentHistory(eventTicket(event), "\(event.typeName) before CallReceived")
         }
@@ -298,6 +311,7 @@ public enum TicketRules {
     /// state (replay applies millions of events). On error, `ticket` is left as it was.
     public static func apply(_ event: TicketEvent, to ticket: inout Ticket) throws(TicketError) {
         if case .callReceived = event { throw .inconsistentHistory(ticket.id, "a second CallReceived") }
+        if case .ticketImported = event { throw .inconsistentHistory(ticket.id, "TicketImported on a ticket that exists") }
         guard eventTicket(event) == ticket.id else {
             throw .inconsistentHistory(ticket.id, "\(event.typeName) names ticket \(eventTicket(event))")
         }
@@ -398,6 +412,16 @@ public enum TicketRules {
             ticket.escalatedDeadlines.append(e.dueAt)
         case .photoAttached(let e):
             try expect(photoStatuses[e.role]!)
+        case .ticketImported:
+            preconditionFailure("handled above")
+        case .importedRecordChanged(let e):
+            guard ticket.source == e.source, ticket.importedVersion == ticket.version, ticket.sourceDigest == e.previousDigest else {
+                throw .inconsistentHistory(
+                    ticket.id, "ImportedRecordChanged on a ticket that was not imported from \(e.source.system) or was worked since")
+            }
+            ticket.adopt(e.record, openedAt: ticket.openedAt ?? ticket.receivedAt)
+            ticket.sourceDigest = e.digest
+            ticket.importedVersion = ticket.version + 1
         }
         ticket.version += 1
     }
@@ -433,6 +457,8 @@ public enum TicketRules {
         case .feedbackReceived(let e): e.ticket
         case .slaEscalated(let e): e.ticket
         case .photoAttached(let e): e.ticket
+        case .ticketImported(let e): e.ticket
+        case .importedRecordChanged(let e): e.ticket
         }
     }
 }

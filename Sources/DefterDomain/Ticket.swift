@@ -66,6 +66,16 @@ public struct Ticket: Sendable, Equatable, Codable {
     public internal(set) var satisfaction: Int?
     /// Whether feedback was given since the last resolution.
     public internal(set) var feedbackSinceResolution = false
+    /// The record this ticket was imported from, for tickets made by an import.
+    public internal(set) var source: ImportSource?
+    /// The digest of the source record as last imported.
+    public internal(set) var sourceDigest: String?
+    /// The ticket's version after its last import event: while `version` equals it, Defter has not
+    /// worked the ticket itself, and a changed source record may still replace its state.
+    public internal(set) var importedVersion: Int?
+
+    /// Whether the ticket was imported from the system the city used before.
+    public var isImported: Bool { source != nil }
 }
 
 /// What someone asks to happen to a ticket.

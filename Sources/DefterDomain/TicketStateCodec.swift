@@ -49,6 +49,13 @@ public enum TicketStateCodec {
         for deadline in ticket.escalatedDeadlines { out.time(deadline) }
         out.optional(ticket.satisfaction) { $0.int(Int64($1)) }
         out.byte(ticket.feedbackSinceResolution ? 1 : 0)
+        // Imported tickets only; states written before imports existed end here.
+        if let source = ticket.source {
+            out.string(source.system)
+            out.string(source.id)
+            out.optional(ticket.sourceDigest) { $0.string($1) }
+            out.optional(ticket.importedVersion) { $0.int(Int64($1)) }
+        }
         return out.bytes
     }
 
@@ -90,6 +97,11 @@ public enum TicketStateCodec {
             ticket.escalatedDeadlines = try (0..<escalations).map { _ in try input.time() }
             ticket.satisfaction = try input.optional { Int(try $0.int()) }
             ticket.feedbackSinceResolution = try input.byte() == 1
+            if !input.isAtEnd {
+                ticket.source = ImportSource(system: try input.string(), id: try input.string())
+                ticket.sourceDigest = try input.optional { try $0.string() }
+                ticket.importedVersion = try input.optional { Int(try $0.int()) }
+            }
             guard input.isAtEnd else { throw DecodingError(description: "trailing bytes") }
             return ticket
         } catch let error as DecodingError {

@@ -26,6 +26,10 @@ extension TicketView {
         object["assignee"] = ticket.assignee.map { .string($0) } ?? .null
         object["duplicateOf"] = ticket.duplicateOf.map { .string($0.rawValue) } ?? .null
         object["neighbourhood"] = ticket.location.neighbourhood.map { .string($0) } ?? .null
+        // Imported tickets say where they came from: their times are that system's, not witnessed here.
+        if let source = ticket.source {
+            object["source"] = ["system": .string(source.system), "id": .string(source.id)]
+        }
         return .object(object)
     }
 }
@@ -61,7 +65,8 @@ extension QueuePage {
 extension StatisticsRow {
     /// The columns of a statistics row, in the order the CSV prints them.
     public static let columns = [
-        "key", "calls", "opened", "resolved", "closedAtFirstContact", "cancelled", "merged", "triaged", "acknowledgeMedianHours",
+        "key", "calls", "imported", "opened", "resolved", "closedAtFirstContact", "cancelled", "merged", "triaged",
+        "acknowledgeMedianHours",
         "acknowledgeP90Hours", "resolveMedianHours", "resolveP90Hours", "slaMetShare", "reopenRate", "referrals", "overrides", "escalated",
         "satisfactionAverage", "satisfactionCount",
     ]
@@ -70,7 +75,8 @@ extension StatisticsRow {
     public var json: JSONValue {
         func number(_ value: Double?) -> JSONValue { value.map { .number(($0 * 100).rounded() / 100) } ?? .null }
         return [
-            "key": .string(key), "calls": .integer(Int64(calls)), "opened": .integer(Int64(opened)), "resolved": .integer(Int64(resolved)),
+            "key": .string(key), "calls": .integer(Int64(calls)), "imported": .integer(Int64(imported)), "opened": .integer(Int64(opened)),
+            "resolved": .integer(Int64(resolved)),
             "closedAtFirstContact": .integer(Int64(closedAtFirstContact)), "cancelled": .integer(Int64(cancelled)),
             "merged": .integer(Int64(merged)), "triaged": .integer(Int64(triaged)),
             "acknowledgeMedianHours": number(acknowledgeMedianHours), "acknowledgeP90Hours": number(acknowledgeP90Hours),

@@ -3,7 +3,7 @@ import Foundation
 
 /// How to group statistics.
 public enum StatisticsDimension: String, Sendable, CaseIterable {
-    case department, category, district, channel, day, month, hour
+    case department, category, district, channel, day, month, hour, status
 
     func key(_ fact: TicketFact) -> String {
         switch self {
@@ -14,6 +14,7 @@ public enum StatisticsDimension: String, Sendable, CaseIterable {
         case .day: fact.day
         case .month: String(fact.day.prefix(7))
         case .hour: fact.hour < 10 ? "0\(fact.hour)" : "\(fact.hour)"
+        case .status: fact.status.rawValue
         }
     }
 }
@@ -22,6 +23,8 @@ public enum StatisticsDimension: String, Sendable, CaseIterable {
 public struct StatisticsRow: Sendable, Equatable {
     public let key: String
     public var calls = 0
+    /// Calls that are records imported from the system used before, not calls this log witnessed.
+    public var imported = 0
     public var opened = 0
     public var resolved = 0
     public var closedAtFirstContact = 0
@@ -69,6 +72,7 @@ public struct StatisticsRow: Sendable, Equatable {
 
     mutating func add(_ fact: TicketFact) {
         calls += 1
+        if fact.imported { imported += 1 }
         if fact.opened { opened += 1 }
         if fact.informationOnly { closedAtFirstContact += 1 }
         if fact.firstResolvedAt != nil { resolved += 1 }

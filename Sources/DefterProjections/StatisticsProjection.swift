@@ -70,6 +70,11 @@ public struct TicketFact: Codable, Sendable, Equatable {
     public internal(set) var overrideCount = 0
     public internal(set) var escalations = 0
     public internal(set) var satisfaction: Int?
+    /// The system the ticket was imported from; nil for calls this log witnessed.
+    public internal(set) var importedFrom: String?
+
+    /// Whether the ticket was imported from the system used before.
+    public var imported: Bool { importedFrom != nil }
 
     init(_ ticket: Ticket) {
         self.ticket = ticket.id
@@ -110,8 +115,24 @@ public struct TicketFact: Codable, Sendable, Equatable {
         case .ticketCancelled(let e): endedAt = e.at
         case .ticketMergedAsDuplicate(let e): endedAt = e.at
         case .ticketReopened: endedAt = nil
+        case .ticketImported(let e):
+            importedFrom = e.source.system
+            adopt(e.record)
+        case .importedRecordChanged(let e):
+            // A changed record replaces what was imported before: it is a snapshot, not a step.
+            adopt(e.record)
         default: break
         }
+    }
+
+    /// What an imported record says: opened (no call was witnessed), its deadline, and its
+    /// closing as the source recorded it.
+    private mutating func adopt(_ record: ImportedRecordState) {
+        opened = true
+        department = record.department
+        firstDueAt = record.dueAt
+        firstResolvedAt = record.state.isDone ? record.closedAt : nil
+        endedAt = record.state.isDone || record.state == .cancelled ? record.closedAt : nil
     }
 
     /// Milliseconds from the call to the first acknowledgement.
@@ -158,6 +179,8 @@ extension TicketFact {
         out.int(Int64(overrideCount))
         out.int(Int64(escalations))
         out.optional(satisfaction) { $0.int(Int64($1)) }
+        // Imported tickets only; facts written before imports existed end here.
+        if let importedFrom { out.string(importedFrom) }
         return out.bytes
     }
 
@@ -193,6 +216,7 @@ extension TicketFact {
         overrideCount = Int(try input.int())
         escalations = Int(try input.int())
         satisfaction = try input.optional { Int(try $0.int()) }
+        if !input.isAtEnd { importedFrom = try input.string() }
         guard input.isAtEnd else { throw damaged() }
     }
 }

@@ -448,8 +448,8 @@ public actor TicketService {
     /// Opens a ticket's sealed personal data without recording it; nil when it was erased. For
     /// tests and tools that already account for the access.
     public func personalData(of id: TicketID) throws -> PersonalData? {
-        guard let first = try events(of: id).first, case .callReceived(let call) = first else { throw TicketError.notFound(id) }
-        return try sealer.open(call.personalData)
+        guard let sealed = try events(of: id).first?.openingPersonalData else { throw TicketError.notFound(id) }
+        return try sealer.open(sealed)
     }
 
     /// Whether the caller of ticket `id` called from a phone ending in `lastDigits`: how a citizen
@@ -459,8 +459,8 @@ public actor TicketService {
     /// apart from wrong digits.
     public func callerPhone(of id: TicketID, endsWith lastDigits: String) throws -> Bool {
         guard lastDigits.utf8.count == 4, lastDigits.utf8.allSatisfy({ (48...57).contains($0) }) else { return false }
-        guard let first = try events(of: id).first, case .callReceived(let call) = first,
-            call.personalData.fields.contains("phone"), let phone = try sealer.open(call.personalData)?.phone
+        guard let sealed = try events(of: id).first?.openingPersonalData, sealed.fields.contains("phone"),
+            let phone = try sealer.open(sealed)?.phone
         else { return false }
         // Compare every digit, not up to the first difference, so timing tells nothing.
         return zip(phone.utf8.suffix(4), lastDigits.utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0 && phone.utf8.count >= 4
@@ -482,7 +482,7 @@ public actor TicketService {
     private func attach(_ photo: CleanPhoto, role: PhotoRole, to id: TicketID, actingDepartment: DepartmentID?, by actor: ActorID)
         async throws -> PhotoAttached
     {
-        guard let first = try events(of: id).first, case .callReceived(let call) = first else { throw TicketError.notFound(id) }
+        guard let sealed = try events(of: id).first?.openingPersonalData else { throw TicketError.notFound(id) }
         let facts = PhotoFacts(
             role: role, sha256: PhotoStore.sha256(photo.bytes), mediaType: photo.type.mediaType, bytes: photo.bytes.count,
             width: photo.width, height: photo.height)
@@ -491,7 +491,7 @@ public actor TicketService {
         _ = try TicketRules.decide(
             id, try ticket(id), .attachPhoto(facts, actingDepartment: actingDepartment, by: actor, at: clock()),
             catalog: try await catalogInForce())
-        try photoStore.store(photo, for: call.personalData.citizen)
+        try photoStore.store(photo, for: sealed.citizen)
         try await handle(.attachPhoto(facts, actingDepartment: actingDepartment, by: actor, at: clock()), on: id, actor: actor)
         return try photos(of: id).last { $0.sha256 == facts.sha256 && $0.role == role }!
     }
@@ -528,11 +528,11 @@ public actor TicketService {
         bytes: [UInt8], mediaType: String
     )? {
         let events = try events(of: id)
-        guard let first = events.first, case .callReceived(let call) = first else { return nil }
+        guard let sealed = events.first?.openingPersonalData else { return nil }
         guard
             let photo = events.lazy.compactMap({ if case .photoAttached(let p) = $0 { p } else { nil } })
                 .first(where: { $0.sha256 == sha256 && roles.contains($0.role) }),
-            let bytes = try photoStore.read(sha256, of: call.personalData.citizen)
+            let bytes = try photoStore.read(sha256, of: sealed.citizen)
         else { return nil }
         return (bytes, photo.mediaType)
     }

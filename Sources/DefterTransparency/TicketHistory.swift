@@ -61,8 +61,8 @@ public struct TicketHistory: Sendable {
                 changes = try Self.changes(from: state, to: after)
                 state = after
                 at = event.at
-                if case .callReceived(let call) = event {
-                    erased = try log.version(of: StreamID("citizen-\(call.personalData.citizen)")) > 0
+                if let sealed = event.openingPersonalData {
+                    erased = try log.version(of: StreamID("citizen-\(sealed.citizen)")) > 0
                 }
             } else if let text = try entry.data()["at"]?.stringValue {
                 at = TicketEventCodec.parseTime(text)

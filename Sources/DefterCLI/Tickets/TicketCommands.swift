@@ -1,5 +1,6 @@
 import ArgumentParser
 import DefterDomain
+import DefterImport
 import DefterLog
 import DefterProjections
 import DefterRouting
@@ -124,16 +125,41 @@ struct ShowTicketCommand: AsyncParsableCommand {
     @OptionGroup var dataFolder: DataFolderOptions
 
     @Argument(help: "The ticket number, e.g. 2025-000123.")
-    var id: String
+    var id: String?
+
+    @Option(help: ArgumentHelp("Find an imported ticket by its id in the system it came from.", valueName: "source-id"))
+    var source: String?
+
+    @Option(help: ArgumentHelp("With --source: the source system, when several were imported.", valueName: "name"))
+    var system: String?
 
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    func validate() throws {
+        guard (id == nil) != (source == nil) else { throw ValidationError("give a ticket number, or --source with a source id") }
+        if system != nil && source == nil { throw ValidationError("--system goes with --source") }
+    }
+
     func run() async throws {
-        let ticketID: TicketID
-        do { ticketID = try TicketID(id) } catch { throw CLIFailure(error.description, exitCode: CLIFailure.badInput) }
         let context = try ProjectionContext.open(dataFolder)
         defer { context.close() }
+        let ticketID: TicketID
+        if let source {
+            let found = try LegacyImporter.ticket(source: source, system: system, in: context.log)
+            guard let first = found.first else {
+                throw CLIFailure(
+                    "no imported record has the source id '\(source)'\(system.map { " in \($0)" } ?? "")", exitCode: CLIFailure.badInput)
+            }
+            guard found.count == 1 else {
+                throw CLIFailure(
+                    "the source id '\(source)' was imported from several systems (\(found.map { "\($0.system): \($0.ticket)" }.joined(separator: ", "))); say which with --system",
+                    exitCode: CLIFailure.badInput)
+            }
+            ticketID = first.ticket
+        } else {
+            do { ticketID = try TicketID(id ?? "") } catch { throw CLIFailure(error.description, exitCode: CLIFailure.badInput) }
+        }
         guard let view = try context.projections.tickets.ticketView(ticketID) else {
             throw CLIFailure("ticket \(ticketID) does not exist", exitCode: CLIFailure.badInput)
         }
