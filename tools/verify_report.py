@@ -37,7 +37,11 @@ TICKET_TYPES = {
     "TicketReferred", "TicketAssigned", "TicketAcknowledged", "WorkStarted", "TicketResolved",
     "TicketClosed", "TicketReopened", "TicketMergedAsDuplicate", "TicketCancelled",
     "CitizenNotified", "FeedbackReceived", "SLAEscalated", "NoteAdded",
+    "TicketImported", "ImportedRecordChanged",
 }
+# An imported record's mapped state -> the ticket's status (Sources/DefterDomain/Imports.swift).
+IMPORTED_STATUS = {"open": "routed", "acknowledged": "acknowledged", "in-progress": "in-progress",
+                   "resolved": "resolved", "closed": "closed", "cancelled": "cancelled"}
 # A ticket's status after each event (Sources/DefterDomain/Rules.swift, `evolve`); the types
 # not listed leave it unchanged. TicketRouted goes to `triage` or `routed` (see below).
 STATUS_AFTER = {
@@ -46,9 +50,9 @@ STATUS_AFTER = {
     "WorkStarted": "in-progress", "TicketResolved": "resolved", "TicketClosed": "closed",
     "TicketReopened": "routed", "TicketMergedAsDuplicate": "merged", "TicketCancelled": "cancelled",
 }
-HEADLINE = ["calls", "ticketsOpened", "closedAtFirstContact", "resolved", "withStandard",
+HEADLINE = ["calls", "imported", "ticketsOpened", "closedAtFirstContact", "resolved", "withStandard",
             "resolvedWithinStandard", "resolveMedianMs", "resolveP90Ms"]
-TOTAL = ["calls", "ticketsOpened", "closedAtFirstContact", "resolved", "withStandard",
+TOTAL = ["calls", "imported", "ticketsOpened", "closedAtFirstContact", "resolved", "withStandard",
          "resolvedWithinStandard", "triaged", "reopened", "referrals", "overrides", "escalated",
          "cancelled", "merged"]
 
@@ -83,13 +87,25 @@ def nearest_rank(values, num, den):
 class Ticket:
     """What the figures need to know of one ticket, from its events in log order."""
 
-    def __init__(self, received):
-        self.received, self.status = received, "received"
+    def __init__(self, received, imported=False):
+        self.received, self.status, self.imported = received, "received", imported
         self.opened = self.information = self.triaged = False
         self.due = self.first_resolved = None
         self.reopened = self.referrals = self.overrides = self.escalations = 0
 
+    def adopt(self, record):
+        """An imported record (TicketImported, or ImportedRecordChanged replacing it): a snapshot of
+        what the source system said, so its deadline and resolution replace what came before."""
+        self.opened = True
+        self.status = IMPORTED_STATUS[record["state"]]
+        self.due = ms(record["dueAt"]) if record.get("dueAt") is not None else None
+        done = record["state"] in ("resolved", "closed")
+        self.first_resolved = ms(record["closedAt"]) if done and record.get("closedAt") is not None else None
+
     def apply(self, kind, data):
+        if kind == "ImportedRecordChanged":
+            self.adopt(data["record"])
+            return
         if kind == "TicketRouted":
             self.triaged |= data["destination"] == "triage"
             self.status = "triage" if data["destination"] == "triage" else "routed"
@@ -115,10 +131,12 @@ def figures(entries, first_day, last_day):
         kind, data = entry["type"], entry["data"]
         if kind not in TICKET_TYPES:
             continue
-        if kind == "CallReceived":
+        if kind in ("CallReceived", "TicketImported"):
             if data["ticket"] in tickets:
-                raise ValueError(f"entry {entry['seq']}: a second CallReceived for ticket {data['ticket']}")
-            tickets[data["ticket"]] = Ticket(ms(data["at"]))
+                raise ValueError(f"entry {entry['seq']}: a second {kind} for ticket {data['ticket']}")
+            tickets[data["ticket"]] = Ticket(ms(data["at"]), imported=kind == "TicketImported")
+            if kind == "TicketImported":
+                tickets[data["ticket"]].adopt(data["record"])
         elif data["ticket"] in tickets:  # an event of a ticket whose call is not in the log is ignored
             tickets[data["ticket"]].apply(kind, data)
     counted = [t for t in tickets.values() if first_day <= istanbul_day(t.received) <= last_day]
@@ -127,6 +145,7 @@ def figures(entries, first_day, last_day):
     durations = [t.first_resolved - t.received for t in resolved]
     total = {
         "calls": len(counted),
+        "imported": sum(t.imported for t in counted),
         "ticketsOpened": sum(t.opened for t in counted),
         "closedAtFirstContact": sum(t.information for t in counted),
         "resolved": len(resolved),
@@ -268,6 +287,8 @@ def check(report, entries, vkey_text, vkey_source):
     if headline is not None:
         for prefix, published, ours in (("", report["headline"], headline), ("total.", report["total"], total)):
             for name, value in ours.items():
+                if name == "imported" and name not in published and value == 0:
+                    continue  # reports written before imports existed have no such figure
                 theirs = published.get(name, "(missing)")
                 ok = type(theirs) is type(value) and theirs == value  # 1.0 or true is not 1
                 lines.append({"figure": prefix + name, "report": theirs, "recomputed": value, "ok": ok})

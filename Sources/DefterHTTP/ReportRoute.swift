@@ -17,7 +17,9 @@ extension DefterAPI {
                 let text = context.parameters.get("period") ?? ""
                 let (period, format, language) = try Self.reportRequest(period: text, request.uri.queryParameters)
                 let (checkpoint, facts) = try await AccountabilityReport.factsAtCheckpoint(projections: projections, log: log)
-                let report = AccountabilityReport(facts: facts, period: period, checkpoint: checkpoint, catalog: catalog)
+                let report = AccountabilityReport(
+                    facts: facts, period: period, checkpoint: checkpoint, catalog: catalog,
+                    importDays: try ImportDays.read(log, upTo: checkpoint.checkpoint.treeSize))
                 let headers = Self.reportHeaders(format: format, period: text, language: language)
                 return Response(
                     status: .ok, headers: headers,

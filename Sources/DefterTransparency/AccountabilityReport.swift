@@ -27,6 +27,18 @@ public struct AccountabilityReport: Sendable {
     public let byHour: [StatisticsRow]
     /// Why the report has no figures, when the period holds no call.
     public let emptyReason: EmptyReason?
+    /// The period's tickets imported from the systems used before, per system: their times are
+    /// what that system recorded, not what this log witnessed.
+    public let imported: [ImportedShare]
+
+    /// How many of the period's calls one source system's import gave, and when it ran.
+    public struct ImportedShare: Sendable, Equatable {
+        public let system: String
+        public let calls: Int
+        /// The first and last day (Europe/Istanbul) that system's records were imported on.
+        public let importedFrom: String?
+        public let importedTo: String?
+    }
 
     /// Why a period holds no call.
     public enum EmptyReason: Sendable, Equatable {
@@ -36,8 +48,12 @@ public struct AccountabilityReport: Sendable {
         case beyondLog(lastCallDay: String?)
     }
 
-    /// Computes the report from the statistics projection's facts, all caught up to `checkpoint`.
-    public init(facts: [TicketFact], period: ReportPeriod, checkpoint: SignedCheckpoint, catalog: Catalog?) {
+    /// Computes the report from the statistics projection's facts, all caught up to `checkpoint`;
+    /// `importDays` gives, per source system, the days its imports ran (`ImportDays.read`).
+    public init(
+        facts: [TicketFact], period: ReportPeriod, checkpoint: SignedCheckpoint, catalog: Catalog?,
+        importDays: [String: (first: String, last: String)] = [:]
+    ) {
         self.period = period
         self.checkpoint = checkpoint
         self.catalog = catalog
@@ -50,6 +66,11 @@ public struct AccountabilityReport: Sendable {
         byChannel = rows(.channel)
         byMonth = rows(.month)
         byHour = rows(.hour)
+        var importedCalls: [String: Int] = [:]
+        for fact in inPeriod { if let system = fact.importedFrom { importedCalls[system, default: 0] += 1 } }
+        imported = importedCalls.sorted { $0.key < $1.key }.map {
+            ImportedShare(system: $0.key, calls: $0.value, importedFrom: importDays[$0.key]?.first, importedTo: importDays[$0.key]?.last)
+        }
         if !inPeriod.isEmpty {
             emptyReason = nil
         } else {
@@ -78,6 +99,14 @@ public struct AccountabilityReport: Sendable {
             "byMonth": .array(byMonth.map(Self.rowJSON)),
             "byHour": .array(byHour.map(Self.rowJSON)),
             "empty": .bool(emptyReason != nil),
+            "imported": .array(
+                imported.map {
+                    [
+                        "system": .string($0.system), "calls": .integer(Int64($0.calls)),
+                        "importedFrom": $0.importedFrom.map { .string($0) } ?? .null,
+                        "importedTo": $0.importedTo.map { .string($0) } ?? .null,
+                    ]
+                }),
         ]
         if let emptyReason { object["emptyReason"] = .string(ReportText(language).emptyReason(emptyReason, period: period)) }
         return .object(object)
@@ -86,7 +115,8 @@ public struct AccountabilityReport: Sendable {
     /// The headline figures, as `tools/verify_report.py` recomputes them.
     var headlineJSON: JSONValue {
         [
-            "calls": .integer(Int64(total.calls)), "ticketsOpened": .integer(Int64(total.opened)),
+            "calls": .integer(Int64(total.calls)), "imported": .integer(Int64(total.imported)),
+            "ticketsOpened": .integer(Int64(total.opened)),
             "closedAtFirstContact": .integer(Int64(total.closedAtFirstContact)), "resolved": .integer(Int64(total.resolved)),
             "withStandard": .integer(Int64(total.withStandard)), "resolvedWithinStandard": .integer(Int64(total.resolvedWithinStandard)),
             "resolveMedianMs": Self.optional(total.resolveMedianMilliseconds), "resolveP90Ms": Self.optional(total.resolveP90Milliseconds),
@@ -95,7 +125,8 @@ public struct AccountabilityReport: Sendable {
 
     static func rowJSON(_ row: StatisticsRow) -> JSONValue {
         [
-            "key": .string(row.key), "calls": .integer(Int64(row.calls)), "ticketsOpened": .integer(Int64(row.opened)),
+            "key": .string(row.key), "calls": .integer(Int64(row.calls)), "imported": .integer(Int64(row.imported)),
+            "ticketsOpened": .integer(Int64(row.opened)),
             "closedAtFirstContact": .integer(Int64(row.closedAtFirstContact)), "resolved": .integer(Int64(row.resolved)),
             "withStandard": .integer(Int64(row.withStandard)), "resolvedWithinStandard": .integer(Int64(row.resolvedWithinStandard)),
             "cancelled": .integer(Int64(row.cancelled)), "merged": .integer(Int64(row.merged)), "triaged": .integer(Int64(row.triaged)),
@@ -109,4 +140,28 @@ public struct AccountabilityReport: Sendable {
     }
 
     private static func optional(_ value: Int64?) -> JSONValue { value.map { .integer($0) } ?? .null }
+}
+
+/// When each source system's records were imported: the days of its `ImportBatchRecorded`
+/// entries, as the log recorded them.
+public enum ImportDays {
+    /// Per source system, the first and last day (Europe/Istanbul) of its import batches among
+    /// the log's first `treeSize` entries.
+    public static func read(_ log: EventLog, upTo treeSize: UInt64) throws -> [String: (first: String, last: String)] {
+        var days: [String: (first: String, last: String)] = [:]
+        let stream = try StreamID("imports")
+        var from: UInt64 = 1
+        while true {
+            let entries = try log.entries(inStream: stream, fromVersion: from, limit: 1000)
+            guard let last = entries.last else { break }
+            for entry in entries where entry.sequence <= treeSize {
+                guard case .string(let system)? = try entry.data()["system"] else { continue }
+                let day = IstanbulDate(entry.recordedAt.date).dayText
+                let known = days[system]
+                days[system] = (min(known?.first ?? day, day), max(known?.last ?? day, day))
+            }
+            from = last.streamVersion + 1
+        }
+        return days
+    }
 }

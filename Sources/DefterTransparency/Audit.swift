@@ -49,9 +49,22 @@ public struct AuditObservations: Sendable, Equatable {
     public var erasures = 0
     /// How many tickets were replayed.
     public var tickets = 0
+    /// Imported tickets per source system: their histories are what that system recorded, not
+    /// what this log witnessed.
+    public var importedBySystem: [String: Int] = [:]
+    /// What the import sources got wrong, record by record: findings of the import, not of the log.
+    public var importFindings: [ImportSourceFinding] = []
+
+    /// Something a source system got wrong in a record imported from it.
+    public struct ImportSourceFinding: Sendable, Equatable {
+        public let ticket: TicketID
+        public let source: ImportSource
+        public let finding: String
+    }
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.asOf == b.asOf && a.overdue == b.overdue && a.referredMoreThanTwice.map(\.ticket) == b.referredMoreThanTwice.map(\.ticket)
+        a.asOf == b.asOf && a.overdue == b.overdue && a.importedBySystem == b.importedBySystem
+            && a.importFindings == b.importFindings && a.referredMoreThanTwice.map(\.ticket) == b.referredMoreThanTwice.map(\.ticket)
             && a.overridesByOperator == b.overridesByOperator && a.cancellationsByReason == b.cancellationsByReason
             && a.erasures == b.erasures && a.tickets == b.tickets
     }
@@ -255,7 +268,31 @@ public enum Auditor {
                     continue
                 }
                 guard !broken.contains(id) else { continue }
-                if let previous = lastTime[id], event.at < previous {
+                let importEvent: Bool
+                switch event {
+                case .ticketImported(let e):
+                    importEvent = true
+                    observations.importedBySystem[e.source.system, default: 0] += 1
+                    for finding in e.findings {
+                        observations.importFindings.append(.init(ticket: id, source: e.source, finding: finding.explanation))
+                    }
+                case .importedRecordChanged(let e):
+                    importEvent = true
+                    for finding in e.findings {
+                        observations.importFindings.append(.init(ticket: id, source: e.source, finding: finding.explanation))
+                    }
+                default:
+                    importEvent = false
+                }
+                if importEvent, let previous = lastTime[id], event.at < previous, case .importedRecordChanged(let e) = event {
+                    // The source's own times out of order: a finding of the import, not of this log.
+                    observations.importFindings.append(
+                        .init(
+                            ticket: id, source: e.source,
+                            finding:
+                                "changed at \(TicketEventCodec.format(event.at)), before the record's previous time (\(TicketEventCodec.format(previous)))"
+                        ))
+                } else if let previous = lastTime[id], event.at < previous, !(states[id]?.isImported ?? false) {
                     findings.append(
                         AuditFinding(
                             check: .rules, subject: "ticket \(id)",
@@ -271,7 +308,8 @@ public enum Auditor {
                     continue
                 }
                 lastTime[id] = max(lastTime[id] ?? event.at, event.at)
-                newest = max(newest ?? event.at, event.at)
+                // "Now" for overdue judgements is the newest time this log witnessed, not a source's.
+                if !importEvent { newest = max(newest ?? event.at, event.at) }
                 switch event {
                 case .routingOverridden(let e): observations.overridesByOperator[e.operatorId.rawValue, default: 0] += 1
                 case .ticketCancelled(let e): observations.cancellationsByReason[e.reason.rawValue, default: 0] += 1

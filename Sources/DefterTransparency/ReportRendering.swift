@@ -113,6 +113,7 @@ extension AccountabilityReport {
         let t = ReportText(language)
         var out = "# \(t.title): \(period.label)\n\n\(subtitle(t))\n\n"
         if let emptyReason { out += "> \(t.emptyReason(emptyReason, period: period))\n\n" }
+        for share in imported { out += "> \(t.importedNote(share, of: total.calls))\n\n" }
         for table in tables(t) + [checkpointTable(t)] {
             out += "## \(table.title)\n\n"
             out += "| " + table.columns.map(Self.markdownCell).joined(separator: " | ") + " |\n"
@@ -173,6 +174,7 @@ extension AccountabilityReport {
         let all = tables(t)
         var body = "<header><h1>\(HTML.escape(t.title)): \(HTML.escape(period.label))</h1><p>\(HTML.escape(subtitle(t)))</p></header>\n"
         if let emptyReason { body += "<p class=\"empty\">\(HTML.escape(t.emptyReason(emptyReason, period: period)))</p>\n" }
+        for share in imported { body += "<p class=\"imported\">\(HTML.escape(t.importedNote(share, of: total.calls)))</p>\n" }
         body += "<section><h2>\(HTML.escape(t.headline))</h2><div class=\"cards\">"
         for row in all[0].rows {
             body +=
@@ -265,6 +267,7 @@ extension AccountabilityReport {
         thead th{background:#f2f4f7}figure{margin:8px 0}svg .bar{fill:#c8102e}svg text{font-size:11px;fill:#1d2733}\
         svg .axis,svg .value{text-anchor:middle}svg .label{text-anchor:end}pre{background:#f2f4f7;padding:8px;white-space:pre-wrap;word-break:break-all;font-size:12px}\
         .empty{background:#fff4d6;border:1px solid #e0b84c;padding:8px 12px;border-radius:6px}\
+        .imported{background:#eef4fb;border:1px solid #8fb3d9;padding:8px 12px;border-radius:6px}\
         @media print{body{margin:0;max-width:none}section{break-inside:avoid-page}}
         """
 }

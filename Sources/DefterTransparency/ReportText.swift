@@ -14,6 +14,20 @@ struct ReportText {
 
     private func pick(_ en: String, _ tr: String) -> String { language == .en ? en : tr }
 
+    /// The note on imported records: how many of the period's calls came from which system, when.
+    func importedNote(_ share: AccountabilityReport.ImportedShare, of calls: Int) -> String {
+        let when: String
+        if let from = share.importedFrom, let to = share.importedTo {
+            when = from == to ? pick(" on \(from)", " \(from) tarihinde") : pick(" from \(from) to \(to)", " \(from) ile \(to) arasında")
+        } else {
+            when = ""
+        }
+        return pick(
+            "\(count(share.calls)) of the \(count(calls)) calls of this period were imported from \(share.system)\(when); their times are as that system recorded them, not witnessed by this log.",
+            "Bu dönemin \(count(calls)) çağrısından \(count(share.calls)) tanesi\(when) \(share.system) sisteminden aktarıldı; zamanları o sistemin kaydettiği gibidir, bu defterin tanıklığı değildir."
+        )
+    }
+
     var title: String { pick("ALO 153 accountability report", "ALO 153 hesap verebilirlik raporu") }
     var periodLabel: String { pick("Period", "Dönem") }
     var callsReceivedBetween: String { pick("Calls received from", "Çağrı tarihleri") }

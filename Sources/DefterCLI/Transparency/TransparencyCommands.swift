@@ -107,6 +107,16 @@ struct AuditCommand: AsyncParsableCommand {
         Terminal.line("  routing overrides by operator: " + Self.counts(o.overridesByOperator))
         Terminal.line("  cancellations by reason: " + Self.counts(o.cancellationsByReason))
         Terminal.line("  personal-data erasures: \(o.erasures)")
+        if !o.importedBySystem.isEmpty {
+            Terminal.line("")
+            Terminal.line("Imported history (what earlier systems recorded, not witnessed by this log):")
+            Terminal.line("  imported tickets by source: " + Self.counts(o.importedBySystem))
+            Terminal.line("  findings of the import (the source's errors, not the log's): \(o.importFindings.count)")
+            for item in o.importFindings.prefix(list) {
+                Terminal.line("    \(item.ticket)  \(item.source.system) \(item.source.id): \(item.finding)")
+            }
+            if o.importFindings.count > list { Terminal.line("    … \(o.importFindings.count - list) more (see --json)") }
+        }
     }
 
     private static func counts(_ counts: [String: Int]) -> String {
@@ -139,6 +149,14 @@ extension AuditReport {
                 "overridesByOperator": .object(o.overridesByOperator.mapValues { .integer(Int64($0)) }),
                 "cancellationsByReason": .object(o.cancellationsByReason.mapValues { .integer(Int64($0)) }),
                 "erasures": .integer(Int64(o.erasures)),
+                "importedBySystem": .object(o.importedBySystem.mapValues { .integer(Int64($0)) }),
+                "importFindings": .array(
+                    o.importFindings.map {
+                        [
+                            "ticket": .string($0.ticket.rawValue), "system": .string($0.source.system), "sourceId": .string($0.source.id),
+                            "finding": .string($0.finding),
+                        ]
+                    }),
             ],
         ]
     }
@@ -252,7 +270,9 @@ struct ReportCommand: AsyncParsableCommand {
         defer { context.close() }
         let (checkpoint, facts) = try await Self.factsAtCheckpoint(context)
         let catalog = try TicketService.publishedCatalog(in: context.log) ?? BundledCatalog.load()
-        let report = AccountabilityReport(facts: facts, period: period, checkpoint: checkpoint, catalog: catalog)
+        let report = AccountabilityReport(
+            facts: facts, period: period, checkpoint: checkpoint, catalog: catalog,
+            importDays: try ImportDays.read(context.log, upTo: checkpoint.checkpoint.treeSize))
         try OutputFile.write(to: out) { sink in try sink.write(report.rendered(as: format, language: language)) }
         if let reason = report.emptyReason, out != nil {
             Terminal.error(

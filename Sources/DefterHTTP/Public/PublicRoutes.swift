@@ -76,8 +76,11 @@ extension DefterAPI {
                     "report|\(period.from)|\(period.to)|\(period.label)|\(format.rawValue)|\(language.rawValue)",
                     contentType: headers[.contentType] ?? "text/plain", extraHeaders: headers
                 ) { snapshot in
-                    AccountabilityReport(facts: snapshot.facts, period: period, checkpoint: snapshot.checkpoint, catalog: catalog)
-                        .rendered(as: format, language: language)
+                    AccountabilityReport(
+                        facts: snapshot.facts, period: period, checkpoint: snapshot.checkpoint, catalog: catalog,
+                        importDays: try ImportDays.read(log, upTo: snapshot.checkpoint.checkpoint.treeSize)
+                    )
+                    .rendered(as: format, language: language)
                 }
             }
         }
