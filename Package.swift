@@ -253,7 +253,7 @@ let package = Package(
             name: "DefterImportTests",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterTickets", "DefterImport", "DefterProjections", "DefterTransparency",
-                "DefterLogTestSupport",
+                "DefterRouting", "DefterLogTestSupport",
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings

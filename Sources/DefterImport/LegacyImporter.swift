@@ -82,7 +82,7 @@ public struct LegacyImporter {
                 report.mapped += 1
                 if batch.sourceIds.contains(record.source.id) { try await flush() }
                 // What the log (or, in a dry run, this run) already holds of the record.
-                let existing: Ticket?
+                let existing: (Ticket, Set<String>)?
                 if dryRun, let seen = dryRunSeen[record.source.id] {
                     if seen.digest == record.digest {
                         report.unchanged += 1
@@ -95,8 +95,10 @@ public struct LegacyImporter {
                     continue
                 }
                 existing = try importedTicket(record.source)
-                if let ticket = existing {
-                    if ticket.sourceDigest == record.digest {
+                if let (ticket, digests) = existing {
+                    if digests.contains(record.digest) {
+                        // This state of the record was imported already (an earlier row of the
+                        // same id in this file, read again on a second run, included).
                         report.unchanged += 1
                     } else if ticket.importedVersion != ticket.version {
                         report.conflicts.append((record.line, ticket.id, record.source.id))
@@ -130,8 +132,9 @@ public struct LegacyImporter {
         return report
     }
 
-    /// The ticket a record was imported as, as its events leave it; nil when never imported.
-    func importedTicket(_ source: ImportSource) throws -> Ticket? {
+    /// The ticket a record was imported as, as its events leave it, and every digest the record
+    /// was imported with; nil when never imported.
+    func importedTicket(_ source: ImportSource) throws -> (Ticket, Set<String>)? {
         guard let entry = try log.entry(id: Self.importEventID(source)) else { return nil }
         var events: [TicketEvent] = []
         var from: UInt64 = 1
@@ -141,7 +144,16 @@ public struct LegacyImporter {
             events += try entries.compactMap { try TicketService.ticketEvent($0) }
             from = last.streamVersion + 1
         }
-        return try TicketRules.replay(events)
+        guard let ticket = try TicketRules.replay(events) else { return nil }
+        var digests: Set<String> = []
+        for event in events {
+            switch event {
+            case .ticketImported(let e): digests.insert(e.digest)
+            case .importedRecordChanged(let e): digests.insert(e.digest)
+            default: break
+            }
+        }
+        return (ticket, digests)
     }
 
     /// The imported state a ticket is in, when Defter has not worked it since.
@@ -177,7 +189,7 @@ public struct LegacyImporter {
         events.append(
             NewEvent(
                 stream: try StreamID(ImportBatchRecorded.stream), type: "ImportBatchRecorded", data: try Self.encoder.encode(recorded),
-                id: try EventID("import-batch:\(mapping.system):\(fileSHA256.prefix(16)):\(batch.firstLine)"),
+                id: try EventID("import-batch:\(state.batchesVersion + 1)"),
                 expectedVersion: state.batchesVersion, actor: "import:\(mapping.system)"))
         for (index, item) in batch.new.enumerated() {
             let record = item.record
