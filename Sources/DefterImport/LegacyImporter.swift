@@ -178,7 +178,15 @@ public struct LegacyImporter {
     private func append(_ batch: inout Batch, state: inout RunState, file: URL, fileSHA256: String) async throws {
         guard let vault else { preconditionFailure("checked in run") }
         let sealer = PersonalDataSealer(vault: vault)
-        let citizens = try batch.new.map { try sealer.citizen(for: $0.record.personalData) }
+        // A caller is the same citizen as at live intake when the source gives a phone; a record
+        // without one is a citizen of its own, derived from its source id (so a resumed import
+        // names the same citizens as an uninterrupted one).
+        let citizens = try batch.new.map { item in
+            let data = item.record.personalData
+            return data.phone != nil || data.nationalId != nil
+                ? try sealer.citizen(for: data)
+                : try sealer.citizen(identity: "import:\(item.record.source.system):\(item.record.source.id)")
+        }
         let keys = try vault.keys(Array(Set(citizens.map(\.rawValue)))) { Self.randomKey() }
         var events: [NewEvent] = []
         events.reserveCapacity(batch.count + 1)

@@ -33,6 +33,13 @@ public struct PersonalDataSealer: Sendable {
         guard let identity else {
             return CitizenRef(unchecked: "c-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20))
         }
+        return try citizen(identity: identity)
+    }
+
+    /// The citizen reference of an identity (`tel:+90...`, `tckn:...`, or an imported record's
+    /// `import:<system>:<id>` when it names no phone): the same identity always gives the same
+    /// reference in this vault, through the keyed hash.
+    public func citizen(identity: String) throws -> CitizenRef {
         let pepper = try self.pepper.value { try vault.key(Self.pepperID) { Self.randomBytes(32) } }
         let mac = HMAC<SHA256>.authenticationCode(for: Array(identity.utf8), using: SymmetricKey(data: pepper))
         return CitizenRef(unchecked: "c-" + Data(mac).prefix(10).map { String(format: "%02x", $0) }.joined())
