@@ -65,6 +65,13 @@ public struct ImportReport: Sendable, Equatable {
         }
     }
 
+    mutating func uncount(department: String, status: String) {
+        byDepartment[department, default: 0] -= 1
+        byStatus[status, default: 0] -= 1
+        if byDepartment[department] == 0 { byDepartment[department] = nil }
+        if byStatus[status] == 0 { byStatus[status] = nil }
+    }
+
     mutating func count(_ record: ImportedRecordState, _ delta: Int) {
         byDepartment[record.department.rawValue, default: 0] += delta
         byStatus[record.state.status.rawValue, default: 0] += delta

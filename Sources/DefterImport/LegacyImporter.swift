@@ -56,7 +56,7 @@ public struct LegacyImporter {
         report.dryRun = dryRun
         var state = try RunState(log: log)
         var batch = Batch()
-        var dryRunSeen: [String: (digest: String, record: ImportedRecordState)] = [:]
+        var dryRunSeen = DryRunIndex()
 
         func flush() async throws {
             guard !batch.isEmpty else { return }
@@ -84,13 +84,13 @@ public struct LegacyImporter {
                 // What the log (or, in a dry run, this run) already holds of the record.
                 let existing: (Ticket, Set<String>)?
                 if dryRun, let seen = dryRunSeen[record.source.id] {
-                    if seen.digest == record.digest {
+                    if seen.digests.contains(DryRunIndex.short(record.digest)) {
                         report.unchanged += 1
                     } else {
                         report.changed += 1
-                        report.count(seen.record, -1)
+                        report.uncount(department: seen.department, status: seen.status)
                         report.count(record.record, 1)
-                        dryRunSeen[record.source.id] = (record.digest, record.record)
+                        dryRunSeen.note(record)
                     }
                     continue
                 }
@@ -108,7 +108,7 @@ public struct LegacyImporter {
                         if let previous = Self.recordState(of: ticket) { report.count(previous, -1) }
                         report.count(record.record, 1)
                         batch.add(change: record, to: ticket)
-                        if dryRun { dryRunSeen[record.source.id] = (record.digest, record.record) }
+                        if dryRun { dryRunSeen.note(record, after: digests) }
                     }
                     continue
                 }
@@ -122,7 +122,7 @@ public struct LegacyImporter {
                     report.numbers[ticket.year] = (ticket.id, ticket.id)
                 }
                 batch.add(new: record, as: ticket.id)
-                if dryRun { dryRunSeen[record.source.id] = (record.digest, record.record) }
+                if dryRun { dryRunSeen.note(record) }
             }
             if batch.count >= batchSize { try await flush() }
         }
@@ -335,6 +335,37 @@ struct RunState {
         let next = (lastNumbers[year] ?? 0) + 1
         lastNumbers[year] = next
         return (ImportNumbering.ticket(year: year, index: next), year)
+    }
+}
+
+/// What a dry run has seen of each source id, so that a later row of the same id counts as a
+/// change, as the real run would append it: compact (a 64-bit hash of the id, 64 bits of each
+/// digest, the department and status), since a dry run writes no log to look things up in.
+struct DryRunIndex {
+    struct Seen {
+        var digests: [UInt64]
+        var department: String
+        var status: String
+    }
+
+    private var seen: [UInt64: Seen] = [:]
+
+    static func short(_ digest: String) -> UInt64 { UInt64(digest.prefix(16), radix: 16) ?? 0 }
+
+    static func key(_ id: String) -> UInt64 {
+        // FNV-1a: stable and cheap; 64 bits keep collisions out of reach for any export's size.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in id.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+
+    subscript(id: String) -> Seen? { seen[Self.key(id)] }
+
+    mutating func note(_ record: MappedRecord, after earlier: Set<String> = []) {
+        let key = Self.key(record.source.id)
+        var digests = seen[key]?.digests ?? earlier.map(Self.short)
+        digests.append(Self.short(record.digest))
+        seen[key] = Seen(digests: digests, department: record.record.department.rawValue, status: record.record.state.status.rawValue)
     }
 }
 
