@@ -2,6 +2,7 @@ import Crypto
 public import DefterDomain
 public import DefterLog
 import DefterTickets
+import Dispatch
 public import Foundation
 
 /// Imports a city's past requests from the system it used before: reads the file a record at a
@@ -12,7 +13,7 @@ public import Foundation
 /// changed since adds one `ImportedRecordChanged`. Resumable: each batch is appended whole or
 /// not at all, and a run killed at any point and run again skips what was appended and goes on,
 /// numbering as the uninterrupted run would have. Memory stays flat: one batch is held at a time.
-public struct LegacyImporter {
+public struct LegacyImporter: Sendable {
     let log: EventLog
     /// The key vault; nil for an importer that only ever runs dry.
     let vault: KeyVault?
@@ -58,11 +59,23 @@ public struct LegacyImporter {
         var batch = Batch()
         var dryRunSeen = DryRunIndex()
 
+        // While one batch is sealed and appended, the next is read and mapped: two cores, two stages.
+        var inFlight: (task: Task<Void, any Error>, sourceIds: Set<String>)?
         func flush() async throws {
             guard !batch.isEmpty else { return }
-            if !dryRun { try await append(&batch, state: &state, file: file, fileSHA256: fileSHA256) }
             report.batches += 1
-            batch = Batch()
+            defer { batch = Batch() }
+            guard !dryRun else { return }
+            try await inFlight?.task.value
+            let closed = batch
+            let expectedVersion = state.batchesVersion
+            let lastNumbers = state.lastNumbers
+            state.batchesVersion += 1
+            inFlight = (
+                Task {
+                    try await append(closed, expectedVersion: expectedVersion, lastNumbers: lastNumbers, file: file, fileSHA256: fileSHA256)
+                }, closed.sourceIds
+            )
         }
 
         while let row = try reader.next() {
@@ -81,6 +94,11 @@ public struct LegacyImporter {
             case .mapped(let record):
                 report.mapped += 1
                 if batch.sourceIds.contains(record.source.id) { try await flush() }
+                // A record whose earlier row is being appended is looked up once that is done.
+                if let pending = inFlight, pending.sourceIds.contains(record.source.id) {
+                    try await pending.task.value
+                    inFlight = nil
+                }
                 // What the log (or, in a dry run, this run) already holds of the record.
                 let existing: (Ticket, Set<String>)?
                 if dryRun, let seen = dryRunSeen[record.source.id] {
@@ -127,6 +145,7 @@ public struct LegacyImporter {
             if batch.count >= batchSize { try await flush() }
         }
         try await flush()
+        try await inFlight?.task.value
         progress?(report.rowsRead, totalBytes, totalBytes)
         report.seconds = Date().timeIntervalSince(started)
         return report
@@ -175,7 +194,7 @@ public struct LegacyImporter {
 
     /// Seals the batch's personal data (new citizens' keys made durable first, in one vault
     /// commit) and appends the batch with its `ImportBatchRecorded`, atomically.
-    private func append(_ batch: inout Batch, state: inout RunState, file: URL, fileSHA256: String) async throws {
+    private func append(_ batch: Batch, expectedVersion: UInt64, lastNumbers: [Int: Int], file: URL, fileSHA256: String) async throws {
         guard let vault else { preconditionFailure("checked in run") }
         let sealer = PersonalDataSealer(vault: vault)
         // A caller is the same citizen as at live intake when the source gives a phone; a record
@@ -193,26 +212,28 @@ public struct LegacyImporter {
         let recorded = ImportBatchRecorded(
             system: mapping.system, file: file.lastPathComponent, fileSHA256: fileSHA256, mappingSHA256: mappingSHA256,
             firstLine: batch.firstLine, lastLine: batch.lastLine, imported: batch.new.count, changed: batch.changes.count,
-            lastNumbers: Dictionary(uniqueKeysWithValues: state.lastNumbers.map { (String($0.key), $0.value) }))
+            lastNumbers: Dictionary(uniqueKeysWithValues: lastNumbers.map { (String($0.key), $0.value) }))
         events.append(
             NewEvent(
                 stream: try StreamID(ImportBatchRecorded.stream), type: "ImportBatchRecorded", data: try Self.encoder.encode(recorded),
-                id: try EventID("import-batch:\(state.batchesVersion + 1)"),
-                expectedVersion: state.batchesVersion, actor: "import:\(mapping.system)"))
-        for (index, item) in batch.new.enumerated() {
+                id: try EventID("import-batch:\(expectedVersion + 1)"),
+                expectedVersion: expectedVersion, actor: "import:\(mapping.system)"))
+        // Sealing and encoding are independent per record: both cores share them.
+        let new = batch.new
+        let actor = "import:\(mapping.system)"
+        let encoded = try Self.parallelMap(new.indices) { index -> NewEvent in
+            let item = new[index]
             let record = item.record
             let sealed = try sealer.seal(record.personalData, for: citizens[index], key: keys[citizens[index].rawValue])
             let event = TicketImported(
                 ticket: item.ticket, source: record.source, at: record.openedAt, record: record.record,
-                catalogVersion: record.catalogVersion,
-                channel: record.channel, location: record.location, personalData: sealed, textLength: record.personalData.text.count,
-                digest: record.digest, findings: record.findings)
-            events.append(
-                NewEvent(
-                    stream: try StreamID(item.ticket.streamName), type: "TicketImported", data: try Self.encoder.encode(event),
-                    id: Self.importEventID(record.source), expectedVersion: 0, actor: "import:\(mapping.system)",
-                    schemaVersion: TicketEvent.schemaVersion))
+                catalogVersion: record.catalogVersion, channel: record.channel, location: record.location, personalData: sealed,
+                textLength: record.personalData.text.count, digest: record.digest, findings: record.findings)
+            return NewEvent(
+                stream: try StreamID(item.ticket.streamName), type: "TicketImported", data: event.json,
+                id: Self.importEventID(record.source), expectedVersion: 0, actor: actor, schemaVersion: TicketEvent.schemaVersion)
         }
+        events += encoded
         for (record, ticket) in batch.changes {
             var findings = record.findings
             if let closedAt = ticket.closedAt ?? ticket.resolvedAt, !ticket.status.isOpen,
@@ -237,15 +258,34 @@ public struct LegacyImporter {
                 "another import appended to the log while this one ran; nothing of this batch was written. Run the import again: it goes on where the log stands"
             )
         }
-        state.batchesVersion += 1
-        state.committedNumbers = state.lastNumbers
     }
 
     static let encoder = JSONValueEncoder(dates: { .string(TicketEventCodec.format($0)) })
 
+    /// `transform` over `indices` on every core, in order; the first error is thrown.
+    static func parallelMap<T>(_ indices: Range<Int>, _ transform: @Sendable (Int) throws -> T) throws -> [T] {
+        let count = indices.count
+        guard count > 64 else { return try indices.map(transform) }
+        let chunks = min(count / 32, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
+        var results = [Result<T, any Error>?](repeating: nil, count: count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let slots = buffer
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let start = indices.lowerBound + chunk * count / chunks
+                let end = indices.lowerBound + (chunk + 1) * count / chunks
+                for index in start..<end { slots[index - indices.lowerBound] = Result { try transform(index) } }
+            }
+        }
+        return try results.map { try $0!.get() }
+    }
+
+    /// A new 256-bit key: four draws from the system's generator.
     static func randomKey() -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var key: [UInt8] = []
+        key.reserveCapacity(32)
+        for _ in 0..<4 { withUnsafeBytes(of: generator.next()) { key.append(contentsOf: $0) } }
+        return key
     }
 
     static func hex(_ digest: some Sequence<UInt8>) -> String {
@@ -315,7 +355,6 @@ struct RunState {
     var batchesVersion: UInt64
     /// Per year, the last imported number given out (committed or in the pending batch).
     var lastNumbers: [Int: Int]
-    var committedNumbers: [Int: Int]
 
     init(log: EventLog) throws {
         let stream = try StreamID(ImportBatchRecorded.stream)
@@ -326,7 +365,6 @@ struct RunState {
             for (year, number) in recorded.lastNumbers { if let year = Int(year) { numbers[year] = number } }
         }
         lastNumbers = numbers
-        committedNumbers = numbers
     }
 
     /// The next imported number for a record opened at `openedAt`, in the year of its opening in Istanbul.
@@ -370,7 +408,7 @@ struct DryRunIndex {
 }
 
 /// The records of one batch, waiting to be sealed and appended.
-struct Batch {
+struct Batch: Sendable {
     var new: [(record: MappedRecord, ticket: TicketID)] = []
     var changes: [(record: MappedRecord, ticket: Ticket)] = []
     var sourceIds: Set<String> = []
@@ -394,5 +432,34 @@ struct Batch {
         if isEmpty { firstLine = record.line }
         lastLine = record.line
         sourceIds.insert(record.source.id)
+    }
+}
+
+extension TicketImported {
+    /// The event's data object, built directly: what `JSONEncoder` writes for it (keys sorted by
+    /// the log's canonical form, absent optionals left out), without `Encodable`'s dynamic casts.
+    var json: JSONValue {
+        func time(_ date: Date) -> JSONValue { .string(TicketEventCodec.format(date)) }
+        var state: [String: JSONValue] = [
+            "state": .string(record.state.rawValue), "department": .string(record.department.rawValue),
+        ]
+        if let closedAt = record.closedAt { state["closedAt"] = time(closedAt) }
+        if let updatedAt = record.updatedAt { state["updatedAt"] = time(updatedAt) }
+        if let category = record.category { state["category"] = .string(category.rawValue) }
+        if let hours = record.standardHours { state["standardHours"] = .integer(Int64(hours)) }
+        if let priority = record.priority { state["priority"] = .integer(Int64(priority)) }
+        if let dueAt = record.dueAt { state["dueAt"] = time(dueAt) }
+        var place: [String: JSONValue] = ["district": .string(location.district)]
+        if let neighbourhood = location.neighbourhood { place["neighbourhood"] = .string(neighbourhood) }
+        return .object([
+            "ticket": .string(ticket.rawValue), "source": .object(["system": .string(source.system), "id": .string(source.id)]),
+            "at": time(at), "record": .object(state), "catalogVersion": .integer(Int64(catalogVersion)),
+            "channel": .string(channel.rawValue), "location": .object(place),
+            "personalData": .object([
+                "citizen": .string(personalData.citizen.rawValue), "algorithm": .string(personalData.algorithm),
+                "sealed": .string(personalData.sealed), "fields": .array(personalData.fields.map { .string($0) }),
+            ]),
+            "textLength": .integer(Int64(textLength)), "digest": .string(digest), "findings": .array(findings.map { .string($0.rawValue) }),
+        ])
     }
 }

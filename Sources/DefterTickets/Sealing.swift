@@ -42,13 +42,13 @@ public struct PersonalDataSealer: Sendable {
     public func citizen(identity: String) throws -> CitizenRef {
         let pepper = try self.pepper.value { try vault.key(Self.pepperID) { Self.randomBytes(32) } }
         let mac = HMAC<SHA256>.authenticationCode(for: Array(identity.utf8), using: SymmetricKey(data: pepper))
-        return CitizenRef(unchecked: "c-" + Data(mac).prefix(10).map { String(format: "%02x", $0) }.joined())
+        return CitizenRef(unchecked: "c-" + Self.hex(Data(mac).prefix(10)))
     }
 
     /// Seals `data` (already validated) under `citizen`'s key, creating the key when needed.
     public func seal(_ data: PersonalData, for citizen: CitizenRef, key known: [UInt8]? = nil) throws -> SealedPersonalData {
         let key = try known ?? vault.key(citizen.rawValue) { Self.randomBytes(32) }
-        let plaintext = try JSONEncoder.sorted.encode(data)
+        let plaintext = data.plaintextJSON
         let box = try AES.GCM.seal(plaintext, using: SymmetricKey(data: key), authenticating: Array(citizen.rawValue.utf8))
         guard let combined = box.combined else { throw SealingError.unsealable }
         return SealedPersonalData(citizen: citizen, sealed: combined.base64EncodedString(), fields: data.presentFields)
@@ -72,9 +72,44 @@ public struct PersonalDataSealer: Sendable {
         try vault.erase(citizen.rawValue)
     }
 
+    /// `count` random bytes from the system's generator, eight to a draw (one `UInt8` a draw
+    /// would cost a system call per byte).
     static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 7)
+        while bytes.count < count { withUnsafeBytes(of: generator.next()) { bytes.append(contentsOf: $0) } }
+        return Array(bytes.prefix(count))
+    }
+
+    /// Lowercase hexadecimal, without a formatter.
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension PersonalData {
+    /// The JSON object that is sealed: the present fields, keys sorted (what `JSONEncoder` with
+    /// sorted keys writes, and `JSONDecoder` reads back), built without `Encodable`'s machinery,
+    /// which cost intake and imports more than the cipher.
+    var plaintextJSON: [UInt8] {
+        var object: [String: JSONValue] = ["text": .string(text)]
+        if let name { object["name"] = .string(name) }
+        if let phone { object["phone"] = .string(phone) }
+        if let nationalId { object["nationalId"] = .string(nationalId) }
+        if let address { object["address"] = .string(address) }
+        if let email { object["email"] = .string(email) }
+        if let coordinates {
+            object["coordinates"] = .object(["latitude": .number(coordinates.latitude), "longitude": .number(coordinates.longitude)])
+        }
+        if let mediaURL { object["mediaURL"] = .string(mediaURL) }
+        return JSONValue.object(object).canonicalBytes
     }
 }
 
@@ -105,13 +140,5 @@ public enum SealingError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsealable: "personal data could not be sealed"
         case .damaged(let citizen): "the sealed personal data of \(citizen) is damaged and cannot be opened"
         }
-    }
-}
-
-extension JSONEncoder {
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
     }
 }

@@ -108,4 +108,9 @@ import Testing
         #expect(iso.parse("2024-03-05 14:30:00.250", in: istanbul) == Date(timeIntervalSince1970: 1_709_638_200.25))
         #expect(throws: ImportError.self) { try TimeFormat("dd.MM.yyyy HH:mm zz") }
     }
+
+    @Test("every mapped field has its own place in a row's lookup table")
+    func fieldPositions() {
+        #expect(ImportMapping.Field.allCases.map(\.position) == Array(0..<ImportMapping.Field.allCases.count))
+    }
 }

@@ -26,6 +26,30 @@ public struct ImportMapping: Sendable, Equatable {
         case callerName = "caller_name"
         case callerPhone = "caller_phone"
         case callerEmail = "caller_email"
+
+        /// The field's place in `allCases`, for lookups without hashing.
+        var position: Int {
+            switch self {
+            case .sourceId: 0
+            case .opened: 1
+            case .closed: 2
+            case .updated: 3
+            case .due: 4
+            case .status: 5
+            case .agency: 6
+            case .requestType: 7
+            case .text: 8
+            case .address: 9
+            case .district: 10
+            case .neighbourhood: 11
+            case .latitude: 12
+            case .longitude: 13
+            case .channel: 14
+            case .callerName: 15
+            case .callerPhone: 16
+            case .callerEmail: 17
+            }
+        }
     }
 
     /// The source system's name: part of every imported record's identity.

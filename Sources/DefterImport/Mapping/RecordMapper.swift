@@ -62,7 +62,7 @@ public struct RecordMapper: Sendable {
     func map(_ row: SourceRow) -> MappingOutcome {
         func text(_ field: ImportMapping.Field) -> String? {
             guard let raw = row.value(field) else { return nil }
-            let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = Self.trimmed(raw)
             return trimmed.isEmpty ? nil : trimmed
         }
         guard let sourceId = text(.sourceId) else {
@@ -71,7 +71,6 @@ public struct RecordMapper: Sendable {
         guard let openedText = text(.opened) else {
             return .bad(line: row.line, reason: "record \(sourceId) has no opening time (column '\(mapping.columns[.opened]!)' is empty)")
         }
-        func time(_ field: ImportMapping.Field, _ value: String) -> Date? { mapping.time(value) }
         let formats = mapping.timeFormats.map(\.description).joined(separator: "\", \"")
         guard let openedAt = mapping.time(openedText) else {
             return .bad(
@@ -184,6 +183,21 @@ public struct RecordMapper: Sendable {
                 digest: Self.digest(source: source, openedAt: openedAt, record: record, channel: channel, location: location)))
     }
 
+    /// `text` without leading and trailing white space and line breaks (what Foundation's
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)` does, several times faster).
+    static func trimmed(_ text: String) -> String {
+        // Most values start and end with a visible ASCII character: nothing to trim.
+        if let first = text.utf8.first, let last = text.utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return text
+        }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.first, let last = scalars.last else { return text }
+        if !first.properties.isWhitespace && !last.properties.isWhitespace { return text }
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(scalars[start...end])
+    }
+
     /// A Turkish number normalised to `+90...`; any other number as the source wrote it.
     static func phone(_ text: String) -> String {
         (try? TurkishPhoneNumber.normalise(text)) ?? text
@@ -200,6 +214,6 @@ public struct RecordMapper: Sendable {
             "category=\(record.category?.rawValue ?? "")", "due=\(time(record.dueAt))", "channel=\(channel.rawValue)",
             "district=\(location.district)", "neighbourhood=\(location.neighbourhood ?? "")",
         ]
-        return SHA256.hash(data: Array(lines.joined(separator: "\n").utf8)).map { String(format: "%02x", $0) }.joined()
+        return LegacyImporter.hex(SHA256.hash(data: Array(lines.joined(separator: "\n").utf8)))
     }
 }

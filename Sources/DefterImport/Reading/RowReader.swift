@@ -4,7 +4,8 @@ import Foundation
 /// its values found by field through the mapping's columns.
 struct RowReader {
     private enum Source {
-        case csv(CSVReader, columns: [ImportMapping.Field: Int])
+        /// The column of each field, by the field's position in `Field.allCases` (-1: not mapped).
+        case csv(CSVReader, columns: [Int])
         case json(JSONRecordReader, columns: [ImportMapping.Field: String])
     }
 
@@ -15,11 +16,11 @@ struct RowReader {
         switch mapping.format {
         case .csv:
             let reader = try CSVReader(url: url, delimiter: mapping.delimiter, encoding: mapping.encoding)
-            var indices: [ImportMapping.Field: Int] = [:]
+            var indices = [Int](repeating: -1, count: ImportMapping.Field.allCases.count)
             var missing: [String] = []
             for (field, column) in mapping.columns {
                 if let index = reader.header.firstIndex(of: column) {
-                    indices[field] = index
+                    indices[field.position] = index
                 } else {
                     missing.append("\(field.rawValue) = \"\(column)\"")
                 }
@@ -54,8 +55,8 @@ struct RowReader {
             guard let record = try reader.next() else { return nil }
             let fields = record.fields
             let row = SourceRow(line: record.line) { field in
-                guard let index = columns[field], index < fields.count else { return nil }
-                return fields[index]
+                let index = columns[field.position]
+                return index >= 0 && index < fields.count ? fields[index] : nil
             }
             return (record.line, row, record.problem)
         case .json(let reader, let columns):
