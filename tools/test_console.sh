@@ -76,6 +76,27 @@ echo "== the audit screens"
 python3 tools/browser/test_audit.py || status=1
 echo "== the public dashboard and request tracking"
 python3 tools/browser/test_public.py || status=1
+
+echo "== imported tickets in the console"
+IMPORT_DATA="$WORK/import"
+"$DEFTER" import legacy Tests/DefterImportTests/Fixtures/turkish-crm.csv \
+    --mapping Tests/DefterImportTests/Fixtures/turkish-crm.toml --data "$IMPORT_DATA" >/dev/null || true
+export DEFTER_IMPORT_TICKET=$("$DEFTER" queue temizlik --data "$IMPORT_DATA" --status routed --json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["ticket"])')
+export DEFTER_IMPORT_SOURCE=$("$DEFTER" ticket "$DEFTER_IMPORT_TICKET" --data "$IMPORT_DATA" --json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["source"]["id"])')
+export DEFTER_IMPORT_TOKEN=$("$DEFTER" tokens issue --data "$IMPORT_DATA" --role department:temizlik --name temizlik-ekibi)
+IMPORT_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export DEFTER_IMPORT_URL="http://127.0.0.1:$IMPORT_PORT"
+"$DEFTER" serve --data "$IMPORT_DATA" --port "$IMPORT_PORT" >"$WORK/serve-import.log" 2>&1 &
+IMPORT_PID=$!
+for _ in $(seq 1 100); do
+    curl -sf "$DEFTER_IMPORT_URL/readyz" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+python3 tools/browser/test_import_console.py || status=1
+kill "$IMPORT_PID" 2>/dev/null && { wait "$IMPORT_PID" 2>/dev/null || true; }
+
 if [[ $status != 0 ]]; then
     echo "test_console: the service's log ends:" >&2
     tail -20 "$WORK/serve.log" >&2

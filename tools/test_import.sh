@@ -37,5 +37,5 @@ for pair in "turkish-crm.csv turkish-crm.toml" "nyc-311-sample.csv us-311.toml" 
 done
 
 check "an import killed five times with SIGKILL and resumed ends with the clean import's log" 0 \
-    python3 tools/test_import_resume.py "$defter" --records 8000 --kills 5
+    python3 tools/test_import_resume.py "$defter" --records 4000 --kills 5
 summary

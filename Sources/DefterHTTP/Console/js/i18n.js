@@ -85,7 +85,8 @@ addStrings({
     'event.TicketReopened': 'Yeniden açıldı', 'event.TicketMergedAsDuplicate': 'Mükerrer olarak birleştirildi', 'event.TicketCancelled': 'İptal edildi',
     'event.CitizenNotified': 'Vatandaş bilgilendirildi', 'event.FeedbackReceived': 'Vatandaş puan verdi', 'event.SLAEscalated': 'Süre aşıldı, üst makama bildirildi',
     'event.InformationProvided': 'Bilgi verildi', 'event.NoteAdded': 'Not eklendi', 'event.PersonalDataAccessed': 'Kişisel verilere bakıldı',
-    'event.PhotoAttached': 'Fotoğraf eklendi',
+    'event.PhotoAttached': 'Fotoğraf eklendi', 'event.TicketImported': 'Eski sistemden aktarıldı',
+    'event.ImportedRecordChanged': 'Eski sistemdeki kaydı değişti',
   },
   en: {
     'app.loading': 'Loading…', 'app.signout': 'Sign out', 'app.lang': 'Türkçe', 'app.signedInAs': '{0} ({1})',
@@ -117,5 +118,6 @@ addStrings({
     'event.TicketCancelled': 'Cancelled', 'event.CitizenNotified': 'Citizen notified', 'event.FeedbackReceived': 'Feedback received',
     'event.SLAEscalated': 'Deadline passed, escalated', 'event.InformationProvided': 'Information given', 'event.NoteAdded': 'Note added',
     'event.PersonalDataAccessed': 'Personal data read', 'event.PhotoAttached': 'Photo attached',
+    'event.TicketImported': 'Imported from the previous system', 'event.ImportedRecordChanged': 'Changed in the previous system',
   },
 });

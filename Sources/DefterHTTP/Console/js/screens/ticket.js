@@ -30,6 +30,8 @@ addStrings({
     'ticket.noteVis.public': 'açık not', 'ticket.done': 'Kaydedildi.', 'ticket.conflictTitle': 'Bu başvuru siz bakarken değişti',
     'ticket.conflictBody': 'İşleminiz kaydedilmedi; yazdıklarınız duruyor. Şu değişiklikler oldu:', 'ticket.reload': 'Güncel hâlini yükle (yazdıklarım kalsın)',
     'ticket.noActions': 'Bu durumda sizin yapabileceğiniz bir işlem yok.',
+    'ticket.imported': 'Aktarılan kayıt',
+    'ticket.importedNote': '{0} sistemindeki {1} numaralı kayıt; zamanları o sistemin kaydettiği gibidir, bu defterin tanıklığı değildir.',
     'ticket.field.status': 'durum', 'ticket.field.department': 'birim', 'ticket.field.category': 'kategori', 'ticket.field.assignee': 'atanan',
     'ticket.field.dueAt': 'son tarih', 'ticket.field.priority': 'öncelik', 'ticket.field.duplicateOf': 'asıl başvuru',
   },
@@ -53,6 +55,8 @@ addStrings({
     'ticket.noteVis.public': 'public', 'ticket.done': 'Saved.', 'ticket.conflictTitle': 'This request changed while you were looking at it',
     'ticket.conflictBody': 'Your action was not saved; what you typed is kept. These changes happened:', 'ticket.reload': 'Load the current state (keep what I typed)',
     'ticket.noActions': 'Nothing you can do in this status.',
+    'ticket.imported': 'Imported record',
+    'ticket.importedNote': 'record {1} of {0}; its times are as that system recorded them, not witnessed by this log.',
     'ticket.field.status': 'status', 'ticket.field.department': 'department', 'ticket.field.category': 'category', 'ticket.field.assignee': 'assignee',
     'ticket.field.dueAt': 'due', 'ticket.field.priority': 'priority', 'ticket.field.duplicateOf': 'original',
     'ticket.photos': 'Photos', 'ticket.noPhotos': 'No photos.', 'ticket.photo.citizen': 'citizen\'s', 'ticket.photo.after': 'after (public)',
@@ -63,7 +67,7 @@ addStrings({
 
 // The fields whose changes a clerk reads in the timeline; the first events set everything.
 const shownChanges = new Set(['status', 'department', 'category', 'assignee', 'dueAt', 'priority', 'duplicateOf']);
-const firstEvents = new Set(['CallReceived', 'TicketOpened']);
+const firstEvents = new Set(['CallReceived', 'TicketOpened', 'TicketImported']);
 
 export async function render(root, ctx) {
   const id = ctx.params.id;
@@ -139,7 +143,8 @@ export async function render(root, ctx) {
       item(t('ticket.received'), istanbul(view.receivedAt)),
       item(t('ticket.due'), istanbul(view.dueAt), overdue ? h('span', { class: 'badge bad' }, '⚠ ', t('ticket.overdue')) : null),
       item(t('ticket.assignee'), view.assignee || '—'),
-      item(t('ticket.version'), h('span', { id: 'ticket-version' }, String(view.version))));
+      item(t('ticket.version'), h('span', { id: 'ticket-version' }, String(view.version))),
+      view.source ? item(t('ticket.imported'), h('span', { id: 'ticket-source' }, t('ticket.importedNote', view.source.system, view.source.id))) : []);
   }
 
   async function drawTimeline() {
