@@ -132,7 +132,7 @@ let package = Package(
         // Transparency: audits, ticket histories with proofs, and accountability reports.
         .target(
             name: "DefterTransparency",
-            dependencies: ["DefterDomain", "DefterLog", "DefterTickets", "DefterProjections"],
+            dependencies: ["DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterWitness"],
             swiftSettings: swiftSettings
         ),
         // The HTTP service: Hummingbird routes over the modules below, bearer tokens with roles.
@@ -267,7 +267,7 @@ let package = Package(
             name: "DefterTransparencyTests",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterRouting", "DefterDemo", "DefterTransparency",
-                "DefterLogTestSupport",
+                "DefterLogTestSupport", "DefterWitness",
             ],
             swiftSettings: swiftSettings
         ),

@@ -70,6 +70,15 @@ kill "$PRIMARY"
 wait "$PRIMARY" 2>/dev/null || true
 cosigned=$(published_size "$TMP/tiles")
 
+# The auditor's side: the cosignatures kept beside the log, against keys the auditor trusts.
+check "defter audit verifies every kept cosignature against both witnesses' keys, quorum 2" 0 \
+    "$DEFTER" audit --data "$DATA" --no-replay "${KEYS[@]}" --witness-quorum 2
+IMPOSTOR=$("$DEFTER" witness keygen --name "witness1.example.org/w" --out "$TMP/impostor.key")
+check "defter audit finds the cosignatures of witness1 do not vouch under another key of the same name" 1 \
+    bash -c "'$DEFTER' audit --data '$DATA' --no-replay --witness '$IMPOSTOR' --witness-quorum 1 > '$TMP/audit.txt'; status=\$?; grep -q 'names another key' '$TMP/audit.txt' && exit \$status"
+check "with one key given, the other witness's cosignatures are counted as kept but not verified" 0 \
+    bash -c "'$DEFTER' audit --data '$DATA' --no-replay ${KEYS[*]:0:2} --json | python3 -c 'import json,sys; w = json.load(sys.stdin)[\"witnesses\"]; assert w[\"unverifiedByName\"].get(\"witness2.example.org/w\", 0) > 0 and w[\"verifiedByWitness\"][\"witness1.example.org/w\"] > 0, w'"
+
 # The rewrite: the copy grows with other calls, past what the witnesses cosigned.
 FORK_PORT=$(free_port)
 "$DEFTER" serve --data "$TMP/fork" --port "$FORK_PORT" --checkpoint-every 1s --publish "$TMP/fork-tiles" "${WITNESSES[@]}" \

@@ -16,6 +16,8 @@ public struct AuditFinding: Sendable, Equatable {
         case projections
         /// The ticket rules, replayed over every ticket's events.
         case rules
+        /// The witnesses' cosignatures kept beside the log, against the keys the auditor trusts.
+        case witnesses
     }
 
     /// The check that found it.
@@ -84,6 +86,8 @@ public struct AuditReport: Sendable {
     public let findings: [AuditFinding]
     /// Counts and lists for the auditor's attention.
     public let observations: AuditObservations
+    /// The witnesses' cosignatures, when the audit was asked to check them.
+    public let witnesses: WitnessAudit.Outcome?
 
     /// Whether nothing was found wrong.
     public var isClean: Bool { findings.isEmpty }
@@ -95,8 +99,10 @@ public struct AuditReport: Sendable {
 public enum Auditor {
     /// Audits `log`. `projections`, when given, are compared with a fresh replay built under
     /// `scratch`; they must be caught up with the log first.
+    /// `witnesses`, when given, checks the kept cosignatures against the keys the auditor trusts.
     public static func audit(
-        _ log: EventLog, projections: Projections?, scratch: URL, progress: (@Sendable (String) -> Void)? = nil
+        _ log: EventLog, projections: Projections?, scratch: URL, witnesses: WitnessAudit? = nil,
+        progress: (@Sendable (String) -> Void)? = nil
     ) async throws -> AuditReport {
         var findings: [AuditFinding] = []
         progress?("verifying the log")
@@ -129,10 +135,17 @@ public enum Auditor {
         progress?("replaying the ticket rules")
         let (ruleFindings, observations) = try await rulesTask.value
         findings += ruleFindings
+        var witnessOutcome: WitnessAudit.Outcome?
+        if let witnesses {
+            progress?("checking the witnesses' cosignatures")
+            let outcome = try witnesses.check(log)
+            findings += outcome.findings
+            witnessOutcome = outcome
+        }
         let logSize = try verification?.size ?? log.size()
         return AuditReport(
             logSize: logSize, root: verification?.root, checkpoints: checkpointCount,
-            projectionsCompared: compared, findings: findings, observations: observations)
+            projectionsCompared: compared, findings: findings, observations: observations, witnesses: witnessOutcome)
     }
 
     /// Each checkpoint validly signed, no larger than the log, with the log's root at its size,

@@ -89,6 +89,24 @@ public final class WitnessClient: Sendable {
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
+    /// Every cosignature kept in the store at `folder`, by tree size; empty when there is no
+    /// store (the log never asked a witness). Reads only.
+    public static func keptCosignatures(at folder: URL) throws -> [UInt64: [String]] {
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("data.mdb").path) else { return [:] }
+        let store = try KeyValueStore.open(at: folder, databases: ["sizes", "cosignatures"], readOnly: true)
+        defer { store.close() }
+        var kept: [UInt64: [String]] = [:]
+        try store.read { reader in
+            try reader.scan("cosignatures") { key, value in
+                guard key.count == 8 else { return true }
+                let size = key.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                kept[size] = String(decoding: value, as: UTF8.self).split(separator: "\n").map(String.init)
+                return true
+            }
+        }
+        return kept
+    }
+
     /// The store key of a tree size: big-endian, so that sizes sort in order.
     private static func key(_ treeSize: UInt64) -> [UInt8] {
         withUnsafeBytes(of: treeSize.bigEndian) { Array($0) }

@@ -4,6 +4,7 @@ import DefterLog
 import DefterProjections
 import DefterTickets
 import DefterTransparency
+import DefterWitness
 import Foundation
 
 /// `defter audit`: checks everything a data folder holds and prints the findings.
@@ -16,7 +17,9 @@ struct AuditCommand: AsyncParsableCommand {
             the tree at its size and is consistent with the one before it; every projection equals a fresh
             replay of the log; every ticket's events obey the ticket rules, in time order. Also lists open
             tickets past their standard time, tickets referred more than twice, routing overrides per
-            operator, cancellations per reason and the number of erasures.
+            operator, cancellations per reason and the number of erasures. With --witness VKEY (repeated), every
+            cosignature kept in data/witnesses by those witnesses must verify over the log's own checkpoint of
+            its size, and with --witness-quorum N the newest cosigned checkpoint must carry N of them.
             Works on a data folder or a backup of one (a backup has no projections to compare).
             Exit 0 when clean, 1 with findings.
             """
@@ -32,6 +35,25 @@ struct AuditCommand: AsyncParsableCommand {
 
     @Option(help: "How many overdue tickets to list in the text output (all are in --json).")
     var list: Int = 10
+
+    @Option(
+        name: .customLong("witness"),
+        help: ArgumentHelp(
+            "A witness the auditor trusts, by its verifier key (the text, or a file holding it); repeat for each. Its cosignatures kept in data/witnesses are verified over the log's checkpoints.",
+            valueName: "vkey"))
+    var witnesses: [String] = []
+
+    @Option(help: ArgumentHelp("With --witness: how many of them must have cosigned the newest cosigned checkpoint.", valueName: "n"))
+    var witnessQuorum: Int?
+
+    func validate() throws {
+        if let witnessQuorum {
+            guard !witnesses.isEmpty else { throw ValidationError("--witness-quorum needs the witnesses' keys (--witness VKEY)") }
+            guard (1...witnesses.count).contains(witnessQuorum) else {
+                throw ValidationError("--witness-quorum must be 1 to the number of --witness keys (\(witnesses.count))")
+            }
+        }
+    }
 
     func run() async throws {
         let projectionsFolder = dataFolder.folder.appendingPathComponent("projections")
@@ -59,7 +81,24 @@ struct AuditCommand: AsyncParsableCommand {
         if Terminal.stderrIsTerminal && !json {
             progress = { step in FileHandle.standardError.write(Data("audit: \(step)…\n".utf8)) }
         }
-        let report = try await Auditor.audit(log, projections: context?.projections, scratch: scratch, progress: progress)
+        var witnessAudit: WitnessAudit?
+        if !witnesses.isEmpty || FileManager.default.fileExists(atPath: dataFolder.folder.appendingPathComponent("witnesses").path) {
+            var keys: [CosignerVerifierKey] = []
+            for text in witnesses {
+                var vkey = text
+                if FileManager.default.fileExists(atPath: text), let contents = try? String(contentsOfFile: text, encoding: .utf8) {
+                    vkey = contents
+                }
+                do { keys.append(try CosignerVerifierKey(vkey: vkey.trimmingCharacters(in: .whitespacesAndNewlines))) } catch {
+                    throw CLIFailure("--witness \(text.prefix(100)): \(error)", exitCode: CLIFailure.badInput)
+                }
+            }
+            witnessAudit = WitnessAudit(
+                keys: keys, quorum: witnessQuorum,
+                cosignatures: try WitnessClient.keptCosignatures(at: dataFolder.folder.appendingPathComponent("witnesses")))
+        }
+        let report = try await Auditor.audit(
+            log, projections: context?.projections, scratch: scratch, witnesses: witnessAudit, progress: progress)
         if json {
             Terminal.json(report.json)
         } else {
@@ -85,6 +124,19 @@ struct AuditCommand: AsyncParsableCommand {
                 "  projections   \(report.projectionsCompared.joined(separator: ", ")) against a fresh replay, \(status(.projections))")
         }
         Terminal.line("  ticket rules  \(report.observations.tickets) tickets replayed, \(status(.rules))")
+        if let witnesses = report.witnesses {
+            let verified = witnesses.verifiedByWitness.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            let unverified = witnesses.unverifiedByName.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            Terminal.line(
+                "  witnesses     "
+                    + (verified.isEmpty
+                        ? "no key given (--witness VKEY)" : "checkpoints cosigned, verified: " + verified.joined(separator: ", "))
+                    + (unverified.isEmpty ? "" : "; kept but not verified (no key given): " + unverified.joined(separator: ", "))
+                    + (witnesses.newestCosigned.map {
+                        "; newest cosigned: size \($0) by \(witnesses.newestCosigners.isEmpty ? "none verified" : witnesses.newestCosigners.joined(separator: ", "))"
+                    } ?? "")
+                    + ", \(status(.witnesses))")
+        }
         if report.findings.isEmpty {
             Terminal.line("Findings: none.")
         } else {
@@ -134,6 +186,14 @@ extension AuditReport {
             "checkpoints": .integer(Int64(checkpoints)), "projectionsCompared": .array(projectionsCompared.map { .string($0) }),
             "findings": .array(
                 findings.map { ["check": .string($0.check.rawValue), "subject": .string($0.subject), "message": .string($0.message)] }),
+            "witnesses": witnesses.map { w in
+                [
+                    "verifiedByWitness": .object(w.verifiedByWitness.mapValues { .integer(Int64($0)) }),
+                    "unverifiedByName": .object(w.unverifiedByName.mapValues { .integer(Int64($0)) }),
+                    "newestCosigned": w.newestCosigned.map { .integer(Int64($0)) } ?? .null,
+                    "newestCosigners": .array(w.newestCosigners.map { .string($0) }),
+                ]
+            } ?? .null,
             "observations": [
                 "asOf": o.asOf.map { .string(TicketEventCodec.format($0)) } ?? .null,
                 "tickets": .integer(Int64(o.tickets)),
