@@ -392,8 +392,9 @@ def hours(milliseconds):
 
 # --- Comparing with `defter stats` ------------------------------------------------------
 
-def defter_stats(defter, data, by):
-    command = [defter, "stats", "--data", data, "--by", by, "--json"]
+def run_defter(defter, *args):
+    """`defter ARGS`' standard output as JSON; a failure to run it is a usage error."""
+    command = [defter, *args]
     try:
         run = subprocess.run(command, capture_output=True, text=True)
     except OSError as error:
@@ -401,6 +402,10 @@ def defter_stats(defter, data, by):
     if run.returncode != 0:
         raise UsageError(f"`{' '.join(command)}` failed ({run.returncode}): {run.stderr.strip()}")
     return json.loads(run.stdout)
+
+
+def defter_stats(defter, data, by):
+    return run_defter(defter, "stats", "--data", data, "--by", by, "--json")
 
 
 def compare(expected, stats, baseline):
@@ -437,14 +442,7 @@ def compare(expected, stats, baseline):
 def defter_report(defter, data, years):
     """The accountability report over the whole years the import's records were opened in."""
     period = f"{min(years)}-01-01..{max(years)}-12-31"
-    command = [defter, "report", "--data", data, "--period", period, "--format", "json"]
-    try:
-        run = subprocess.run(command, capture_output=True, text=True)
-    except OSError as error:
-        raise UsageError(f"cannot run {defter}: {error}")
-    if run.returncode != 0:
-        raise UsageError(f"`{' '.join(command)}` failed ({run.returncode}): {run.stderr.strip()}")
-    return period, json.loads(run.stdout)
+    return period, run_defter(defter, "report", "--data", data, "--period", period, "--format", "json")
 
 
 def compare_report(expected, report, period):

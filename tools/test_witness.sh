@@ -66,6 +66,18 @@ check "/checkpoint of defter serve shows the cosignatures too" 0 \
     bash -c "curl -fsS 'http://127.0.0.1:$PORT/checkpoint' | grep -c '^— witness' | grep -qx 2"
 check "the public dashboard names the witnesses of the checkpoint its figures were computed at" 0 \
     bash -c "curl -fsS 'http://127.0.0.1:$PORT/v1/public/dashboard' | python3 -c 'import json,sys; w = json.load(sys.stdin)[\"witnesses\"]; assert sorted(w) == [\"witness1.example.org/w\", \"witness2.example.org/w\"], w'"
+# The public report names the witnesses of the checkpoint its figures were computed at, and
+# carries their cosignatures, which verify_report.py checks with the keys the reader trusts.
+for _ in $(seq 1 50); do
+    curl -fsS "http://127.0.0.1:$PORT/v1/public/reports/2025?format=json" >"$TMP/report.json" 2>/dev/null || true
+    python3 -c 'import json,sys; sys.exit(0 if len(json.load(open(sys.argv[1]))["checkpoint"]["witnesses"]) == 2 else 1)' \
+        "$TMP/report.json" 2>/dev/null && break
+    sleep 0.2
+done
+check "the public report names both witnesses of its checkpoint" 0 \
+    python3 -c 'import json,sys; w = json.load(open(sys.argv[1]))["checkpoint"]["witnesses"]; assert sorted(w) == ["witness1.example.org/w", "witness2.example.org/w"], w' "$TMP/report.json"
+check "verify_report.py checks the report's figures and both cosignatures on its checkpoint" 0 \
+    python3 tools/verify_report.py "$TMP/report.json" --data "$DATA" --vkey "$DATA/checkpoint.vkey" "${KEYS[@]}" --quorum 2
 kill "$PRIMARY"
 wait "$PRIMARY" 2>/dev/null || true
 cosigned=$(published_size "$TMP/tiles")
@@ -76,6 +88,8 @@ check "defter audit verifies every kept cosignature against both witnesses' keys
 IMPOSTOR=$("$DEFTER" witness keygen --name "witness1.example.org/w" --out "$TMP/impostor.key")
 check "defter audit finds the cosignatures of witness1 do not vouch under another key of the same name" 1 \
     bash -c "'$DEFTER' audit --data '$DATA' --no-replay --witness '$IMPOSTOR' --witness-quorum 1 > '$TMP/audit.txt'; status=\$?; grep -q 'names another key' '$TMP/audit.txt' && exit \$status"
+check "verify_report.py refuses the report's quorum under a key that is not the witness's" 1 \
+    python3 tools/verify_report.py "$TMP/report.json" --data "$DATA" --vkey "$DATA/checkpoint.vkey" --witness "$IMPOSTOR" --quorum 1
 check "with one key given, the other witness's cosignatures are counted as kept but not verified" 0 \
     bash -c "'$DEFTER' audit --data '$DATA' --no-replay ${KEYS[*]:0:2} --json | python3 -c 'import json,sys; w = json.load(sys.stdin)[\"witnesses\"]; assert w[\"unverifiedByName\"].get(\"witness2.example.org/w\", 0) > 0 and w[\"verifiedByWitness\"][\"witness1.example.org/w\"] > 0, w'"
 

@@ -27,6 +27,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import verify_log as vl  # noqa: E402  (Merkle tree, signed notes, Ed25519)
+import verify_tiles as vt  # noqa: E402  (witnesses' cosignatures, C2SP tlog-cosignature)
 
 UsageError = vl.UsageError
 
@@ -250,21 +251,30 @@ def export_source(path):
 
 
 # ---- The check ---------------------------------------------------------------------------------
-def check(report, entries, vkey_text, vkey_source):
-    """Checks `report` against entries(n) (see data_source); returns the result as a dict."""
+def check(report, entries, vkey_text, vkey_source, witnesses=(), quorum=0):
+    """Checks `report` against entries(n) (see data_source); returns the result as a dict.
+    `witnesses`: cosigner keys (verify_tiles.parse_cosigner) of which `quorum` must have cosigned
+    the report's checkpoint (the C2SP tlog-cosignature lines after the log's signature)."""
     problems, cp, lines = [], report["checkpoint"], []
+    cosignatures = []
     size = cp["treeSize"]
     try:
         vkey = vl.parse_vkey(vkey_text)
     except ValueError as e:
         raise UsageError(f"bad verifier key from {vkey_source}: {e}")
     try:  # (a) the signed checkpoint, and the root of the first treeSize entries
-        signed_size, signed_root = vl.check_note(cp["note"], vkey, cp["origin"])
+        signed_size, signed_root = vl.check_note(cp["note"], vkey, cp["origin"], cosignatures)
         if (signed_size, base64.b64encode(signed_root).decode()) != (size, cp["root"]):
             problems.append(f"the signed note is for size {signed_size}, root {base64.b64encode(signed_root).decode()}, "
                             f"but the report says size {size}, root {cp['root']}")
     except ValueError as e:
         problems.append(f"the report's checkpoint is not validly signed by {vkey[0]}: {e}")
+    vouching = [w[0] for w in witnesses if vt.cosigned_by(cosignatures, w)]
+    if witnesses:
+        lines.append({"figure": "witnesses", "report": cp.get("witnesses", []), "recomputed": vouching, "ok": len(vouching) >= quorum})
+        if len(vouching) < quorum:
+            problems.append(f"{len(vouching)} of the {len(witnesses)} witnesses given cosigned the report's checkpoint "
+                            f"({', '.join(vouching) or 'none'}); {quorum} are required")
     count, frontier = 0, []
     for raw in entries(size):  # leaf = SHA-256(0x00 || exact stored bytes)
         vl.push_leaf(frontier, vl.leaf_hash(raw))
@@ -307,6 +317,10 @@ def main(argv):
     source.add_argument("--data", help="the log's data folder")
     source.add_argument("--export", help="the log's defter-export/1 NDJSON file")
     parser.add_argument("--vkey", help="the published verifier key: its text, or a file holding it")
+    parser.add_argument("--witness", action="append", default=[],
+                        help="a witness's cosigner key (or a file holding it); repeatable")
+    parser.add_argument("--quorum", type=int, default=None,
+                        help="how many of the --witness keys must have cosigned the checkpoint (default: all)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)  # exits 2 on bad usage
     try:
@@ -314,7 +328,14 @@ def main(argv):
         entries, vkey, vkey_source = data_source(args.data) if args.data else export_source(args.export)
         if args.vkey:
             vkey, vkey_source = read_vkey(args.vkey), "--vkey"
-        result = check(report, entries, vkey, vkey_source)
+        witnesses = []
+        for text in args.witness:
+            try:
+                witnesses.append(vt.parse_cosigner(read_vkey(text)))
+            except ValueError as e:
+                raise UsageError(f"--witness: {e}")
+        quorum = len(witnesses) if args.quorum is None else args.quorum
+        result = check(report, entries, vkey, vkey_source, witnesses, quorum)
     except UsageError as e:
         print(f"verify_report: {e}", file=sys.stderr)
         return 2

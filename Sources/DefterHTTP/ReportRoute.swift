@@ -19,7 +19,8 @@ extension DefterAPI {
                 let (checkpoint, facts) = try await AccountabilityReport.factsAtCheckpoint(projections: projections, log: log)
                 let report = AccountabilityReport(
                     facts: facts, period: period, checkpoint: checkpoint, catalog: catalog,
-                    importDays: try ImportDays.read(log, upTo: checkpoint.checkpoint.treeSize))
+                    importDays: try ImportDays.read(log, upTo: checkpoint.checkpoint.treeSize),
+                    cosignatures: try witnesses?.cosignatures(treeSize: checkpoint.checkpoint.treeSize) ?? [])
                 let headers = Self.reportHeaders(format: format, period: text, language: language)
                 return Response(
                     status: .ok, headers: headers,

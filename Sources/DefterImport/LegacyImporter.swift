@@ -288,15 +288,7 @@ public struct LegacyImporter: Sendable {
         return key
     }
 
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func hex(_ digest: some Sequence<UInt8>) -> String { Hex.encode(digest) }
 
     static func sha256(of file: URL) throws -> String {
         let handle: FileHandle

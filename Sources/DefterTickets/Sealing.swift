@@ -42,7 +42,7 @@ public struct PersonalDataSealer: Sendable {
     public func citizen(identity: String) throws -> CitizenRef {
         let pepper = try self.pepper.value { try vault.key(Self.pepperID) { Self.randomBytes(32) } }
         let mac = HMAC<SHA256>.authenticationCode(for: Array(identity.utf8), using: SymmetricKey(data: pepper))
-        return CitizenRef(unchecked: "c-" + Self.hex(Data(mac).prefix(10)))
+        return CitizenRef(unchecked: "c-" + Hex.encode(Data(mac).prefix(10)))
     }
 
     /// Seals `data` (already validated) under `citizen`'s key, creating the key when needed.
@@ -80,17 +80,6 @@ public struct PersonalDataSealer: Sendable {
         bytes.reserveCapacity(count + 7)
         while bytes.count < count { withUnsafeBytes(of: generator.next()) { bytes.append(contentsOf: $0) } }
         return Array(bytes.prefix(count))
-    }
-
-    /// Lowercase hexadecimal, without a formatter.
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -31,6 +31,19 @@ public struct AccountabilityReport: Sendable {
     /// what that system recorded, not what this log witnessed.
     public let imported: [ImportedShare]
 
+    /// The witnesses' cosignature lines kept for the checkpoint (`— name base64`, C2SP
+    /// tlog-cosignature): who vouched that this checkpoint is the history everyone was shown.
+    public let cosignatures: [String]
+
+    /// The names of the witnesses that cosigned the checkpoint.
+    public var witnesses: [String] {
+        cosignatures.compactMap { line in line.hasPrefix("\u{2014} ") ? line.dropFirst(2).split(separator: " ").first.map(String.init) : nil
+        }
+    }
+
+    /// The checkpoint as a note with the witnesses' cosignatures after the log's own signature.
+    public var cosignedNote: String { checkpoint.text + cosignatures.map { $0 + "\n" }.joined() }
+
     /// How many of the period's calls one source system's import gave, and when it ran.
     public struct ImportedShare: Sendable, Equatable {
         public let system: String
@@ -49,11 +62,13 @@ public struct AccountabilityReport: Sendable {
     }
 
     /// Computes the report from the statistics projection's facts, all caught up to `checkpoint`;
-    /// `importDays` gives, per source system, the days its imports ran (`ImportDays.read`).
+    /// `importDays` gives, per source system, the days its imports ran (`ImportDays.read`);
+    /// `cosignatures`, the witnesses' lines kept for the checkpoint.
     public init(
         facts: [TicketFact], period: ReportPeriod, checkpoint: SignedCheckpoint, catalog: Catalog?,
-        importDays: [String: (first: String, last: String)] = [:]
+        importDays: [String: (first: String, last: String)] = [:], cosignatures: [String] = []
     ) {
+        self.cosignatures = cosignatures.sorted()
         self.period = period
         self.checkpoint = checkpoint
         self.catalog = catalog
@@ -88,7 +103,7 @@ public struct AccountabilityReport: Sendable {
             "period": ["label": .string(period.label), "from": .string(period.from), "to": .string(period.to)],
             "checkpoint": [
                 "origin": .string(cp.origin), "treeSize": .integer(Int64(cp.treeSize)), "root": .string(cp.root.base64),
-                "note": .string(checkpoint.text),
+                "note": .string(cosignedNote), "witnesses": .array(witnesses.map { .string($0) }),
             ],
             "headline": headlineJSON,
             "total": Self.rowJSON(total),

@@ -86,7 +86,10 @@ extension AccountabilityReport {
         let cp = checkpoint.checkpoint
         return Table(
             title: t.checkpoint, columns: [t.name, t.value],
-            rows: [[t.origin, cp.origin], [t.treeSize, t.count(Int(cp.treeSize))], [t.root, cp.root.base64]])
+            rows: [
+                [t.origin, cp.origin], [t.treeSize, t.count(Int(cp.treeSize))], [t.root, cp.root.base64],
+                [t.witnesses, witnesses.isEmpty ? t.noWitnesses : witnesses.joined(separator: ", ")],
+            ])
     }
 
     private func tables(_ t: ReportText) -> [Table] {
@@ -121,7 +124,7 @@ extension AccountabilityReport {
             for row in table.rows { out += "| " + row.map(Self.markdownCell).joined(separator: " | ") + " |\n" }
             out += "\n"
         }
-        out += "### \(t.signedNote)\n\n```\n\(checkpoint.text)```\n\n## \(t.howToVerify)\n\n"
+        out += "### \(t.signedNote)\n\n```\n\(cosignedNote)```\n\n## \(t.howToVerify)\n\n"
         for (index, step) in t.verificationSteps(label: period.label, treeSize: checkpoint.checkpoint.treeSize).enumerated() {
             out += "\(index + 1). \(step)\n"
         }
@@ -201,7 +204,7 @@ extension AccountabilityReport {
         body += section(all[7], chart: nil)
         body += section(all[8], chart: nil)
         body += section(
-            checkpointTable(t), chart: nil, after: "<h3>\(HTML.escape(t.signedNote))</h3><pre>\(HTML.escape(checkpoint.text))</pre>")
+            checkpointTable(t), chart: nil, after: "<h3>\(HTML.escape(t.signedNote))</h3><pre>\(HTML.escape(cosignedNote))</pre>")
         body += "<section><h2>\(HTML.escape(t.howToVerify))</h2><ol>"
         for step in t.verificationSteps(label: period.label, treeSize: checkpoint.checkpoint.treeSize) {
             body += "<li>\(Self.inlineCode(HTML.escape(step)))</li>"

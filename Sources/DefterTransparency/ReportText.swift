@@ -59,6 +59,8 @@ struct ReportText {
     var root: String { pick("Merkle root", "Merkle kökü") }
     var origin: String { pick("Log", "Kayıt") }
     var signedNote: String { pick("Signed checkpoint", "İmzalı kontrol noktası") }
+    var witnesses: String { pick("Cosigned by witnesses", "Tanık kurumların ortak imzası") }
+    var noWitnesses: String { pick("none: no witness cosigned this checkpoint", "yok: bu kontrol noktasını hiçbir tanık imzalamadı") }
     var howToVerify: String { pick("How to verify this report", "Bu rapor nasıl doğrulanır") }
     var name: String { pick("Name", "Ad") }
     var value: String { pick("Value", "Değer") }

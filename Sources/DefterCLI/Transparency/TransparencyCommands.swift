@@ -332,7 +332,9 @@ struct ReportCommand: AsyncParsableCommand {
         let catalog = try TicketService.publishedCatalog(in: context.log) ?? BundledCatalog.load()
         let report = AccountabilityReport(
             facts: facts, period: period, checkpoint: checkpoint, catalog: catalog,
-            importDays: try ImportDays.read(context.log, upTo: checkpoint.checkpoint.treeSize))
+            importDays: try ImportDays.read(context.log, upTo: checkpoint.checkpoint.treeSize),
+            cosignatures: try WitnessClient.keptCosignatures(at: dataFolder.folder.appendingPathComponent("witnesses"))[
+                checkpoint.checkpoint.treeSize] ?? [])
         try OutputFile.write(to: out) { sink in try sink.write(report.rendered(as: format, language: language)) }
         if let reason = report.emptyReason, out != nil {
             Terminal.error(

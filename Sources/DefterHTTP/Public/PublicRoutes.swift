@@ -78,7 +78,8 @@ extension DefterAPI {
                 ) { snapshot in
                     AccountabilityReport(
                         facts: snapshot.facts, period: period, checkpoint: snapshot.checkpoint, catalog: catalog,
-                        importDays: try ImportDays.read(log, upTo: snapshot.checkpoint.checkpoint.treeSize)
+                        importDays: try ImportDays.read(log, upTo: snapshot.checkpoint.checkpoint.treeSize),
+                        cosignatures: try witnesses?.cosignatures(treeSize: snapshot.checkpoint.checkpoint.treeSize) ?? []
                     )
                     .rendered(as: format, language: language)
                 }
