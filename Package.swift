@@ -70,7 +70,7 @@ let package = Package(
         // A verifying mirror: follows a log's C2SP tiles and appends what checks, byte for byte.
         .target(
             name: "DefterMirror",
-            dependencies: ["DefterLog"],
+            dependencies: ["DefterLog", "DefterWitness"],
             swiftSettings: swiftSettings
         ),
         // The ticket domain: pure (no I/O, no LMDB), decide/evolve over events.

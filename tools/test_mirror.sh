@@ -46,6 +46,12 @@ check "defter mirror follows the published tiles into a verified copy" 0 \
 check "the mirror's log verifies with the primary's key (python verifier)" 0 \
     python3 tools/verify_log.py "$MIRROR" --vkey "$PRIMARY/checkpoint.vkey"
 check "the mirror's newest checkpoint is one the primary signed" 0 signed_by_primary "$MIRROR" "$PRIMARY"
+WITNESS_KEY=$("$DEFTER" witness keygen --name "witness.mirror.test/w" --out "$TMP/witness.key")
+check "a mirror that requires a witness's cosignature takes nothing from a checkpoint without it" 1 \
+    "$DEFTER" mirror --from "$TILES" --data "$TMP/mirror-witnessed" --vkey "$PRIMARY/checkpoint.vkey" --witness "$WITNESS_KEY" --once
+cat "$TMP/out" "$TMP/err" >"$TMP/witness-refusal.txt"
+check "it says how many of the required cosignatures the checkpoint carries" 0 \
+    bash -c "grep -q 'carries 0 of the 1 witness cosignatures required' '$TMP/witness-refusal.txt' && [[ \$('$DEFTER' log read --data '$TMP/mirror-witnessed' 2>/dev/null | wc -l) == 0 ]]"
 
 before=$(size_of "$TMP/tiles")
 call "$PORT" "$TOKEN" mirror-1 "Sokağımızdaki çöpler toplanmadı"

@@ -3,7 +3,8 @@
 # a bridge): a primary `defter serve` with intake running, a mirror following it, and two
 # witnesses cosigning its checkpoints, each on its own address (10.77.0.2, .3, .4), reached only
 # across the bridge.
-#   - the mirror stays within one checkpoint of the primary while calls come in;
+#   - the mirror, taking only checkpoints both witnesses cosigned, stays within one checkpoint of
+#     the primary while calls come in;
 #   - the mirror's link is cut (its veth down) and restored: it catches up, nothing is lost;
 #   - a rewritten history re-signed with the log's key is refused by both witnesses and the mirror;
 #   - the primary is killed with SIGKILL, the mirror promoted: every call acknowledged before the
@@ -61,6 +62,7 @@ cp -r "$PRIMARY" "$TMP/fork"
 VKEY=$(cat "$PRIMARY/checkpoint.vkey")
 ORIGIN=${VKEY%%+*}
 WITNESSES=()
+MIRROR_WITNESSES=()
 for w in 1 2; do
     key=$("$DEFTER" witness keygen --name "w$w.netns.test/w" --out "$TMP/w$w.key")
     in_ns "$NS_W" "$DEFTER" witness serve --key "$TMP/w$w.key" --log "$ORIGIN=$VKEY" --data "$TMP/w$w" --host "$W" \
@@ -68,6 +70,7 @@ for w in 1 2; do
     PIDS+=($!)
     wait_ns_url "http://$W:$((8154 + w))/healthz"
     WITNESSES+=(--witness "http://$W:$((8154 + w))=$key")
+    MIRROR_WITNESSES+=(--witness "$key")
 done
 TOKEN=$("$DEFTER" tokens issue --data "$PRIMARY" --role operator --name netns-test)
 in_ns "$NS_P" "$DEFTER" serve --data "$PRIMARY" --host "$P" --port 8153 --checkpoint-every 1s "${WITNESSES[@]}" --witness-quorum 2 \
@@ -97,7 +100,9 @@ INTAKE_PID=$!
 PIDS+=($INTAKE_PID)
 
 MIRROR="$TMP/mirror"
-in_ns "$NS_M" "$DEFTER" mirror --from "http://$P:8153" --data "$MIRROR" --vkey "$VKEY" --interval 0.5 >"$TMP/mirror.log" 2>&1 &
+# The mirror takes only checkpoints both witnesses cosigned.
+in_ns "$NS_M" "$DEFTER" mirror --from "http://$P:8153" --data "$MIRROR" --vkey "$VKEY" --interval 0.5 "${MIRROR_WITNESSES[@]}" \
+    --witness-quorum 2 >"$TMP/mirror.log" 2>&1 &
 MIRROR_PID=$!
 PIDS+=($MIRROR_PID)
 within_one_checkpoint() { # the mirror holds at least the primary's checkpoint before the current one

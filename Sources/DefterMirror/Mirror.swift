@@ -1,4 +1,5 @@
 public import DefterLog
+public import DefterWitness
 public import Foundation
 
 #if canImport(FoundationNetworking)
@@ -41,12 +42,19 @@ public struct Mirror: Sendable {
 
     let log: EventLog
     let source: URL
+    /// Witnesses whose cosignatures a checkpoint must carry, `quorum` of them, before the mirror
+    /// takes anything it covers (C2SP tlog-cosignature lines after the log's own signature).
+    let witnesses: [CosignerVerifierKey]
+    let quorum: Int
 
     /// A mirror of the log at `source` (its tile prefix) into `log`, which must have been made
-    /// with `LogConfiguration.mirrorOf` the primary's key.
-    public init(log: EventLog, source: URL) {
+    /// with `LogConfiguration.mirrorOf` the primary's key; with `witnesses`, only checkpoints
+    /// cosigned by `quorum` of them are mirrored.
+    public init(log: EventLog, source: URL, witnesses: [CosignerVerifierKey] = [], quorum: Int = 0) {
         self.log = log
         self.source = source
+        self.witnesses = witnesses
+        self.quorum = quorum
     }
 
     /// Brings the mirror up to the primary's newest checkpoint.
@@ -64,6 +72,17 @@ public struct Mirror: Sendable {
         }
         guard checkpoint.checkpoint.origin == log.origin else {
             throw MirrorError.source("the primary serves log '\(checkpoint.checkpoint.origin)', not '\(log.origin)'")
+        }
+        if quorum > 0 {
+            let lines = note[separator.upperBound...].split(separator: "\n").dropFirst().map(String.init)
+            let vouching = witnesses.filter { key in
+                lines.contains { line in (try? key.verify(line: line, body: checkpoint.checkpoint.body)).flatMap { $0 } != nil }
+            }.map(\.name)
+            guard vouching.count >= quorum else {
+                throw MirrorError.source(
+                    "the primary's checkpoint (size \(checkpoint.checkpoint.treeSize)) carries \(vouching.count) of the \(quorum) witness cosignatures required (\(vouching.isEmpty ? "none" : vouching.joined(separator: ", "))); nothing it covers is mirrored until witnesses vouch for it"
+                )
+            }
         }
         let target = checkpoint.checkpoint.treeSize
         let held = try log.size()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DefterLog
 import DefterMirror
+import DefterWitness
 import Foundation
 
 /// `defter mirror`: follow a primary's published tiles into a verified copy, or promote that copy.
@@ -38,6 +39,16 @@ struct MirrorFollowCommand: AsyncParsableCommand {
     @Option(help: "Seconds between rounds.")
     var interval: Double = 10
 
+    @Option(
+        name: .customLong("witness"),
+        help: ArgumentHelp(
+            "A witness whose cosignature a checkpoint must carry before it is mirrored: its cosigner key (text or file); repeat for each.",
+            valueName: "vkey"))
+    var witnesses: [String] = []
+
+    @Option(help: ArgumentHelp("With --witness: how many of them must have cosigned (default: all).", valueName: "n"))
+    var witnessQuorum: Int?
+
     func run() async throws {
         guard let source = URL(string: from), ["http", "https"].contains(source.scheme ?? "") else {
             throw CLIFailure("--from must be an http or https address", exitCode: CLIFailure.badInput)
@@ -56,7 +67,18 @@ struct MirrorFollowCommand: AsyncParsableCommand {
                 "\(dataFolder.folder.path) holds the log '\(log.origin)', not a mirror of '\(key.name)'; use another folder",
                 exitCode: CLIFailure.badInput)
         }
-        let mirror = Mirror(log: log, source: source)
+        var cosigners: [CosignerVerifierKey] = []
+        for text in witnesses {
+            do { cosigners.append(try CosignerVerifierKey(vkey: keyText(text).trimmingCharacters(in: .whitespacesAndNewlines))) } catch {
+                throw CLIFailure("--witness \(text.prefix(100)): \(error)", exitCode: CLIFailure.badInput)
+            }
+        }
+        let quorum = witnessQuorum ?? cosigners.count
+        guard (0...cosigners.count).contains(quorum) else {
+            throw CLIFailure(
+                "--witness-quorum must be 0 to the number of --witness keys (\(cosigners.count))", exitCode: CLIFailure.badInput)
+        }
+        let mirror = Mirror(log: log, source: source, witnesses: cosigners, quorum: quorum)
         while true {
             do {
                 let report = try await mirror.follow()
