@@ -10,10 +10,6 @@ cd "$(dirname "$0")/.."
 [[ $# -ge 1 ]] || { echo "usage: $0 DEFTER_BINARY" >&2; exit 2; }
 DEFTER=$(realpath "$1")
 source tools/lib/services.sh
-call() { # PORT TOKEN CALL_ID TEXT
-    curl -fsS -o /dev/null -X POST "http://127.0.0.1:$1/v1/calls" -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
-        --data-binary "{\"callId\":\"$3\",\"channel\":\"phone\",\"operatorId\":\"op-test\",\"district\":\"Elbistan\",\"caller\":{\"text\":\"$4\"}}"
-}
 size_of() { [[ -f $1/checkpoint ]] && sed -n 2p "$1/checkpoint" || echo 0; }
 signed_by_primary() { # MIRROR PRIMARY -> whether the mirror's newest checkpoint is one the primary signed (py-lmdb)
     python3 - "$1" "$2" <<'PY'

@@ -3,7 +3,7 @@ import Foundation
 
 /// What an import did, or would do in a dry run: counts, every value the mapping lacks with the
 /// line to add, every bad record with its line and why, and the tickets by department and status.
-public struct ImportReport: Sendable, Equatable {
+public struct ImportReport: Sendable {
     /// Whether nothing was written.
     public var dryRun = false
     /// Records read from the file (header excluded).
@@ -38,11 +38,6 @@ public struct ImportReport: Sendable, Equatable {
     public static let keptLines = 200
 
     public init() {}
-
-    public static func == (a: ImportReport, b: ImportReport) -> Bool {
-        a.rowsRead == b.rowsRead && a.mapped == b.mapped && a.imported == b.imported && a.changed == b.changed
-            && a.unchanged == b.unchanged && a.badCount == b.badCount && a.byDepartment == b.byDepartment && a.byStatus == b.byStatus
-    }
 
     mutating func addBad(line: Int, reason: String) {
         badCount += 1

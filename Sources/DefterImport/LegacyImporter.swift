@@ -31,7 +31,7 @@ public struct LegacyImporter: Sendable {
         self.vault = vault
         self.mapping = mapping
         self.mapper = RecordMapper(mapping: mapping, catalogs: catalogs)
-        self.mappingSHA256 = Self.hex(SHA256.hash(data: Array(mappingText.utf8)))
+        self.mappingSHA256 = Hex.encode(SHA256.hash(data: Array(mappingText.utf8)))
     }
 
     /// The event id of a record's `TicketImported`: `import:<system>:<source id>` (the source id
@@ -39,7 +39,7 @@ public struct LegacyImporter: Sendable {
     public static func importEventID(_ source: ImportSource) -> EventID {
         let plain = "import:\(source.system):\(source.id)"
         if plain.utf8.count <= 120, let id = try? EventID(plain) { return id }
-        let hash = hex(SHA256.hash(data: Array(source.id.utf8))).prefix(40)
+        let hash = Hex.encode(SHA256.hash(data: Array(source.id.utf8))).prefix(40)
         return try! EventID("import:\(source.system):sha256:\(hash)")
     }
 
@@ -100,7 +100,6 @@ public struct LegacyImporter: Sendable {
                     inFlight = nil
                 }
                 // What the log (or, in a dry run, this run) already holds of the record.
-                let existing: (Ticket, Set<String>)?
                 if dryRun, let seen = dryRunSeen[record.source.id] {
                     if seen.digests.contains(DryRunIndex.short(record.digest)) {
                         report.unchanged += 1
@@ -112,8 +111,7 @@ public struct LegacyImporter: Sendable {
                     }
                     continue
                 }
-                existing = try importedTicket(record.source)
-                if let (ticket, digests) = existing {
+                if let (ticket, digests) = try importedTicket(record.source) {
                     if digests.contains(record.digest) {
                         // This state of the record was imported already (an earlier row of the
                         // same id in this file, read again on a second run, included).
@@ -154,15 +152,10 @@ public struct LegacyImporter: Sendable {
     /// The ticket a record was imported as, as its events leave it, and every digest the record
     /// was imported with; nil when never imported.
     func importedTicket(_ source: ImportSource) throws -> (Ticket, Set<String>)? {
-        guard let entry = try log.entry(id: Self.importEventID(source)) else { return nil }
-        var events: [TicketEvent] = []
-        var from: UInt64 = 1
-        while true {
-            let entries = try log.entries(inStream: entry.stream, fromVersion: from, limit: 500)
-            guard let last = entries.last else { break }
-            events += try entries.compactMap { try TicketService.ticketEvent($0) }
-            from = last.streamVersion + 1
+        guard let entry = try log.entry(id: Self.importEventID(source)), let id = TicketID(streamName: entry.stream.rawValue) else {
+            return nil
         }
+        let events = try TicketService.events(of: id, in: log)
         guard let ticket = try TicketRules.replay(events) else { return nil }
         var digests: Set<String> = []
         for event in events {
@@ -288,8 +281,6 @@ public struct LegacyImporter: Sendable {
         return key
     }
 
-    static func hex(_ digest: some Sequence<UInt8>) -> String { Hex.encode(digest) }
-
     static func sha256(of file: URL) throws -> String {
         let handle: FileHandle
         do { handle = try FileHandle(forReadingFrom: file) } catch {
@@ -298,7 +289,7 @@ public struct LegacyImporter: Sendable {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hex(hasher.finalize())
+        return Hex.encode(hasher.finalize())
     }
 }
 

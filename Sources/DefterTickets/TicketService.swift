@@ -396,7 +396,7 @@ public actor TicketService {
     public func events(of id: TicketID) throws -> [TicketEvent] { try Self.events(of: id, in: log) }
 
     /// Ticket `id`'s events in `log`, in order.
-    static func events(of id: TicketID, in log: EventLog) throws -> [TicketEvent] {
+    public static func events(of id: TicketID, in log: EventLog) throws -> [TicketEvent] {
         let stream = try StreamID(id.streamName)
         var events: [TicketEvent] = []
         var from: UInt64 = 1

@@ -1,6 +1,7 @@
 public import DefterDomain
 public import DefterLog
 public import DefterProjections
+import DefterWitness
 import Foundation
 
 /// A period's accountability report: what the log says of the calls received in it, at one
@@ -36,10 +37,7 @@ public struct AccountabilityReport: Sendable {
     public let cosignatures: [String]
 
     /// The names of the witnesses that cosigned the checkpoint.
-    public var witnesses: [String] {
-        cosignatures.compactMap { line in line.hasPrefix("\u{2014} ") ? line.dropFirst(2).split(separator: " ").first.map(String.init) : nil
-        }
-    }
+    public var witnesses: [String] { cosignatures.compactMap(CosignerVerifierKey.signer(of:)) }
 
     /// The checkpoint as a note with the witnesses' cosignatures after the log's own signature.
     public var cosignedNote: String { checkpoint.text + cosignatures.map { $0 + "\n" }.joined() }

@@ -50,7 +50,7 @@ public struct WitnessAudit: Sendable {
             var valid: [String] = []
             for kept in lines {
                 let line = kept.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard let name = Self.signer(of: line) else {
+                guard let name = CosignerVerifierKey.signer(of: line) else {
                     finding("a kept line is not a signed-note signature: \(line.prefix(80))")
                     continue
                 }
@@ -87,14 +87,5 @@ public struct WitnessAudit: Sendable {
             }
         }
         return outcome
-    }
-
-    /// The name on a signed-note signature line `— name base64`.
-    static func signer(of line: String) -> String? {
-        guard line.hasPrefix("— ") else { return nil }
-        let rest = line.dropFirst(2)
-        guard let space = rest.lastIndex(of: " ") else { return nil }
-        let name = rest[..<space]
-        return name.isEmpty ? nil : String(name)
     }
 }

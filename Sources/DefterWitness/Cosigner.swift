@@ -63,6 +63,12 @@ public struct WitnessKeyError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 /// One signature line of a signed note: `— <name> <base64(key id || signature)>`.
+extension CosignerVerifierKey {
+    /// The name on a signed-note signature line `— name base64` (a witness's cosignature), or
+    /// nil when the line is not one.
+    public static func signer(of line: String) -> String? { NoteSignature(line: line)?.name }
+}
+
 struct NoteSignature: Equatable {
     let name: String
     let blob: [UInt8]

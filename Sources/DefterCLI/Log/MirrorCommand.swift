@@ -67,12 +67,7 @@ struct MirrorFollowCommand: AsyncParsableCommand {
                 "\(dataFolder.folder.path) holds the log '\(log.origin)', not a mirror of '\(key.name)'; use another folder",
                 exitCode: CLIFailure.badInput)
         }
-        var cosigners: [CosignerVerifierKey] = []
-        for text in witnesses {
-            do { cosigners.append(try CosignerVerifierKey(vkey: keyText(text).trimmingCharacters(in: .whitespacesAndNewlines))) } catch {
-                throw CLIFailure("--witness \(text.prefix(100)): \(error)", exitCode: CLIFailure.badInput)
-            }
-        }
+        let cosigners = try cosignerKeys(witnesses)
         let quorum = witnessQuorum ?? cosigners.count
         guard (0...cosigners.count).contains(quorum) else {
             throw CLIFailure(

@@ -112,6 +112,16 @@ struct WitnessServeCommand: AsyncParsableCommand {
 
 /// A key given on the command line as its text or as a file holding it: the file's text when
 /// such a file exists.
+/// The cosigner keys given as `--witness` (each the key's text or a file holding it); a bad one
+/// is refused naming it.
+func cosignerKeys(_ texts: [String]) throws -> [CosignerVerifierKey] {
+    try texts.map { text in
+        do { return try CosignerVerifierKey(vkey: keyText(text).trimmingCharacters(in: .whitespacesAndNewlines)) } catch {
+            throw CLIFailure("--witness \(text.prefix(100)): \(error)", exitCode: CLIFailure.badInput)
+        }
+    }
+}
+
 func keyText(_ textOrFile: String) -> String {
     guard FileManager.default.fileExists(atPath: textOrFile) else { return textOrFile }
     return (try? String(contentsOfFile: textOrFile, encoding: .utf8)) ?? textOrFile

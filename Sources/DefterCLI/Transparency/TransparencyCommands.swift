@@ -83,16 +83,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
         var witnessAudit: WitnessAudit?
         if !witnesses.isEmpty || FileManager.default.fileExists(atPath: dataFolder.folder.appendingPathComponent("witnesses").path) {
-            var keys: [CosignerVerifierKey] = []
-            for text in witnesses {
-                var vkey = text
-                if FileManager.default.fileExists(atPath: text), let contents = try? String(contentsOfFile: text, encoding: .utf8) {
-                    vkey = contents
-                }
-                do { keys.append(try CosignerVerifierKey(vkey: vkey.trimmingCharacters(in: .whitespacesAndNewlines))) } catch {
-                    throw CLIFailure("--witness \(text.prefix(100)): \(error)", exitCode: CLIFailure.badInput)
-                }
-            }
+            let keys = try cosignerKeys(witnesses)
             witnessAudit = WitnessAudit(
                 keys: keys, quorum: witnessQuorum,
                 cosignatures: try WitnessClient.keptCosignatures(at: dataFolder.folder.appendingPathComponent("witnesses")))

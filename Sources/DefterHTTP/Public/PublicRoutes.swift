@@ -1,6 +1,7 @@
 import DefterDomain
 import DefterLog
 import DefterTransparency
+import DefterWitness
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -253,9 +254,7 @@ extension DefterAPI {
 
     /// The names of the witnesses that cosigned the checkpoint of `treeSize` (C2SP tlog-cosignature).
     func witnessNames(at treeSize: UInt64) throws -> [String] {
-        try (witnesses?.cosignatures(treeSize: treeSize) ?? []).compactMap { line in
-            line.hasPrefix("\u{2014} ") ? line.dropFirst(2).split(separator: " ").first.map(String.init) : nil
-        }
+        try (witnesses?.cosignatures(treeSize: treeSize) ?? []).compactMap(CosignerVerifierKey.signer(of:))
     }
 
     /// Where the public reads a crew's "after" photo.

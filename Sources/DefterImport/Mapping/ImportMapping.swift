@@ -101,11 +101,9 @@ public struct ImportMapping: Sendable, Equatable {
             guard let section = value.table else { throw .badMapping("[\(name)] must be a table of \"key\" = \"value\" lines") }
             var out: [String: String] = [:]
             for key in section.keys {
+                // time_formats is a list, read on its own below.
+                if name == "source" && key == "time_formats" { continue }
                 guard let text = section[key]?.string else {
-                    if let array = section[key]?.array, name == "source", key == "time_formats" {
-                        _ = array
-                        continue
-                    }
                     throw .badMapping("[\(name)] \(key): the value must be a quoted string")
                 }
                 out[key.trimmingCharacters(in: .whitespaces)] = text

@@ -1,5 +1,6 @@
 import Crypto
 public import DefterDomain
+import DefterLog
 public import Foundation
 
 /// A source record's values, found by field through the mapping's columns.
@@ -151,7 +152,7 @@ public struct RecordMapper: Sendable {
             return .bad(line: row.line, reason: "record \(sourceId) is \(state.rawValue) but has no closing time")
         }
         // The standard of the catalog in force at opening, else of the one in force now.
-        let openedDay = Self.dayFormatter(openedAt)
+        let openedDay = IstanbulDate(openedAt).dayText
         var catalog = catalogs.last!
         var standard: Catalog.Category?
         if let category {
@@ -203,8 +204,6 @@ public struct RecordMapper: Sendable {
         (try? TurkishPhoneNumber.normalise(text)) ?? text
     }
 
-    static func dayFormatter(_ date: Date) -> String { IstanbulDate(date).dayText }
-
     /// SHA-256 over the mapped values (not the personal data), one `name=value` line each.
     static func digest(source: ImportSource, openedAt: Date, record: ImportedRecordState, channel: Channel, location: Location) -> String {
         func time(_ date: Date?) -> String { date.map(TicketEventCodec.format) ?? "" }
@@ -214,6 +213,6 @@ public struct RecordMapper: Sendable {
             "category=\(record.category?.rawValue ?? "")", "due=\(time(record.dueAt))", "channel=\(channel.rawValue)",
             "district=\(location.district)", "neighbourhood=\(location.neighbourhood ?? "")",
         ]
-        return LegacyImporter.hex(SHA256.hash(data: Array(lines.joined(separator: "\n").utf8)))
+        return Hex.encode(SHA256.hash(data: Array(lines.joined(separator: "\n").utf8)))
     }
 }
