@@ -201,8 +201,13 @@ let package = Package(
         ),
         .testTarget(
             name: "DefterLogTests",
-            dependencies: ["DefterLog", "DefterLogTestSupport"],
+            dependencies: ["DefterLog", "DefterLogTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DefterMirrorTests",
+            dependencies: ["DefterMirror", "DefterLog", "DefterLogTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

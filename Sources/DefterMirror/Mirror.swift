@@ -2,20 +2,22 @@ public import DefterLog
 public import DefterWitness
 public import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// A verifying mirror of a Defter log published as C2SP tiles (`defter log publish`, or
-/// `defter serve`'s own `/checkpoint` and `/tile/...`), after C2SP `tlog-mirror` where it fits:
-/// it fetches the primary's checkpoint, checks its signature with the pinned key, fetches the
-/// entries it does not have, recomputes the tree over its own entries and the new ones, and
-/// appends them byte for byte (same leaves, same roots) only when that tree's root is the signed
-/// one. The checkpoint is then stored beside them (`EventLog.adopt`).
+/// `defter serve`'s own `/checkpoint` and `/tile/...`), after C2SP `tlog-mirror` where it fits.
+///
+/// A round reads the primary's checkpoint and checks its signature with the pinned key (and, when
+/// asked, its witnesses' cosignatures). Before it fetches any entry, it checks the primary's hash
+/// tiles against that checkpoint: the hash of each full bundle's subtree (tree level 8, from the
+/// level-1 tiles) and the leaves of the partial bundle at the end (from the last level-0 tile),
+/// with the subtrees the mirror already holds, must make the signed root. Then it reads the entry
+/// bundles, several at a time, checks each against its verified subtree hash, and appends the
+/// entries byte for byte (same leaves, same roots) while it reads the next ones: each bundle is
+/// read once and memory stays flat. The checkpoint is stored beside them last (`EventLog.adopt`).
 ///
 /// A primary whose new checkpoint does not extend what the mirror holds (a rewritten or a shorter
-/// history) is refused with `MirrorError.fork`, naming both checkpoints; the mirror keeps its log
-/// as it was.
+/// history) is refused with `MirrorError.fork`, naming both checkpoints, before anything is
+/// written; a server that serves damaged tiles is refused with `MirrorError.source`, keeping every
+/// entry already verified, so that the next round goes on from there.
 public struct Mirror: Sendable {
     /// What one round did.
     public struct Report: Sendable, Equatable {
@@ -41,27 +43,39 @@ public struct Mirror: Sendable {
     }
 
     let log: EventLog
-    let source: URL
+    let source: any TileSource
     /// Witnesses whose cosignatures a checkpoint must carry, `quorum` of them, before the mirror
     /// takes anything it covers (C2SP tlog-cosignature lines after the log's own signature).
     let witnesses: [CosignerVerifierKey]
     let quorum: Int
+    /// How many files are read at once.
+    let parallelReads: Int
+    /// How many entries at most one commit of the mirror's log carries.
+    static let entriesPerCommit = 65536
 
-    /// A mirror of the log at `source` (its tile prefix) into `log`, which must have been made
-    /// with `LogConfiguration.mirrorOf` the primary's key; with `witnesses`, only checkpoints
-    /// cosigned by `quorum` of them are mirrored.
-    public init(log: EventLog, source: URL, witnesses: [CosignerVerifierKey] = [], quorum: Int = 0) {
+    /// A mirror of the log published at `source` into `log`, which must have been made with
+    /// `LogConfiguration.mirrorOf` the primary's key; with `witnesses`, only checkpoints cosigned
+    /// by `quorum` of them are mirrored. `parallelReads` files are read at once.
+    public init(
+        log: EventLog, source: any TileSource, witnesses: [CosignerVerifierKey] = [], quorum: Int = 0, parallelReads: Int = 8
+    ) {
         self.log = log
         self.source = source
         self.witnesses = witnesses
         self.quorum = quorum
+        self.parallelReads = max(1, parallelReads)
+    }
+
+    /// A mirror of the log whose tile prefix is the web address `source`.
+    public init(log: EventLog, source: URL, witnesses: [CosignerVerifierKey] = [], quorum: Int = 0) {
+        self.init(log: log, source: HTTPTileSource(prefix: source), witnesses: witnesses, quorum: quorum)
     }
 
     /// Brings the mirror up to the primary's newest checkpoint.
     public func follow() async throws -> Report {
-        let note = try await fetchText("checkpoint")
+        let note = String(decoding: try await source.read("checkpoint"), as: UTF8.self)
         // Only the log's own signature: witnesses' cosignatures may follow it.
-        guard let separator = note.range(of: "\n\n") else { throw MirrorError.source("\(source)/checkpoint is not a signed note") }
+        guard let separator = note.range(of: "\n\n") else { throw MirrorError.source("\(source.name)/checkpoint is not a signed note") }
         let firstSignature = note[separator.upperBound...].prefix { $0 != "\n" }
         let checkpoint: SignedCheckpoint
         do {
@@ -104,29 +118,8 @@ public struct Mirror: Sendable {
             if newest?.checkpoint.treeSize != target { try await log.adopt(checkpoint) }
             return Report(fromSize: held, toSize: target)
         }
-        // First pass: the tree over what the mirror holds and the new entries must have the signed
-        // root. Only the leaf hashes are kept; the entries are fetched again to be written.
-        var frontier = try localFrontier(size: held)
-        var leaves: [MerkleHash] = []
-        try await forEachNewEntry(from: held, to: target) { entry in
-            let leaf = MerkleHash.leaf(entry.bytes)
-            leaves.append(leaf)
-            Self.push(leaf, onto: &frontier)
-        }
-        guard Self.root(of: frontier) == checkpoint.checkpoint.root else { throw MirrorError.fork(Self.forkMessage(checkpoint, newest)) }
-        // Second pass: write them, each the very bytes whose hash was checked.
-        var batch: [LogEntry] = []
-        var index = 0
-        try await forEachNewEntry(from: held, to: target) { entry in
-            guard MerkleHash.leaf(entry.bytes) == leaves[index] else {
-                throw MirrorError.source("entry \(entry.sequence) changed between two reads of the same tile; try again")
-            }
-            index += 1
-            batch.append(entry)
-        } flush: {
-            if !batch.isEmpty { _ = try await log.restore(batch) }
-            batch.removeAll(keepingCapacity: true)
-        }
+        let plan = try await verifiedBundles(held: held, checkpoint: checkpoint, newest: newest)
+        try await copyEntries(plan, held: held, target: target, checkpoint: checkpoint, newest: newest)
         try await log.adopt(checkpoint)
         return Report(fromSize: held, toSize: target)
     }
@@ -138,40 +131,165 @@ public struct Mirror: Sendable {
             + ": its history was rewritten; the mirror keeps what it has"
     }
 
-    /// Calls `body` with each entry `from + 1 ... to`, bundle by bundle, and `flush` after each bundle.
-    private func forEachNewEntry(
-        from held: UInt64, to target: UInt64, _ body: (LogEntry) async throws -> Void, flush: () async throws -> Void = {}
-    ) async throws {
-        var bundle = held / 256
-        while bundle * 256 < target {
-            let width = min(256, target - bundle * 256)
-            let address = TileAddress(level: nil, index: bundle, width: Int(width))
-            let bytes = try await fetch(address.description)
-            var offset = 0
-            var position = bundle * 256
-            while offset < bytes.count {
-                guard offset + 2 <= bytes.count else { throw MirrorError.source("\(address) ends inside a length prefix") }
-                let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
-                guard offset + 2 + length <= bytes.count else { throw MirrorError.source("\(address) ends inside an entry") }
-                position += 1
-                if position > held {
-                    let entry: LogEntry
-                    do { entry = try LogEntry(exported: Array(bytes[(offset + 2)..<(offset + 2 + length)])) } catch {
-                        throw MirrorError.source("entry \(position) in \(address) is not a log entry: \(error)")
-                    }
-                    guard entry.sequence == position else {
-                        throw MirrorError.source("\(address) holds entry \(entry.sequence) where entry \(position) belongs")
-                    }
-                    try await body(entry)
+    /// What the bundles the mirror has yet to take must hash to, every value already checked
+    /// against the signed root.
+    struct BundlePlan {
+        /// The bundle holding the mirror's next entry.
+        let firstBundle: UInt64
+        /// The subtree hash of each full bundle from `firstBundle` on.
+        let fullBundleHashes: [MerkleHash]
+        /// The leaves of the partial bundle at the end of the tree; empty when it ends on a full one.
+        let tailLeaves: [MerkleHash]
+    }
+
+    /// Reads the primary's hash tiles for the part of the tree the mirror lacks and checks that,
+    /// with the perfect subtrees the mirror holds, they make the checkpoint's root.
+    private func verifiedBundles(held: UInt64, checkpoint: SignedCheckpoint, newest: SignedCheckpoint?) async throws -> BundlePlan {
+        let width = UInt64(TileAddress.width)
+        let target = checkpoint.checkpoint.treeSize
+        let firstBundle = held / width
+        let fullBundles = target / width
+        var frontier = try localFrontier(size: firstBundle * width)
+        var fullBundleHashes: [MerkleHash] = []
+        if fullBundles > firstBundle {
+            // A level-1 tile holds the level-8 hashes of 256 bundles.
+            let tiles = (firstBundle / width)...((fullBundles - 1) / width)
+            let addresses = tiles.map { TileAddress(level: 1, index: $0, width: Int(min(width, fullBundles - $0 * width))) }
+            try await readInOrder(addresses) { address, bytes in
+                for (offset, hash) in try Self.hashes(in: bytes, of: address).enumerated()
+                where address.index * width + UInt64(offset) >= firstBundle {
+                    fullBundleHashes.append(hash)
+                    Self.push((level: 8, hash: hash), onto: &frontier)
                 }
-                offset += 2 + length
             }
-            guard position == bundle * 256 + width else {
-                throw MirrorError.source("\(address) holds \(position - bundle * 256) entries, not \(width)")
-            }
-            try await flush()
-            bundle += 1
         }
+        var tailLeaves: [MerkleHash] = []
+        if target % width != 0 {
+            let address = TileAddress(level: 0, index: fullBundles, width: Int(target % width))
+            tailLeaves = try Self.hashes(in: try await source.read(address.description), of: address)
+            for leaf in tailLeaves { Self.push((level: 0, hash: leaf), onto: &frontier) }
+        }
+        guard Self.root(of: frontier) == checkpoint.checkpoint.root else {
+            guard held > 0 else {
+                throw MirrorError.source(
+                    "the hash tiles at \(source.name) do not make the root its checkpoint signs (size \(target)): the server holds damaged or mixed-up tiles"
+                )
+            }
+            throw MirrorError.fork(Self.forkMessage(checkpoint, newest))
+        }
+        return BundlePlan(firstBundle: firstBundle, fullBundleHashes: fullBundleHashes, tailLeaves: tailLeaves)
+    }
+
+    /// Reads the entry bundles the plan covers, checks each against it, and appends the new
+    /// entries, one commit writing while the next bundles are read and checked.
+    private func copyEntries(
+        _ plan: BundlePlan, held: UInt64, target: UInt64, checkpoint: SignedCheckpoint, newest: SignedCheckpoint?
+    ) async throws {
+        let width = UInt64(TileAddress.width)
+        let addresses = (plan.firstBundle..<((target + width - 1) / width)).map {
+            TileAddress(level: nil, index: $0, width: Int(min(width, target - $0 * width)))
+        }
+        // The leaves the mirror holds in the bundle it has begun: the primary's must be the same.
+        let heldLeaves = try log.perfectNodes(level: 0, indices: (plan.firstBundle * width)..<held)
+        var batch: [LogEntry] = []
+        var writing: Task<Void, any Error>?
+        do {
+            try await readInOrder(addresses) { address, bytes in
+                let entries = try Self.entries(in: bytes, of: address)
+                let leaves = entries.map(MerkleHash.leaf)
+                let matches =
+                    address.isPartial
+                    ? leaves == plan.tailLeaves
+                    : Self.subtreeRoot(leaves) == plan.fullBundleHashes[Int(address.index - plan.firstBundle)]
+                guard matches else {
+                    throw MirrorError.source(
+                        "the entries in \(source.name)/\(address) are not the ones the checkpoint (size \(target)) signs: the server holds a damaged bundle; entries before it are kept"
+                    )
+                }
+                if address.index == plan.firstBundle, !leaves.starts(with: heldLeaves) {
+                    throw MirrorError.fork(Self.forkMessage(checkpoint, newest))
+                }
+                for (offset, bytes) in entries.enumerated() {
+                    let sequence = address.index * width + UInt64(offset) + 1
+                    guard sequence > held else { continue }
+                    let entry: LogEntry
+                    do { entry = try LogEntry(envelope: bytes) } catch {
+                        throw MirrorError.source("entry \(sequence) in \(source.name)/\(address) is not a log entry: \(error)")
+                    }
+                    guard entry.sequence == sequence else {
+                        throw MirrorError.source("\(source.name)/\(address) holds entry \(entry.sequence) where entry \(sequence) belongs")
+                    }
+                    batch.append(entry)
+                }
+                if batch.count >= Self.entriesPerCommit {
+                    try await writing?.value
+                    writing = Self.write(batch, to: log)
+                    batch = []
+                }
+            }
+        } catch {
+            // What was verified before the failure is kept: wait for its commit.
+            _ = try? await writing?.value
+            if !batch.isEmpty { _ = try? await log.restore(batch) }
+            throw error
+        }
+        try await writing?.value
+        if !batch.isEmpty { _ = try await log.restore(batch) }
+    }
+
+    private static func write(_ entries: [LogEntry], to log: EventLog) -> Task<Void, any Error> {
+        Task { _ = try await log.restore(entries) }
+    }
+
+    /// Reads the files at `addresses`, `parallelReads` at a time, handing each to `body` in order.
+    private func readInOrder(_ addresses: [TileAddress], _ body: (TileAddress, [UInt8]) async throws -> Void) async throws {
+        let source = self.source
+        var pending: [Task<[UInt8], any Error>] = []
+        defer { for task in pending { task.cancel() } }
+        var next = 0
+        for address in addresses {
+            while next < addresses.count, pending.count < parallelReads {
+                let path = addresses[next].description
+                pending.append(Task { try await source.read(path) })
+                next += 1
+            }
+            try await body(address, try await pending.removeFirst().value)
+        }
+    }
+
+    /// The entries of a bundle: each its stored bytes, after a big-endian `UInt16` length.
+    static func entries(in bytes: [UInt8], of address: TileAddress) throws -> [[UInt8]] {
+        var entries: [[UInt8]] = []
+        entries.reserveCapacity(address.width)
+        var offset = 0
+        while offset < bytes.count {
+            guard offset + 2 <= bytes.count else { throw MirrorError.source("\(address) ends inside a length prefix") }
+            let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
+            guard offset + 2 + length <= bytes.count else { throw MirrorError.source("\(address) ends inside an entry") }
+            entries.append(Array(bytes[(offset + 2)..<(offset + 2 + length)]))
+            offset += 2 + length
+        }
+        guard entries.count == address.width else {
+            throw MirrorError.source("\(address) holds \(entries.count) entries, not \(address.width)")
+        }
+        return entries
+    }
+
+    /// The hashes of a hash tile: 32 bytes each.
+    static func hashes(in bytes: [UInt8], of address: TileAddress) throws -> [MerkleHash] {
+        guard bytes.count == address.width * 32 else {
+            throw MirrorError.source("\(address) holds \(bytes.count) bytes, not the \(address.width * 32) of \(address.width) hashes")
+        }
+        return stride(from: 0, to: bytes.count, by: 32).map { MerkleHash(bytes: Array(bytes[$0..<($0 + 32)]))! }
+    }
+
+    /// The root of a perfect subtree over `leaves` (a power of two of them).
+    static func subtreeRoot(_ leaves: [MerkleHash]) -> MerkleHash {
+        var level = leaves
+        while level.count > 1 {
+            level = stride(from: 0, to: level.count, by: 2).map { MerkleHash.node(level[$0], level[$0 + 1]) }
+        }
+        return level.first ?? .emptyTree
     }
 
     /// The perfect subtrees of the mirror's first `size` leaves, largest first: the start of the
@@ -187,8 +305,10 @@ public struct Mirror: Sendable {
         return frontier
     }
 
-    static func push(_ leaf: MerkleHash, onto frontier: inout [(level: Int, hash: MerkleHash)]) {
-        var node = (level: 0, hash: leaf)
+    /// Adds the perfect subtree `node` after the others, merging equal levels; subtrees are pushed
+    /// left to right, never one above the level of the last.
+    static func push(_ node: (level: Int, hash: MerkleHash), onto frontier: inout [(level: Int, hash: MerkleHash)]) {
+        var node = node
         while let last = frontier.last, last.level == node.level {
             frontier.removeLast()
             node = (node.level + 1, MerkleHash.node(last.hash, node.hash))
@@ -200,30 +320,5 @@ public struct Mirror: Sendable {
         guard var root = frontier.last?.hash else { return .emptyTree }
         for node in frontier.dropLast().reversed() { root = MerkleHash.node(node.hash, root) }
         return root
-    }
-
-    private func fetchText(_ path: String) async throws -> String {
-        String(decoding: try await fetch(path), as: UTF8.self)
-    }
-
-    private func fetch(_ path: String) async throws -> [UInt8] {
-        let url = source.appendingPathComponent(path)
-        let request = URLRequest(url: url, timeoutInterval: 30)
-        let (status, data): (Int, Data)
-        do {
-            (status, data) = try await withCheckedThrowingContinuation { continuation in
-                URLSession.shared.dataTask(with: request) { data, response, error in
-                    if let error {
-                        continuation.resume(throwing: error)
-                    } else {
-                        continuation.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
-                    }
-                }.resume()
-            }
-        } catch {
-            throw MirrorError.source("cannot read \(url.absoluteString): \((error as NSError).localizedDescription)")
-        }
-        guard status == 200 else { throw MirrorError.source("\(url.absoluteString) answered \(status)") }
-        return Array(data)
     }
 }

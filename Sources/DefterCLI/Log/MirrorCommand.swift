@@ -25,7 +25,7 @@ struct MirrorFollowCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The primary's tile prefix: a `defter log publish` folder as served, or a `defter serve` address.")
+    @Option(help: "The primary's tile prefix: a `defter log publish` folder as served, a `defter serve` address, or the folder itself.")
     var from: String
 
     @OptionGroup var dataFolder: DataFolderOptions
@@ -50,8 +50,17 @@ struct MirrorFollowCommand: AsyncParsableCommand {
     var witnessQuorum: Int?
 
     func run() async throws {
-        guard let source = URL(string: from), ["http", "https"].contains(source.scheme ?? "") else {
-            throw CLIFailure("--from must be an http or https address", exitCode: CLIFailure.badInput)
+        let source: any TileSource
+        if let address = URL(string: from), ["http", "https"].contains(address.scheme ?? "") {
+            source = HTTPTileSource(prefix: address)
+        } else {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: from, isDirectory: &isFolder), isFolder.boolValue else {
+                throw CLIFailure(
+                    "--from must be an http or https address, or a folder written by `defter log publish`; \(from) is neither",
+                    exitCode: CLIFailure.badInput)
+            }
+            source = FolderTileSource(folder: URL(fileURLWithPath: from))
         }
         let key: CheckpointVerifierKey
         do { key = try CheckpointVerifierKey(vkey: keyText(vkey)) } catch {
