@@ -78,6 +78,20 @@ kill "$PRIMARY"
 wait "$PRIMARY" 2>/dev/null || true
 cosigned=$(published_size "$TMP/tiles")
 
+# A report made by the CLI: new entries (an import) need a new checkpoint, which the CLI signs and,
+# with --witness, has cosigned before it writes the report.
+python3 tools/gen_legacy_csv.py 3 "$TMP/legacy.csv" --year 2025 >/dev/null 2>&1
+"$DEFTER" import legacy "$TMP/legacy.csv" --mapping tools/fixtures/synthetic-crm.toml --data "$DATA" >/dev/null
+check "defter report --witness asks both witnesses to cosign the checkpoint it signs" 0 \
+    "$DEFTER" report --data "$DATA" --period 2025 --format json --out "$TMP/cli-report.json" "${WITNESSES[@]}"
+check "the CLI's report names both witnesses, and verify_report.py checks their cosignatures with quorum 2" 0 \
+    bash -c "python3 -c 'import json,sys; c = json.load(open(sys.argv[1]))[\"checkpoint\"]; assert c[\"treeSize\"] > $cosigned and sorted(c[\"witnesses\"]) == [\"witness1.example.org/w\", \"witness2.example.org/w\"], c' '$TMP/cli-report.json' && python3 tools/verify_report.py '$TMP/cli-report.json' --data '$DATA' --vkey '$DATA/checkpoint.vkey' ${KEYS[*]} --quorum 2"
+WRONG_KEY=$("$DEFTER" witness keygen --name "witness1.example.org/w" --out "$TMP/wrong.key")
+python3 tools/gen_legacy_csv.py 2 "$TMP/legacy2.csv" --year 2025 --seed 7 >/dev/null 2>&1
+"$DEFTER" import legacy "$TMP/legacy2.csv" --mapping tools/fixtures/synthetic-crm.toml --data "$DATA" >/dev/null
+check "a report whose witness does not cosign under the key given is refused, and no file is written" 1 \
+    bash -c "'$DEFTER' report --data '$DATA' --period 2025 --format json --out '$TMP/unwitnessed.json' --witness '${WITNESSES[1]%%=*}=$WRONG_KEY' 2>'$TMP/refusal.txt'; status=\$?; grep -q 'cosigned by 0 of the 1 witnesses required' '$TMP/refusal.txt' && [[ ! -e '$TMP/unwitnessed.json' ]] && exit \$status"
+
 # The auditor's side: the cosignatures kept beside the log, against keys the auditor trusts.
 check "defter audit verifies every kept cosignature against both witnesses' keys, quorum 2" 0 \
     "$DEFTER" audit --data "$DATA" --no-replay "${KEYS[@]}" --witness-quorum 2

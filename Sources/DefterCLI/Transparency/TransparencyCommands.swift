@@ -289,7 +289,8 @@ struct ReportCommand: AsyncParsableCommand {
         discussion: """
             Periods: 2025, 2025-03 or 2025-01-01..2025-06-30 (calls received on those days, Europe/Istanbul).
             The report names the checkpoint it was computed at; when no checkpoint covers the log's current
-            size, one is signed. The same log and period always give the same bytes. It holds no personal data.
+            size, one is signed; with --witness, the witnesses are asked to cosign it, and the report is written only when \
+            --witness-quorum of them have. The same log and period always give the same bytes. It holds no personal data.
             Check a published report with tools/verify_report.py (Python, no Swift needed).
             """
     )
@@ -308,6 +309,16 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write to this file (default: standard output).", valueName: "file"))
     var out: String?
 
+    @Option(
+        name: .customLong("witness"),
+        help: ArgumentHelp(
+            "A C2SP tlog-witness to ask to cosign the report's checkpoint, as URL=VKEY (its cosigner key text, or a file); repeat for several.",
+            valueName: "url=vkey"))
+    var witnesses: [String] = []
+
+    @Option(help: ArgumentHelp("With --witness: how many must have cosigned before the report is written (default: all).", valueName: "n"))
+    var witnessQuorum: Int?
+
     func run() async throws {
         let period: ReportPeriod
         do { period = try ReportPeriod(parsing: self.period) } catch { throw CLIFailure(error.description, exitCode: CLIFailure.badInput) }
@@ -317,6 +328,15 @@ struct ReportCommand: AsyncParsableCommand {
         guard let language = ReportLanguage(rawValue: lang) else {
             throw CLIFailure("--lang must be en or tr", exitCode: CLIFailure.badInput)
         }
+        let endpoints: [WitnessClient.Endpoint]
+        do { endpoints = try witnesses.map { try WitnessClient.Endpoint(parsing: $0) } } catch {
+            throw CLIFailure("\(error)", exitCode: CLIFailure.badInput)
+        }
+        let quorum = witnessQuorum ?? endpoints.count
+        guard (0...endpoints.count).contains(quorum) else {
+            throw CLIFailure(
+                "--witness-quorum must be 0 to the number of --witness given (\(endpoints.count))", exitCode: CLIFailure.badInput)
+        }
         let context = try ProjectionContext.open(dataFolder)
         defer { context.close() }
         let (checkpoint, facts) = try await Self.factsAtCheckpoint(context)
@@ -324,14 +344,42 @@ struct ReportCommand: AsyncParsableCommand {
         let report = AccountabilityReport(
             facts: facts, period: period, checkpoint: checkpoint, catalog: catalog,
             importDays: try ImportDays.read(context.log, upTo: checkpoint.checkpoint.treeSize),
-            cosignatures: try WitnessClient.keptCosignatures(at: dataFolder.folder.appendingPathComponent("witnesses"))[
-                checkpoint.checkpoint.treeSize] ?? [])
+            cosignatures: try await cosignatures(of: checkpoint, log: context.log, asking: endpoints, quorum: quorum))
         try OutputFile.write(to: out) { sink in try sink.write(report.rendered(as: format, language: language)) }
         if let reason = report.emptyReason, out != nil {
             Terminal.error(
                 "note: \(period.label) has no calls: \(reason == .noCalls ? "none was received in it" : "it lies beyond the log's last call")"
             )
         }
+    }
+
+    /// The cosignatures kept for `checkpoint`. With witnesses to ask, each is asked first (from the
+    /// last checkpoint it cosigned, as the service does), and the report is refused unless `quorum`
+    /// of them vouch for the checkpoint: a report that says it is witnessed must be.
+    private func cosignatures(
+        of checkpoint: SignedCheckpoint, log: EventLog, asking endpoints: [WitnessClient.Endpoint], quorum: Int
+    ) async throws -> [String] {
+        let folder = dataFolder.folder.appendingPathComponent("witnesses")
+        let size = checkpoint.checkpoint.treeSize
+        guard !endpoints.isEmpty else { return try WitnessClient.keptCosignatures(at: folder)[size] ?? [] }
+        let client = try WitnessClient(endpoints: endpoints, folder: folder)
+        defer { client.close() }
+        let outcomes = await client.cosign(checkpoint, of: log)
+        let kept = try client.cosignatures(treeSize: size)
+        let vouching = endpoints.filter { endpoint in
+            kept.contains { (try? endpoint.key.verify(line: $0, body: checkpoint.checkpoint.body)).flatMap { $0 } != nil }
+        }
+        guard vouching.count >= quorum else {
+            let reasons = endpoints.compactMap { endpoint -> String? in
+                guard case .failed(let reason) = outcomes[endpoint.key.name] else { return nil }
+                return "\(endpoint.key.name): \(reason)"
+            }
+            throw CLIFailure(
+                "the report's checkpoint (size \(size)) is cosigned by \(vouching.count) of the \(quorum) witnesses required; no report was written"
+                    + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))"),
+                exitCode: CLIFailure.problemFound)
+        }
+        return kept
     }
 
     /// The statistics facts and a signed checkpoint of exactly the entries they cover.
