@@ -14,7 +14,9 @@
 #   5. the in-process baseline: DefterBench's group commit, 64 tasks appending to the log directly.
 # Then a table of the issue's targets with their ratios, each marked met or not.
 # Usage: tools/bench_http.sh [--seconds N] [--calls N] [--fixed-rate R] [--fixed-seconds N] [--soak MINUTES]
-#   (defaults 15 s per wrk run, 2,000 seeded calls, 2,000/s for 60 s, no soak)
+#                           [--checkpoint-every DURATION]
+#   (defaults 15 s per wrk run, 2,000 seeded calls, 2,000/s for 60 s, no soak, the service's own
+#   checkpoint interval; a shorter one, e.g. 90s, makes a soak span several public-figure snapshots)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +25,7 @@ calls=2000
 fixed_rate=2000
 fixed_seconds=60
 soak=0
+checkpoint_every=()
 while (($#)); do
     case $1 in
         --seconds) seconds=$2; shift 2 ;;
@@ -30,7 +33,8 @@ while (($#)); do
         --fixed-rate) fixed_rate=$2; shift 2 ;;
         --fixed-seconds) fixed_seconds=$2; shift 2 ;;
         --soak) soak=$2; shift 2 ;;
-        *) echo "bench_http: unknown argument $1 (use --seconds N, --calls N, --fixed-rate R, --fixed-seconds N, --soak MINUTES)" >&2; exit 2 ;;
+        --checkpoint-every) checkpoint_every=(--checkpoint-every "$2"); shift 2 ;;
+        *) echo "bench_http: unknown argument $1 (use --seconds N, --calls N, --fixed-rate R, --fixed-seconds N, --soak MINUTES, --checkpoint-every DURATION)" >&2; exit 2 ;;
     esac
 done
 
@@ -67,7 +71,7 @@ open311=$("$defter" tokens issue --role open311 --name bench-app --data "$TMP/da
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 # One client (wrk) makes every request: the public endpoints' per-client limit is off.
-"$defter" serve --data "$TMP/data" --port "$port" --public-rate-limit 0 >"$TMP/server.log" 2>&1 &
+"$defter" serve --data "$TMP/data" --port "$port" --public-rate-limit 0 "${checkpoint_every[@]}" >"$TMP/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 300); do
     curl -fsS "$base/healthz" >/dev/null 2>&1 && break

@@ -14,8 +14,12 @@ extension AccountabilityReport {
     /// `GET /v1/reports/{period}` both compute a report from, so both give the same bytes.
     public static func factsAtCheckpoint(projections: Projections, log: EventLog) async throws -> (SignedCheckpoint, [TicketFact]) {
         for _ in 0..<5 {
-            try projections.catchUp()
-            let covered = try projections.stats.checkpoint()
+            // Catching up and reading every fact take seconds on a large log: off the cooperative
+            // threads, so that a service keeps taking calls meanwhile.
+            let covered = try await BlockingWork.run {
+                try projections.catchUp()
+                return try projections.stats.checkpoint()
+            }
             let newest = try log.checkpoints().last
             let checkpoint: SignedCheckpoint
             if let newest, newest.checkpoint.treeSize == covered {
@@ -25,7 +29,7 @@ extension AccountabilityReport {
             }
             // The log may have grown meanwhile (the service appends while we read): try again.
             guard checkpoint.checkpoint.treeSize == covered, try projections.stats.checkpoint() == covered else { continue }
-            return (checkpoint, try projections.stats.facts())
+            return (checkpoint, try await BlockingWork.run { try projections.stats.facts() })
         }
         throw ReportBusyError()
     }

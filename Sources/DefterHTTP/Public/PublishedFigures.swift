@@ -55,7 +55,9 @@ public final class PublishedFigures: Sendable {
     @discardableResult
     public func publish() async throws -> SignedCheckpoint {
         let (checkpoint, facts) = try await AccountabilityReport.factsAtCheckpoint(projections: projections, log: log)
-        let snapshot = Snapshot(checkpoint: checkpoint, facts: facts, periods: DashboardPeriods(facts: facts))
+        let snapshot = try await BlockingWork.run {
+            Snapshot(checkpoint: checkpoint, facts: facts, periods: DashboardPeriods(facts: facts))
+        }
         state.withLock { $0 = (snapshot, [:]) }
         return checkpoint
     }
@@ -152,7 +154,8 @@ public struct CheckpointPublisher: Service {
             figures.forgetRenderedBodies()
         }
         if let tiles {
-            let report = try TilePublisher.publish(figures.log, at: checkpoint, note: note, to: tiles)
+            let (log, cosignedNote) = (figures.log, note)
+            let report = try await BlockingWork.run { try TilePublisher.publish(log, at: checkpoint, note: cosignedNote, to: tiles) }
             logger.info(
                 "published the log as tiles",
                 metadata: ["folder": "\(tiles.path)", "treeSize": "\(report.toSize)", "files": "\(report.files)"])
