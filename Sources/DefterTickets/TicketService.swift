@@ -105,7 +105,14 @@ public actor TicketService {
     private nonisolated let catalogSeen = Mutex<Catalog?>(nil)
     private var routerPublished = false
     private let bundledCatalog: Catalog
+    /// The next ticket number per year, reserved ahead of the log while earlier calls are still
+    /// being appended; nil until read from the log, and again after a numbering conflict.
     private var nextNumbers: [Int: Int] = [:]
+    /// Counts the times `nextNumbers` was read again from the log. A failed append invalidates
+    /// every number reserved after it; only the first of those failures since the numbers were
+    /// reserved starts over from the log, or its retry would be handed a number another retry
+    /// already holds, and a busy start could run out of attempts.
+    private var numberingEpoch = 0
 
     /// Streams the service writes besides tickets.
     public static let catalogStream = "catalog"
@@ -296,7 +303,8 @@ public actor TicketService {
     private func record(_ call: PreparedCall) async throws -> IntakeResult {
         let request = call.request
         let year = Calendar.istanbul.component(.year, from: call.at)
-        for _ in 0..<5 {
+        for _ in 0..<16 {
+            let epoch = numberingEpoch
             let number = try reserveNumber(year: year)
             let ticket = TicketID(year: year, sequence: number)
             let intake = CallIntake(
@@ -322,22 +330,22 @@ public actor TicketService {
             } catch AppendError.idempotencyConflict(let id, _) where id.rawValue.hasPrefix("router:") {
                 // Another process published this version first: it is recorded, which is what counts.
                 routerPublished = true
-                nextNumbers[year] = nil
+                renumber(year, reservedIn: epoch)
                 continue
             } catch AppendError.versionConflict(let stream, _, _) where stream == counter {
-                nextNumbers[year] = nil
+                renumber(year, reservedIn: epoch)
                 continue
             } catch AppendError.idempotencyConflict(let id, _) where id.rawValue.hasPrefix("number:") {
                 // The number was taken by a call that retried after an earlier conflict: not this
                 // call's id, so take a fresh number.
-                nextNumbers[year] = nil
+                renumber(year, reservedIn: epoch)
                 continue
             } catch AppendError.idempotencyConflict {
                 // The same call arrived twice at once; the other one won.
                 if let existing = try existingTicket(forCall: request.callId) { return existing }
                 throw IntakeError.commandIDReused("call:\(request.callId)")
             } catch {
-                nextNumbers[year] = nil
+                renumber(year, reservedIn: epoch)
                 throw error
             }
             let state = try TicketRules.replay(events)!
@@ -345,6 +353,14 @@ public actor TicketService {
                 ticket: ticket, status: state.status, destination: state.department, routing: call.routing, duplicate: false)
         }
         throw IntakeError.numberingContention
+    }
+
+    /// After an append that held a number reserved in `epoch` failed: reads the year's next
+    /// number from the log again, unless another failure already did since then.
+    private func renumber(_ year: Int, reservedIn epoch: Int) {
+        guard epoch == numberingEpoch else { return }
+        numberingEpoch += 1
+        nextNumbers[year] = nil
     }
 
     private func reserveNumber(year: Int) throws -> Int {

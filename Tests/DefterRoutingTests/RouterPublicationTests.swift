@@ -56,4 +56,29 @@ import Testing
             #expect(decisions == 2)
         }
     }
+
+    @Test("the first calls of a new router version, arriving at once, are all numbered: one of them carries the publication")
+    func firstCallsAtOnce() async throws {
+        try await withTemporaryLog { log, folder in
+            let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
+            defer { vault.close() }
+            let catalog = try BundledCatalog.load()
+            let router = try Router.bundled(catalog: catalog)
+            let service = TicketService(log: log, vault: vault, router: router, bundledCatalog: catalog, clock: { Self.t0 })
+            let count = 64
+            let tickets = try await withThrowingTaskGroup(of: TicketID.self) { group in
+                for n in 1...count {
+                    group.addTask { try await service.receiveCall(Self.call(n, "Sokağımızdaki çöpler \(n) gündür toplanmadı")).ticket }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(tickets.map { Int($0.rawValue.suffix(6))! }.sorted() == Array(1...count))
+            let published = try #require(try log.entry(id: EventID("router:\(router.version)")))
+            #expect(try TicketService.publishedRouters(in: log).count == 1)
+            for ticket in tickets {
+                let first = try #require(try log.entries(inStream: StreamID(ticket.streamName), fromVersion: 1, limit: 1).first)
+                #expect(published.sequence < first.sequence)
+            }
+        }
+    }
 }
