@@ -12,14 +12,8 @@ calls=${1:-148910}
 rounds=${2:-3}
 swift build -c release --product defter > /dev/null 2>&1
 defter=$(realpath .build/release/defter)
-if ! command -v nginx > /dev/null && [[ ! -x /usr/sbin/nginx ]]; then
-    sudo=()
-    [[ $(id -u) == 0 ]] || sudo=(sudo)
-    "${sudo[@]}" apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light > /dev/null 2>&1 ||
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx > /dev/null
-fi
-nginx=$(command -v nginx || echo /usr/sbin/nginx)
+source tools/lib/nginx.sh
+nginx=$(nginx_binary)
 work=$(mktemp -d)
 nginx_pid=""
 trap '[[ -n $nginx_pid ]] && kill $nginx_pid 2> /dev/null; rm -rf "$work"' EXIT

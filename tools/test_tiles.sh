@@ -11,15 +11,8 @@ cd "$(dirname "$0")/.."
 [[ $# -ge 1 ]] || { echo "usage: $0 DEFTER_BINARY" >&2; exit 2; }
 DEFTER=$(realpath "$1")
 
-if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
-    echo "test_tiles: installing nginx" >&2
-    SUDO=()
-    [[ $(id -u) == 0 ]] || SUDO=(sudo)
-    "${SUDO[@]}" apt-get update -qq
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 ||
-        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+source tools/lib/nginx.sh
+NGINX=$(nginx_binary)
 
 source tools/lib/services.sh
 

@@ -1,6 +1,6 @@
 public import DefterLog
 public import DefterWitness
-public import Foundation
+import Foundation
 
 /// A verifying mirror of a Defter log published as C2SP tiles (`defter log publish`, or
 /// `defter serve`'s own `/checkpoint` and `/tile/...`), after C2SP `tlog-mirror` where it fits.
@@ -66,11 +66,6 @@ public struct Mirror: Sendable {
         self.parallelReads = max(1, parallelReads)
     }
 
-    /// A mirror of the log whose tile prefix is the web address `source`.
-    public init(log: EventLog, source: URL, witnesses: [CosignerVerifierKey] = [], quorum: Int = 0) {
-        self.init(log: log, source: HTTPTileSource(prefix: source), witnesses: witnesses, quorum: quorum)
-    }
-
     /// Brings the mirror up to the primary's newest checkpoint.
     public func follow() async throws -> Report {
         let note = String(decoding: try await source.read("checkpoint"), as: UTF8.self)
@@ -89,9 +84,7 @@ public struct Mirror: Sendable {
         }
         if quorum > 0 {
             let lines = note[separator.upperBound...].split(separator: "\n").dropFirst().map(String.init)
-            let vouching = witnesses.filter { key in
-                lines.contains { line in (try? key.verify(line: line, body: checkpoint.checkpoint.body)).flatMap { $0 } != nil }
-            }.map(\.name)
+            let vouching = CosignerVerifierKey.vouching(witnesses, in: lines, body: checkpoint.checkpoint.body).map(\.name)
             guard vouching.count >= quorum else {
                 throw MirrorError.source(
                     "the primary's checkpoint (size \(checkpoint.checkpoint.treeSize)) carries \(vouching.count) of the \(quorum) witness cosignatures required (\(vouching.isEmpty ? "none" : vouching.joined(separator: ", "))); nothing it covers is mirrored until witnesses vouch for it"

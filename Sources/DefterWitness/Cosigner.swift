@@ -67,6 +67,12 @@ extension CosignerVerifierKey {
     /// The name on a signed-note signature line `— name base64` (a witness's cosignature), or
     /// nil when the line is not one.
     public static func signer(of line: String) -> String? { NoteSignature(line: line)?.name }
+
+    /// The keys among `keys` with a valid cosignature among `lines` over the note `body`: the
+    /// witnesses that vouch for it, to count against a quorum.
+    public static func vouching(_ keys: [CosignerVerifierKey], in lines: [String], body: String) -> [CosignerVerifierKey] {
+        keys.filter { key in lines.contains { line in (try? key.verify(line: line, body: body)).flatMap { $0 } != nil } }
+    }
 }
 
 struct NoteSignature: Equatable {

@@ -15,17 +15,24 @@ import Testing
             neighbourhood: "Hayrullah", caller: PersonalData(text: text), category: nil, informationTopic: nil)
     }
 
-    @Test("a router version is published once, before its first decision, and replayed decisions name it")
-    func publishedOnceAndNamed() async throws {
+    /// A new log and vault with the bundled router (its trained model), and a way to start a
+    /// ticket service on them, as a restart would.
+    static func withBundledRouter(_ body: (EventLog, Router, () -> TicketService) async throws -> Void) async throws {
         try await withTemporaryLog { log, folder in
             let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
             defer { vault.close() }
             let catalog = try BundledCatalog.load()
             let router = try Router.bundled(catalog: catalog)
-            let model = try #require(router.linearModel)
-            func service() -> TicketService {
+            try await body(log, router) {
                 TicketService(log: log, vault: vault, router: router, bundledCatalog: catalog, clock: { Self.t0 })
             }
+        }
+    }
+
+    @Test("a router version is published once, before its first decision, and replayed decisions name it")
+    func publishedOnceAndNamed() async throws {
+        try await Self.withBundledRouter { log, router, service in
+            let model = try #require(router.linearModel)
             let first = try await service().receiveCall(Self.call(1, "Sokağımızdaki çöpler üç gündür toplanmadı"))
             // A restart with the same router version publishes nothing new.
             let second = try await service().receiveCall(Self.call(2, "Parktaki salıncağın zinciri kopmuş"))
@@ -59,12 +66,8 @@ import Testing
 
     @Test("the first calls of a new router version, arriving at once, are all numbered: one of them carries the publication")
     func firstCallsAtOnce() async throws {
-        try await withTemporaryLog { log, folder in
-            let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
-            defer { vault.close() }
-            let catalog = try BundledCatalog.load()
-            let router = try Router.bundled(catalog: catalog)
-            let service = TicketService(log: log, vault: vault, router: router, bundledCatalog: catalog, clock: { Self.t0 })
+        try await Self.withBundledRouter { log, router, start in
+            let service = start()
             let count = 64
             let tickets = try await withThrowingTaskGroup(of: TicketID.self) { group in
                 for n in 1...count {

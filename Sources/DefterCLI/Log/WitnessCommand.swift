@@ -122,6 +122,13 @@ func cosignerKeys(_ texts: [String]) throws -> [CosignerVerifierKey] {
     }
 }
 
+/// The witnesses to ask, from `--witness URL=VKEY` options.
+func witnessEndpoints(_ texts: [String]) throws -> [WitnessClient.Endpoint] {
+    do { return try texts.map { try WitnessClient.Endpoint(parsing: $0) } } catch {
+        throw CLIFailure("\(error)", exitCode: CLIFailure.badInput)
+    }
+}
+
 func keyText(_ textOrFile: String) -> String {
     guard FileManager.default.fileExists(atPath: textOrFile) else { return textOrFile }
     return (try? String(contentsOfFile: textOrFile, encoding: .utf8)) ?? textOrFile

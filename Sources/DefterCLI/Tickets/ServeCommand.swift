@@ -148,11 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// The client asking `--witness` witnesses to cosign, nil without any.
     private func openWitnesses(_ context: ServiceContext) throws -> WitnessClient? {
         guard !witness.isEmpty else { return nil }
-        let endpoints: [WitnessClient.Endpoint]
-        do { endpoints = try witness.map { try WitnessClient.Endpoint(parsing: $0) } } catch {
-            throw CLIFailure("\(error)", exitCode: CLIFailure.badInput)
-        }
-        return try WitnessClient(endpoints: endpoints, folder: context.log.folder.appendingPathComponent("witnesses"))
+        return try WitnessClient(endpoints: try witnessEndpoints(witness), folder: context.log.folder.appendingPathComponent("witnesses"))
     }
 
     /// The notifier when `--notify-config` names a usable file; nil (logged) without one.

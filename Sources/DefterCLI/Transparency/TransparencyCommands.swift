@@ -328,10 +328,7 @@ struct ReportCommand: AsyncParsableCommand {
         guard let language = ReportLanguage(rawValue: lang) else {
             throw CLIFailure("--lang must be en or tr", exitCode: CLIFailure.badInput)
         }
-        let endpoints: [WitnessClient.Endpoint]
-        do { endpoints = try witnesses.map { try WitnessClient.Endpoint(parsing: $0) } } catch {
-            throw CLIFailure("\(error)", exitCode: CLIFailure.badInput)
-        }
+        let endpoints = try witnessEndpoints(witnesses)
         let quorum = witnessQuorum ?? endpoints.count
         guard (0...endpoints.count).contains(quorum) else {
             throw CLIFailure(
@@ -366,9 +363,7 @@ struct ReportCommand: AsyncParsableCommand {
         defer { client.close() }
         let outcomes = await client.cosign(checkpoint, of: log)
         let kept = try client.cosignatures(treeSize: size)
-        let vouching = endpoints.filter { endpoint in
-            kept.contains { (try? endpoint.key.verify(line: $0, body: checkpoint.checkpoint.body)).flatMap { $0 } != nil }
-        }
+        let vouching = CosignerVerifierKey.vouching(endpoints.map(\.key), in: kept, body: checkpoint.checkpoint.body)
         guard vouching.count >= quorum else {
             let reasons = endpoints.compactMap { endpoint -> String? in
                 guard case .failed(let reason) = outcomes[endpoint.key.name] else { return nil }
