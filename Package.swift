@@ -247,7 +247,7 @@ let package = Package(
             name: "DefterHTTPTests",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterRouting", "DefterHTTP", "DefterLogTestSupport",
-                "DefterImages",
+                "DefterImages", "DefterWitness",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

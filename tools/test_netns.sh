@@ -134,9 +134,11 @@ check "the mirror's log verifies with the primary's key (python verifier)" 0 \
     python3 tools/verify_log.py "$MIRROR" --vkey "$PRIMARY/checkpoint.vkey"
 
 # The rewrite: the copy taken before, grown with other calls and signed with the same key, on the
-# primary's host; the witnesses refuse it, and so does a mirror pointed at it.
+# primary's host; the witnesses refuse it, and so does a mirror pointed at it. The rewriter asks the
+# witnesses but needs none of them (quorum 0), so that its /checkpoint shows the rewritten head: with
+# a quorum it would show only the last checkpoint they cosigned, from before the rewrite.
 FORK_TOKEN=$("$DEFTER" tokens issue --data "$TMP/fork" --role operator --name netns-fork)
-in_ns "$NS_P" "$DEFTER" serve --data "$TMP/fork" --host "$P" --port 8163 --checkpoint-every 1s "${WITNESSES[@]}" --witness-quorum 2 \
+in_ns "$NS_P" "$DEFTER" serve --data "$TMP/fork" --host "$P" --port 8163 --checkpoint-every 1s "${WITNESSES[@]}" --witness-quorum 0 \
     >"$TMP/fork.log" 2>&1 &
 PIDS+=($!)
 wait_ns_url "http://$P:8163/healthz"
@@ -161,6 +163,8 @@ for _ in $(seq 1 50); do (($(log_size "$MIRROR") >= $(sed -n 2p "$TMP/last-publi
 kill "$MIRROR_PID" && { wait "$MIRROR_PID" 2>/dev/null || true; }
 check "a mirror pointed at the rewritten history refuses it: exit 1, FORK" 1 \
     in_ns "$NS_M" "$DEFTER" mirror --from "http://$P:8163" --data "$MIRROR" --vkey "$VKEY" --once
+cat "$TMP/out" "$TMP/err" >"$TMP/fork-refusal.txt"
+check "the refusal is a FORK" 0 grep -q FORK "$TMP/fork-refusal.txt"
 kill -9 "$PRIMARY_PID"
 "$DEFTER" log read --data "$MIRROR" | grep -F '"type":"CallReceived"' | grep -o '"callId":"netns-[0-9]*"' | sed 's/.*"\(netns-[0-9]*\)"/\1/' |
     sort >"$TMP/in-mirror"

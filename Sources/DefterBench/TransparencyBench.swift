@@ -22,7 +22,7 @@ enum TransparencyBench {
         }
         var bytes = 0
         let reportSeconds = try seconds {
-            let checkpoint = try log.checkpoints().last!
+            let checkpoint = try log.newestCheckpoint()!
             let report = AccountabilityReport(
                 facts: try projections.stats.facts(), period: try ReportPeriod(parsing: "2025"), checkpoint: checkpoint,
                 catalog: try TicketService.publishedCatalog(in: log))

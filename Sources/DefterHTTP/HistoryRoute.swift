@@ -28,7 +28,7 @@ extension DefterAPI {
                         throw APIError(status: .forbidden, code: "forbidden", message: "ticket \(id) belongs to another department")
                     }
                 }
-                let newest = try log.checkpoints().last
+                let newest = try log.newestCheckpoint()
                 if let newest { try newest.verify(with: log.verifierKey) }
                 return try TicketHistory.load(id, from: log, provingAgainst: newest).json
             }

@@ -5,22 +5,34 @@ import NIOCore
 
 extension DefterAPI {
     /// The log as C2SP `tlog-tiles`, served from the log itself: `GET /checkpoint` (the newest
-    /// signed checkpoint, cached a few seconds) and `GET /tile/<L>/<N>[.p/<W>]` and
+    /// signed checkpoint, or with witnesses the newest their quorum cosigned, cached a few seconds) and `GET /tile/<L>/<N>[.p/<W>]` and
     /// `GET /tile/entries/<N>[.p/<W>]` (immutable, cached for a year). The same paths as
     /// `defter log publish --to DIR` writes, so a reader or a mirror cannot tell the two apart.
     func registerTiles(on router: Router<DefterRequestContext>, _ recorder: RouteRecorder) {
         recorder.get(router, "/checkpoint") { _, _ in
             do {
-                guard let newest = try log.checkpoints().last else {
-                    throw APIError(
-                        status: .notFound, code: "not_found",
-                        message: "no checkpoint has been signed yet; `defter log checkpoint` signs one")
+                // With witnesses, the newest checkpoint their quorum cosigned, their cosignatures
+                // after the log's signature (C2SP tlog-cosignature).
+                let note: String
+                if let witnesses {
+                    guard let witnessed = try witnesses.newestWitnessedNote(of: log) else {
+                        throw APIError(
+                            status: .notFound, code: "not_found",
+                            message:
+                                "no checkpoint has been cosigned by \(witnesses.quorum) witness(es) yet; the service asks them at each checkpoint it signs")
+                    }
+                    note = witnessed
+                } else {
+                    guard let newest = try log.newestCheckpoint() else {
+                        throw APIError(
+                            status: .notFound, code: "not_found",
+                            message: "no checkpoint has been signed yet; `defter log checkpoint` signs one")
+                    }
+                    note = newest.text
                 }
                 var headers = HTTPFields()
                 headers[.contentType] = "text/plain; charset=utf-8"
                 headers[.cacheControl] = "public, max-age=5"
-                // With witnesses, their cosignatures follow the log's signature (C2SP tlog-cosignature).
-                let note = try witnesses?.cosignedNote(newest) ?? newest.text
                 return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: note)))
             } catch {
                 return errorResponse(error)

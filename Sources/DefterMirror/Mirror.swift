@@ -93,7 +93,7 @@ public struct Mirror: Sendable {
         }
         let target = checkpoint.checkpoint.treeSize
         let held = try log.size()
-        let newest = try log.checkpoints().last
+        let newest = try log.newestCheckpoint()
         if let newest, newest.checkpoint.treeSize > target {
             throw MirrorError.fork(
                 "the primary's checkpoint (size \(target), root \(checkpoint.checkpoint.root.base64)) is older than the one this mirror "

@@ -20,7 +20,7 @@ extension AccountabilityReport {
                 try projections.catchUp()
                 return try projections.stats.checkpoint()
             }
-            let newest = try log.checkpoints().last
+            let newest = try log.newestCheckpoint()
             let checkpoint: SignedCheckpoint
             if let newest, newest.checkpoint.treeSize == covered {
                 checkpoint = newest

@@ -39,10 +39,14 @@ public final class WitnessClient: Sendable {
 
     let endpoints: [Endpoint]
     let store: KeyValueStore
+    /// How many of the witnesses must cosign a checkpoint before it is shown as the log's head.
+    public let quorum: Int
 
-    /// A client for `endpoints`, keeping its records in `folder`.
-    public init(endpoints: [Endpoint], folder: URL) throws {
+    /// A client for `endpoints`, keeping its records in `folder`; a checkpoint is witnessed once
+    /// `quorum` of them cosigned it.
+    public init(endpoints: [Endpoint], folder: URL, quorum: Int = 0) throws {
         self.endpoints = endpoints
+        self.quorum = quorum
         self.store = try KeyValueStore.open(at: folder, databases: ["sizes", "cosignatures"])
     }
 
@@ -110,6 +114,21 @@ public final class WitnessClient: Sendable {
     /// The store key of a tree size: big-endian, so that sizes sort in order.
     private static func key(_ treeSize: UInt64) -> [UInt8] {
         withUnsafeBytes(of: treeSize.bigEndian) { Array($0) }
+    }
+
+    /// The witnesses whose kept cosignatures vouch for `checkpoint`.
+    public func vouching(for checkpoint: SignedCheckpoint) throws -> [CosignerVerifierKey] {
+        let kept = try cosignatures(treeSize: checkpoint.checkpoint.treeSize)
+        return CosignerVerifierKey.vouching(endpoints.map(\.key), in: kept, body: checkpoint.checkpoint.body)
+    }
+
+    /// The newest of `log`'s checkpoints that `quorum` witnesses vouch for, as a cosigned note;
+    /// nil before any is. A checkpoint the log signed a moment ago is not the head readers see
+    /// until the witnesses have cosigned it: a mirror requiring them would otherwise find a
+    /// checkpoint it must wait on.
+    public func newestWitnessedNote(of log: EventLog) throws -> String? {
+        guard let checkpoint = try log.newestCheckpoint(where: { try self.vouching(for: $0).count >= self.quorum }) else { return nil }
+        return try cosignedNote(checkpoint)
     }
 
     /// `checkpoint` as a note with the kept cosignatures after the log's own signature.

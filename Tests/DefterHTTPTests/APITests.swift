@@ -5,6 +5,7 @@ import DefterLogTestSupport
 import DefterProjections
 import DefterRouting
 import DefterTickets
+import DefterWitness
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -38,28 +39,41 @@ func withAPI(
     var configuration = LogConfiguration()
     configuration.groupCommitObserver = metrics.groupCommitObserver
     try await withTemporaryLog(configuration) { log, folder in
-        let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
-        defer { vault.close() }
-        let catalog = try BundledCatalog.load()
-        let service = TicketService(log: log, vault: vault, router: try Router.bundled(catalog: catalog), bundledCatalog: catalog)
-        let projections = try Projections(log: log)
-        defer { projections.close() }
-        let tokens = try TokenStore(folder: folder.appendingPathComponent("tokens"), now: clock)
-        defer { tokens.close() }
-        let inForce = try await service.catalogInForce()
-        let api = DefterAPI(
-            service: service, projections: projections, log: log, tokens: tokens, catalog: inForce, logger: logger,
-            metrics: metrics, publicURL: publicURL, publicLimiter: publicLimiter, trackingFailures: trackingFailures,
-            intakeGate: intakeGate)
-        let harness = Harness(
-            api: api, service: service, tokens: tokens, app: Application(router: api.router()), log: log,
-            operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
-            roadsToken: try tokens.issue(role: .department(DepartmentID(unchecked: "fen-isleri")), name: "roads"),
-            cleaningToken: try tokens.issue(role: .department(DepartmentID(unchecked: "temizlik")), name: "cleaning"),
-            auditorToken: try tokens.issue(role: .auditor, name: "audit"), officerToken: try tokens.issue(role: .officer, name: "officer"),
-            open311Token: try tokens.issue(role: .open311, name: "city-app"), catalog: inForce)
-        try await body(harness)
+        try await withAPI(
+            on: log, in: folder, metrics: metrics, logger: logger, publicURL: publicURL, clock: clock, publicLimiter: publicLimiter,
+            trackingFailures: trackingFailures, intakeGate: intakeGate, body)
     }
+}
+
+/// The harness over a log the caller opened in `folder`, its parts beside it; with `witnesses`,
+/// the API asks them (a test that needs the log's key before the API exists starts here).
+func withAPI(
+    on log: EventLog, in folder: URL, metrics: DefterMetrics = DefterMetrics(), logger: Logger = .warningsOnly("test"),
+    publicURL: URL? = nil, clock: @escaping @Sendable () -> Date = { Date() }, publicLimiter: RateLimiter? = nil,
+    trackingFailures: RateLimiter = RateLimiter(perSecond: 1.0 / 60, burst: 10), intakeGate: IntakeGate = IntakeGate(limit: 1024),
+    witnesses: WitnessClient? = nil, _ body: (Harness) async throws -> Void
+) async throws {
+    let vault = try KeyVault.open(at: folder.appendingPathComponent("vault"))
+    defer { vault.close() }
+    let catalog = try BundledCatalog.load()
+    let service = TicketService(log: log, vault: vault, router: try Router.bundled(catalog: catalog), bundledCatalog: catalog)
+    let projections = try Projections(log: log)
+    defer { projections.close() }
+    let tokens = try TokenStore(folder: folder.appendingPathComponent("tokens"), now: clock)
+    defer { tokens.close() }
+    let inForce = try await service.catalogInForce()
+    let api = DefterAPI(
+        service: service, projections: projections, log: log, tokens: tokens, catalog: inForce, logger: logger,
+        metrics: metrics, publicURL: publicURL, publicLimiter: publicLimiter, trackingFailures: trackingFailures,
+        intakeGate: intakeGate, witnesses: witnesses)
+    let harness = Harness(
+        api: api, service: service, tokens: tokens, app: Application(router: api.router()), log: log,
+        operatorToken: try tokens.issue(role: .operatorRole, name: "op"),
+        roadsToken: try tokens.issue(role: .department(DepartmentID(unchecked: "fen-isleri")), name: "roads"),
+        cleaningToken: try tokens.issue(role: .department(DepartmentID(unchecked: "temizlik")), name: "cleaning"),
+        auditorToken: try tokens.issue(role: .auditor, name: "audit"), officerToken: try tokens.issue(role: .officer, name: "officer"),
+        open311Token: try tokens.issue(role: .open311, name: "city-app"), catalog: inForce)
+    try await body(harness)
 }
 
 /// Records the pothole call as an operator and returns its ticket number.

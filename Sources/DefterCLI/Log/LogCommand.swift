@@ -277,7 +277,7 @@ struct ProveCommand: AsyncParsableCommand {
         let log = try dataFolder.open(readOnly: true)
         defer { log.close() }
         if format == "tlog-proof" {
-            guard let checkpoint = try log.checkpoints().last(where: { $0.checkpoint.treeSize >= seq }) else {
+            guard let checkpoint = try log.newestCheckpoint(where: { $0.checkpoint.treeSize >= seq }) else {
                 throw CLIFailure(
                     "no signed checkpoint covers entry \(seq) yet; sign one with `defter log checkpoint`, then prove",
                     exitCode: CLIFailure.badInput)

@@ -30,7 +30,7 @@ struct PublishCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let size = try log.size()
         guard size > 0 else { throw CLIFailure("the log is empty: there is nothing to publish", exitCode: CLIFailure.badInput) }
-        var checkpoint = try log.checkpoints().last
+        var checkpoint = try log.newestCheckpoint()
         if checkpoint?.checkpoint.treeSize != size { checkpoint = try await log.checkpoint() }
         let report: TilePublisher.Report
         do {

@@ -134,7 +134,7 @@ struct ServeCommand: AsyncParsableCommand {
                 projections, DeadlineWorker(service: context.service, queues: projections.queues, logger: logger),
                 CheckpointPublisher(
                     figures: figures, interval: publicationInterval!, logger: logger, tiles: publish.map { URL(fileURLWithPath: $0) },
-                    witnesses: witnesses, quorum: witnessQuorum),
+                    witnesses: witnesses),
             ]
         let notifier = try openNotifier(context, logger: logger)
         defer { notifier?.close() }
@@ -148,7 +148,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// The client asking `--witness` witnesses to cosign, nil without any.
     private func openWitnesses(_ context: ServiceContext) throws -> WitnessClient? {
         guard !witness.isEmpty else { return nil }
-        return try WitnessClient(endpoints: try witnessEndpoints(witness), folder: context.log.folder.appendingPathComponent("witnesses"))
+        return try WitnessClient(endpoints: try witnessEndpoints(witness), folder: context.log.folder.appendingPathComponent("witnesses"),
+            quorum: witnessQuorum)
     }
 
     /// The notifier when `--notify-config` names a usable file; nil (logged) without one.

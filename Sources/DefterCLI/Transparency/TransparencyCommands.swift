@@ -359,11 +359,10 @@ struct ReportCommand: AsyncParsableCommand {
         let folder = dataFolder.folder.appendingPathComponent("witnesses")
         let size = checkpoint.checkpoint.treeSize
         guard !endpoints.isEmpty else { return try WitnessClient.keptCosignatures(at: folder)[size] ?? [] }
-        let client = try WitnessClient(endpoints: endpoints, folder: folder)
+        let client = try WitnessClient(endpoints: endpoints, folder: folder, quorum: quorum)
         defer { client.close() }
         let outcomes = await client.cosign(checkpoint, of: log)
-        let kept = try client.cosignatures(treeSize: size)
-        let vouching = CosignerVerifierKey.vouching(endpoints.map(\.key), in: kept, body: checkpoint.checkpoint.body)
+        let vouching = try client.vouching(for: checkpoint)
         guard vouching.count >= quorum else {
             let reasons = endpoints.compactMap { endpoint -> String? in
                 guard case .failed(let reason) = outcomes[endpoint.key.name] else { return nil }
@@ -374,7 +373,7 @@ struct ReportCommand: AsyncParsableCommand {
                     + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: "; ")))"),
                 exitCode: CLIFailure.problemFound)
         }
-        return kept
+        return try client.cosignatures(treeSize: size)
     }
 
     /// The statistics facts and a signed checkpoint of exactly the entries they cover.

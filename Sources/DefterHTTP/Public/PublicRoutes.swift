@@ -90,7 +90,7 @@ extension DefterAPI {
             await publicBody(request) {
                 let size = try integer(context.parameters.get("size"), "size", default: nil, range: 1...Int.max)
                 return try await figures.body("checkpoint|\(size)", contentType: "text/plain; charset=utf-8") { _ in
-                    guard let found = try log.checkpoints().last(where: { $0.checkpoint.treeSize == UInt64(size) }) else {
+                    guard let found = try log.newestCheckpoint(where: { $0.checkpoint.treeSize == UInt64(size) }) else {
                         throw APIError(
                             status: .notFound, code: "not_found",
                             message: "Bu boyutta imzalı bir kontrol noktası yok. / No checkpoint was signed at tree size \(size).")
@@ -227,7 +227,7 @@ extension DefterAPI {
                 _ = trackingFailures.take(client)
                 throw notFound
             }
-            let newest = try log.checkpoints().last
+            let newest = try log.newestCheckpoint()
             let history = try TicketHistory.load(id, from: log, provingAgainst: newest)
             var response = try await make(PublicRequest(ticket: ticket, history: history, catalog: catalog))
             // Only for the one who asked: no shared cache may keep it.

@@ -108,21 +108,19 @@ public struct CheckpointPublisher: Service {
     let logger: Logger
     let tiles: URL?
     let witnesses: WitnessClient?
-    let quorum: Int
 
     /// Publishes `figures` (and, with `tiles`, the log as tiles into that folder) every
     /// `interval` when the log has grown since the last time. With `witnesses`, each checkpoint
-    /// is sent to them to cosign, and tiles are published only at a checkpoint that at least
-    /// `quorum` of them cosigned.
+    /// is sent to them to cosign, and tiles are published only at a checkpoint that their quorum
+    /// (`WitnessClient.quorum`) cosigned.
     public init(
-        figures: PublishedFigures, interval: Duration, logger: Logger, tiles: URL? = nil, witnesses: WitnessClient? = nil, quorum: Int = 0
+        figures: PublishedFigures, interval: Duration, logger: Logger, tiles: URL? = nil, witnesses: WitnessClient? = nil
     ) {
         self.figures = figures
         self.interval = interval
         self.logger = logger
         self.tiles = tiles
         self.witnesses = witnesses
-        self.quorum = quorum
     }
 
     /// Publishes once when the log grew since the last publication; returns whether it did.
@@ -143,10 +141,10 @@ public struct CheckpointPublisher: Service {
             let cosigned = outcomes.values.filter { if case .cosigned = $0 { true } else { false } }.count
             logger.info(
                 "witnesses cosigned the checkpoint", metadata: ["treeSize": "\(checkpoint.checkpoint.treeSize)", "cosigned": "\(cosigned)"])
-            guard cosigned >= quorum else {
+            guard cosigned >= witnesses.quorum else {
                 logger.error(
                     "the checkpoint lacks its quorum of cosignatures and is not published as tiles; the witnesses may have refused a history that does not extend the one they cosigned",
-                    metadata: ["treeSize": "\(checkpoint.checkpoint.treeSize)", "cosigned": "\(cosigned)", "quorum": "\(quorum)"])
+                    metadata: ["treeSize": "\(checkpoint.checkpoint.treeSize)", "cosigned": "\(cosigned)", "quorum": "\(witnesses.quorum)"])
                 return true
             }
             note = try witnesses.cosignedNote(checkpoint)

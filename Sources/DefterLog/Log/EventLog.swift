@@ -470,6 +470,26 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// The newest stored checkpoint that `accept` takes, read from the newest back: what a
+    /// reader of the log's head needs, without parsing every checkpoint ever signed.
+    public func newestCheckpoint(where accept: (SignedCheckpoint) throws -> Bool = { _ in true }) throws -> SignedCheckpoint? {
+        try environment.read { txn in
+            var found: SignedCheckpoint?
+            try txn.scanBackward(dbi.checkpoints) { key, value in
+                let checkpoint: SignedCheckpoint
+                do {
+                    checkpoint = try SignedCheckpoint(parsing: String(decoding: value, as: UTF8.self))
+                } catch {
+                    throw StorageError(.corrupted, "stored checkpoint #\(LogLayout.decodeBigEndian(key) ?? 0) is damaged: \(error)")
+                }
+                guard try accept(checkpoint) else { return true }
+                found = checkpoint
+                return false
+            }
+            return found
+        }
+    }
+
     // MARK: Backup
 
     /// Writes a compacted, consistent copy of the log into `destination` (which must not exist or

@@ -366,6 +366,25 @@ struct LMDBTransaction {
         if rc != MDB_NOTFOUND { try lmdbCheck(rc, "mdb_cursor_get") }
     }
 
+    /// Visits entries in reverse key order from the last key, until `body` returns false. The
+    /// buffers are valid only during each call.
+    func scanBackward(_ dbi: MDB_dbi, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool) throws {
+        var cursor: OpaquePointer?
+        try lmdbCheck(mdb_cursor_open(pointer, dbi, &cursor), "mdb_cursor_open")
+        defer { mdb_cursor_close(cursor) }
+        var k = MDB_val()
+        var v = MDB_val()
+        var rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST)
+        while rc == 0 {
+            let keep = try body(
+                UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
+                UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+            if !keep { return }
+            rc = mdb_cursor_get(cursor, &k, &v, MDB_PREV)
+        }
+        if rc != MDB_NOTFOUND { try lmdbCheck(rc, "mdb_cursor_get") }
+    }
+
     /// The greatest key that is <= `bound` (or the last key when `bound` is nil), with a copy of
     /// its value.
     func last(_ dbi: MDB_dbi, atMost bound: [UInt8]? = nil) throws -> (key: [UInt8], value: [UInt8])? {
