@@ -19,7 +19,8 @@ extension DefterAPI {
                         throw APIError(
                             status: .notFound, code: "not_found",
                             message:
-                                "no checkpoint has been cosigned by \(witnesses.quorum) witness(es) yet; the service asks them at each checkpoint it signs")
+                                "no checkpoint has been cosigned by \(witnesses.quorum) witness(es) yet; the service asks them at each checkpoint it signs"
+                        )
                     }
                     note = witnessed
                 } else {

@@ -148,7 +148,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// The client asking `--witness` witnesses to cosign, nil without any.
     private func openWitnesses(_ context: ServiceContext) throws -> WitnessClient? {
         guard !witness.isEmpty else { return nil }
-        return try WitnessClient(endpoints: try witnessEndpoints(witness), folder: context.log.folder.appendingPathComponent("witnesses"),
+        return try WitnessClient(
+            endpoints: try witnessEndpoints(witness), folder: context.log.folder.appendingPathComponent("witnesses"),
             quorum: witnessQuorum)
     }
 
