@@ -51,7 +51,7 @@ public struct Mirror: Sendable {
     /// How many files are read at once.
     let parallelReads: Int
     /// How many entries at most one commit of the mirror's log carries.
-    static let entriesPerCommit = 65536
+    static let entriesPerCommit = 131_072
 
     /// A mirror of the log published at `source` into `log`, which must have been made with
     /// `LogConfiguration.mirrorOf` the primary's key; with `witnesses`, only checkpoints cosigned
@@ -149,7 +149,9 @@ public struct Mirror: Sendable {
             let tiles = (firstBundle / width)...((fullBundles - 1) / width)
             let addresses = tiles.map { TileAddress(level: 1, index: $0, width: Int(min(width, fullBundles - $0 * width))) }
             try await readInOrder(addresses) { address, bytes in
-                for (offset, hash) in try Self.hashes(in: bytes, of: address).enumerated()
+                try Self.hashes(in: bytes, of: address)
+            } _: { address, hashes in
+                for (offset, hash) in hashes.enumerated()
                 where address.index * width + UInt64(offset) >= firstBundle {
                     fullBundleHashes.append(hash)
                     Self.push((level: 8, hash: hash), onto: &frontier)
@@ -184,88 +186,77 @@ public struct Mirror: Sendable {
         }
         // The leaves the mirror holds in the bundle it has begun: the primary's must be the same.
         let heldLeaves = try log.perfectNodes(level: 0, indices: (plan.firstBundle * width)..<held)
-        var batch: [LogEntry] = []
+        let sourceName = source.name
+        var batch: [EntryBundle] = []
+        var batchEntries = 0
         var writing: Task<Void, any Error>?
         do {
+            // Each bundle is read, checked entry by entry and hashed in the reading task, several at
+            // once; here, in order, its hash is compared with the plan's and it joins the next commit.
             try await readInOrder(addresses) { address, bytes in
-                let entries = try Self.entries(in: bytes, of: address)
-                let leaves = entries.map(MerkleHash.leaf)
+                do {
+                    let bundle = try EntryBundle(bytes, of: address)
+                    return (bundle, address.isPartial ? nil : Self.subtreeRoot(bundle.leaves))
+                } catch {
+                    throw MirrorError.source("\(sourceName)/\(address) is not a bundle of log entries: \(error)")
+                }
+            } _: { address, checked in
+                let (bundle, subtreeRoot) = checked
                 let matches =
                     address.isPartial
-                    ? leaves == plan.tailLeaves
-                    : Self.subtreeRoot(leaves) == plan.fullBundleHashes[Int(address.index - plan.firstBundle)]
+                    ? bundle.leaves == plan.tailLeaves
+                    : subtreeRoot == plan.fullBundleHashes[Int(address.index - plan.firstBundle)]
                 guard matches else {
                     throw MirrorError.source(
-                        "the entries in \(source.name)/\(address) are not the ones the checkpoint (size \(target)) signs: the server holds a damaged bundle; entries before it are kept"
+                        "the entries in \(sourceName)/\(address) are not the ones the checkpoint (size \(target)) signs: the server holds a damaged bundle; entries before it are kept"
                     )
                 }
-                if address.index == plan.firstBundle, !leaves.starts(with: heldLeaves) {
+                if address.index == plan.firstBundle, !bundle.leaves.starts(with: heldLeaves) {
                     throw MirrorError.fork(Self.forkMessage(checkpoint, newest))
                 }
-                for (offset, bytes) in entries.enumerated() {
-                    let sequence = address.index * width + UInt64(offset) + 1
-                    guard sequence > held else { continue }
-                    let entry: LogEntry
-                    do { entry = try LogEntry(envelope: bytes) } catch {
-                        throw MirrorError.source("entry \(sequence) in \(source.name)/\(address) is not a log entry: \(error)")
-                    }
-                    guard entry.sequence == sequence else {
-                        throw MirrorError.source("\(source.name)/\(address) holds entry \(entry.sequence) where entry \(sequence) belongs")
-                    }
-                    batch.append(entry)
-                }
-                if batch.count >= Self.entriesPerCommit {
+                let new = bundle.after(held)
+                batch.append(new)
+                batchEntries += new.count
+                if batchEntries >= Self.entriesPerCommit {
                     try await writing?.value
                     writing = Self.write(batch, to: log)
                     batch = []
+                    batchEntries = 0
                 }
             }
         } catch {
             // What was verified before the failure is kept: wait for its commit.
             _ = try? await writing?.value
-            if !batch.isEmpty { _ = try? await log.restore(batch) }
+            if batchEntries > 0 { _ = try? await log.restore(RestoreBatch(batch)) }
             throw error
         }
         try await writing?.value
-        if !batch.isEmpty { _ = try await log.restore(batch) }
+        if batchEntries > 0 { _ = try await log.restore(RestoreBatch(batch)) }
     }
 
-    private static func write(_ entries: [LogEntry], to log: EventLog) -> Task<Void, any Error> {
-        Task { _ = try await log.restore(entries) }
+    /// Sorts the bundles' index rows off the log's writer, then appends them.
+    private static func write(_ bundles: [EntryBundle], to log: EventLog) -> Task<Void, any Error> {
+        Task { _ = try await log.restore(RestoreBatch(bundles)) }
     }
 
-    /// Reads the files at `addresses`, `parallelReads` at a time, handing each to `body` in order.
-    private func readInOrder(_ addresses: [TileAddress], _ body: (TileAddress, [UInt8]) async throws -> Void) async throws {
+    /// Reads the files at `addresses`, `parallelReads` at a time, each read and then `decode`d in
+    /// a task of its own, and hands each result to `body` in order.
+    private func readInOrder<Decoded: Sendable>(
+        _ addresses: [TileAddress], _ decode: @escaping @Sendable (TileAddress, [UInt8]) throws -> Decoded,
+        _ body: (TileAddress, Decoded) async throws -> Void
+    ) async throws {
         let source = self.source
-        var pending: [Task<[UInt8], any Error>] = []
+        var pending: [Task<Decoded, any Error>] = []
         defer { for task in pending { task.cancel() } }
         var next = 0
         for address in addresses {
             while next < addresses.count, pending.count < parallelReads {
-                let path = addresses[next].description
-                pending.append(Task { try await source.read(path) })
+                let address = addresses[next]
+                pending.append(Task { try decode(address, try await source.read(address.description)) })
                 next += 1
             }
             try await body(address, try await pending.removeFirst().value)
         }
-    }
-
-    /// The entries of a bundle: each its stored bytes, after a big-endian `UInt16` length.
-    static func entries(in bytes: [UInt8], of address: TileAddress) throws -> [[UInt8]] {
-        var entries: [[UInt8]] = []
-        entries.reserveCapacity(address.width)
-        var offset = 0
-        while offset < bytes.count {
-            guard offset + 2 <= bytes.count else { throw MirrorError.source("\(address) ends inside a length prefix") }
-            let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
-            guard offset + 2 + length <= bytes.count else { throw MirrorError.source("\(address) ends inside an entry") }
-            entries.append(Array(bytes[(offset + 2)..<(offset + 2 + length)]))
-            offset += 2 + length
-        }
-        guard entries.count == address.width else {
-            throw MirrorError.source("\(address) holds \(entries.count) entries, not \(address.width)")
-        }
-        return entries
     }
 
     /// The hashes of a hash tile: 32 bytes each.

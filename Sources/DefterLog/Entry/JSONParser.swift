@@ -159,6 +159,13 @@ struct JSONParser: ~Copyable {
 
     /// The string of UTF-8 `bytes`, or nil when they are not valid UTF-8. ASCII, by far the most
     /// common case in the log, is checked with a plain scan instead of a full decoder.
+    /// Whether `bytes` are UTF-8, without building a string when they are ASCII.
+    static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        return high < 0x80 || String(validating: bytes, as: UTF8.self) != nil
+    }
+
     static func string(validating bytes: UnsafeRawBufferPointer) -> String? {
         var high: UInt8 = 0
         for byte in bytes { high |= byte }

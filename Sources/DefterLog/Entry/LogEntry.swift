@@ -408,7 +408,9 @@ extension Envelope {
                     }
                 case 4:
                     fields.schemaVersion = try parser.parseUnsigned()
-                    guard fields.schemaVersion >= 1 else { throw fail("schemaVersion is not a positive integer") }
+                    guard fields.schemaVersion >= 1, fields.schemaVersion <= UInt64(Int.max) else {
+                        throw fail("schemaVersion is not a positive integer")
+                    }
                 case 5:
                     fields.sequence = try parser.parseUnsigned()
                     guard fields.sequence >= 1 else { throw fail("seq is not a positive integer") }

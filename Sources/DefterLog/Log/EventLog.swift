@@ -270,6 +270,18 @@ public final class EventLog: Sendable {
         return try await writer.restore(entries)
     }
 
+    /// Appends the entries of bundles another copy of this log published (`EntryBundle`, gathered
+    /// in a `RestoreBatch`), byte for byte, the bundles in order: what a mirror writes once it has checked their leaf hashes
+    /// against a checkpoint. Each entry must be the next sequence and the next version of its
+    /// stream, with an id not yet recorded; otherwise nothing of the call is written and it
+    /// throws `AppendError.invalidEvent`.
+    @discardableResult
+    public func restore(_ batch: RestoreBatch) async throws -> AppendResult {
+        guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
+        guard batch.count > 0 else { throw AppendError.emptyBatch }
+        return try await writer.restore(batch)
+    }
+
     /// Stores a checkpoint signed by this log's key elsewhere (a mirror adopting its primary's):
     /// its signature must verify with this log's verifier key, its size must not exceed the log
     /// nor fall below the newest stored checkpoint, and its root must be this log's root at its

@@ -14,6 +14,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         case append([PreparedEvent], CheckedContinuation<AppendResult, any Error>)
         case checkpoint(CheckedContinuation<SignedCheckpoint, any Error>)
         case restore([LogEntry], CheckedContinuation<AppendResult, any Error>)
+        case restoreBundles(RestoreBatch, CheckedContinuation<AppendResult, any Error>)
         case adopt(SignedCheckpoint, CheckedContinuation<SignedCheckpoint, any Error>)
 
         func fail(_ error: any Error) {
@@ -21,9 +22,17 @@ final class GroupCommitWriter: @unchecked Sendable {
             case .append(_, let c): c.resume(throwing: error)
             case .checkpoint(let c): c.resume(throwing: error)
             case .restore(_, let c): c.resume(throwing: error)
+            case .restoreBundles(_, let c): c.resume(throwing: error)
             case .adopt(_, let c): c.resume(throwing: error)
             }
         }
+    }
+
+    /// A job refused partway through writing it: the transaction is abandoned, and the group is
+    /// written again without that job.
+    private struct Refused: Error {
+        let job: Int
+        let error: any Error
     }
 
     private let condition = NSCondition()
@@ -115,6 +124,13 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
+    /// Writes the entries of published bundles byte for byte; see `EventLog.restore(_:)`.
+    func restore(_ batch: RestoreBatch) async throws -> AppendResult {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.restoreBundles(batch, continuation))
+        }
+    }
+
     private func enqueue(_ job: Job) {
         condition.lock()
         if stopping {
@@ -168,6 +184,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 switch job {
                 case .append(let batch, _): events += batch.count
                 case .restore(let batch, _): events += batch.count
+                case .restoreBundles(let batch, _): events += batch.count
                 case .checkpoint, .adopt: break
                 }
                 group.append(job)
@@ -202,7 +219,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 var frontier = MerkleFrontier()
                 let appends = try AppendCursors(txn: txn, dbi: dbi)
                 defer { appends.close() }
-                for job in group {
+                for (number, job) in group.enumerated() {
                     switch job {
                     case .append(let events, _):
                         outcomes.append(
@@ -211,11 +228,24 @@ final class GroupCommitWriter: @unchecked Sendable {
                         outcomes.append(try sign(size: newHead, at: recordedAt, txn: txn))
                     case .restore(let entries, _):
                         outcomes.append(try restore(entries, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
+                    case .restoreBundles(let batch, _):
+                        do {
+                            outcomes.append(try restore(batch, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
+                        } catch let refusal as AppendError {
+                            throw Refused(job: number, error: refusal)
+                        }
                     case .adopt(let checkpoint, _):
                         outcomes.append(try adopt(checkpoint, head: newHead, txn: txn))
                     }
                 }
             }
+        } catch let refused as Refused {
+            undoStreamHeads(to: 0)
+            var others = group
+            let job = others.remove(at: refused.job)
+            if !others.isEmpty { process(others) }
+            job.fail(refused.error)
+            return
         } catch {
             undoStreamHeads(to: 0)
             logger.error("group commit failed", metadata: ["batches": "\(group.count)", "error": "\(error)"])
@@ -244,6 +274,10 @@ final class GroupCommitWriter: @unchecked Sendable {
                 appendedEvents += result.appendedCount
                 c.resume(returning: result)
             case (.restore(_, let c), .refused(let error)): c.resume(throwing: error)
+            case (.restoreBundles(_, let c), .appended(let result)):
+                appendedBatches += 1
+                appendedEvents += result.appendedCount
+                c.resume(returning: result)
             case (.adopt(_, let c), .signed(let checkpoint)): c.resume(returning: checkpoint)
             case (.adopt(_, let c), .refused(let error)): c.resume(throwing: error)
             default: preconditionFailure("outcome does not match its job")
@@ -392,6 +426,68 @@ final class GroupCommitWriter: @unchecked Sendable {
             head = entry.sequence
         }
         return .appended(AppendResult(sequences: entries.map(\.sequence), duplicates: entries.map { _ in false }))
+    }
+
+    /// Writes the entries of published bundles (checked canonical envelopes, with their leaf
+    /// hashes) verbatim. Each must be the next sequence and the next version of its stream, with
+    /// a new id. The entries and their Merkle nodes are appended in order; the index rows, which
+    /// the batch sorted by key before it reached this thread, are written in that order, so that
+    /// consecutive rows descend the same pages, and checked as they go: each stream's versions follow the one the index holds, one by one at rising sequences,
+    /// and each id is new, the index refusing a recorded one as it takes it. A refusal is thrown
+    /// (`AppendError`) and the caller abandons the whole transaction rather than undo this job.
+    private func restore(
+        _ batch: RestoreBatch, txn: LMDBTransaction, head: inout UInt64, frontier: inout MerkleFrontier, appends: AppendCursors
+    ) throws -> Outcome {
+        // Versions are read from the index, not from `streamHeads`, which would hold stale ones.
+        streamHeads.removeAll(keepingCapacity: true)
+        var sequences: [UInt64] = []
+        sequences.reserveCapacity(batch.count)
+        let first = head + 1
+        // The batch's entry that is refused: its place in the batch, once it was found in order.
+        func refuse(_ sequence: UInt64, _ reason: String) -> AppendError {
+            .invalidEvent(index: sequence >= first ? Int(sequence - first) : sequences.count, reason: "entry \(sequence): \(reason)")
+        }
+        for bundle in batch.bundles {
+            try bundle.bytes.withUnsafeBytes { raw in
+                try bundle.keys.withUnsafeBytes { keys in
+                    for index in bundle.start..<bundle.entries.count {
+                        let entry = bundle.entries[index]
+                        let sequence = bundle.firstSequence + UInt64(index)
+                        guard sequence == head + 1 else {
+                            throw refuse(sequence, "expected entry \(head + 1) here; entries must follow each other")
+                        }
+                        try LogLayout.withBigEndian(sequence) { sequenceKey in
+                            try appends.events.put(
+                                key: sequenceKey, value: UnsafeRawBufferPointer(rebasing: raw[entry.bytes]), append: true)
+                        }
+                        try appendLeaf(bundle.leaves[index], index: sequence - 1, txn: txn, frontier: &frontier, appends: appends)
+                        head = sequence
+                        sequences.append(sequence)
+                    }
+                }
+            }
+        }
+        try batch.ids.inOrder { key, sequence, previous in
+            guard previous.map({ !$0.elementsEqual(key) }) ?? true,
+                try LogLayout.withBigEndian(sequence, { try txn.putIfAbsent(dbi.ids, key: key, value: $0) }) == nil
+            else { throw refuse(sequence, "its id '\(String(decoding: key, as: UTF8.self))' is already recorded") }
+        }
+        // Sorted, each stream's rows are together, by version: the first must follow the index.
+        var expected: (version: UInt64, after: UInt64) = (0, 0)
+        try batch.streams.inOrder { key, sequence, previous in
+            let stream = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 8)])
+            let version = LogLayout.decodeBigEndian(UnsafeRawBufferPointer(rebasing: key[(key.count - 8)...])) ?? 0
+            if previous.map({ !$0.starts(with: stream) || $0.count != key.count }) ?? true {
+                expected = (try txn.streamVersion(keyPrefix: stream, in: dbi.streams) + 1, 0)
+            }
+            guard version == expected.version, sequence > expected.after else {
+                let name = String(decoding: stream.dropLast(), as: UTF8.self)
+                throw refuse(sequence, "it is version \(version) of '\(name)', which is at version \(expected.version - 1) before it")
+            }
+            expected = (version + 1, sequence)
+            try LogLayout.withBigEndian(sequence) { try txn.put(dbi.streams, key: key, value: $0) }
+        }
+        return .appended(AppendResult(sequences: sequences, duplicates: Array(repeating: false, count: sequences.count)))
     }
 
     private func isSameEvent(_ prepared: PreparedEvent, storedAt sequence: UInt64, txn: LMDBTransaction) throws -> Bool {
