@@ -207,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DefterMirrorTests",
-            dependencies: ["DefterMirror", "DefterLog", "DefterLogTestSupport"],
+            dependencies: ["DefterMirror", "DefterLog", "DefterLogTestSupport", "DefterWitness"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

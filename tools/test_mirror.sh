@@ -53,8 +53,12 @@ before=$(size_of "$TMP/tiles")
 call "$PORT" "$TOKEN" mirror-1 "Sokağımızdaki çöpler toplanmadı"
 call "$PORT" "$TOKEN" mirror-2 "Parktaki ağaç devrildi"
 for _ in $(seq 1 100); do (($(size_of "$TMP/tiles") > before)) && break; sleep 0.2; done
+# From here the mirror cosigns each checkpoint it has copied, with a key of its own (C2SP tlog-mirror).
+MIRROR_KEY=$("$DEFTER" witness keygen --name "mirror.test/m" --out "$TMP/mirror.key")
+check "a --cosign-key that is not a cosigner key is refused (exit 2)" 2 \
+    "$DEFTER" mirror --from "http://127.0.0.1:$PORT" --data "$MIRROR" --vkey "$PRIMARY/checkpoint.vkey" --cosign-key "$PRIMARY/checkpoint.vkey" --once
 check "the mirror catches up with the grown log, from the primary's own /checkpoint and /tile paths too" 0 \
-    "$DEFTER" mirror --from "http://127.0.0.1:$PORT" --data "$MIRROR" --vkey "$PRIMARY/checkpoint.vkey" --once
+    "$DEFTER" mirror --from "http://127.0.0.1:$PORT" --data "$MIRROR" --vkey "$PRIMARY/checkpoint.vkey" --cosign-key "$TMP/mirror.key" --once
 check "the mirror is within one checkpoint of the primary" 0 \
     bash -c "(( \$('$DEFTER' log read --data '$MIRROR' | wc -l) >= $(size_of "$TMP/tiles") ))"
 
@@ -66,6 +70,8 @@ PIDS+=($MIRROR_PID)
 wait_url "http://127.0.0.1:$MIRROR_PORT/readyz"
 check "the mirror serves Open311 reads from its own projections" 0 \
     bash -c "curl -fsS 'http://127.0.0.1:$MIRROR_PORT/open311/v2/requests.json?start_date=2025-01-01T00:00:00Z&end_date=2025-03-31T00:00:00Z' | python3 -c 'import json,sys; assert len(json.load(sys.stdin)) > 0'"
+check "the mirror's /checkpoint carries its own cosignature, and its tiles verify (python verifier, --quorum 1)" 0 \
+    python3 tools/verify_tiles.py "http://127.0.0.1:$MIRROR_PORT" --vkey "$PRIMARY/checkpoint.vkey" --witness "$MIRROR_KEY" --quorum 1
 check "the mirror refuses writes (403 read_only)" 0 \
     bash -c "[[ \$(curl -s -o /dev/null -w '%{http_code}' -X POST 'http://127.0.0.1:$MIRROR_PORT/v1/calls' -H 'Content-Type: application/json' --data '{}') == 403 ]]"
 kill "$MIRROR_PID"; wait "$MIRROR_PID" 2>/dev/null || true

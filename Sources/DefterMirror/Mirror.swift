@@ -13,6 +13,10 @@ import Foundation
 /// bundles, several at a time, checks each against its verified subtree hash, and appends the
 /// entries byte for byte (same leaves, same roots) while it reads the next ones: each bundle is
 /// read once and memory stays flat. The checkpoint is stored beside them last (`EventLog.adopt`).
+/// With a cosigner key of its own, the mirror then cosigns the checkpoint: tlog-mirror's statement
+/// that it has durably copied what the checkpoint covers. Its cosignature, and those of the
+/// primary's witnesses it verified, are kept beside the log (`data/witnesses`), and a mirror served
+/// with `defter serve --read-only` shows them after the log's signature at `/checkpoint`.
 ///
 /// A primary whose new checkpoint does not extend what the mirror holds (a rewritten or a shorter
 /// history) is refused with `MirrorError.fork`, naming both checkpoints, before anything is
@@ -48,6 +52,8 @@ public struct Mirror: Sendable {
     /// takes anything it covers (C2SP tlog-cosignature lines after the log's own signature).
     let witnesses: [CosignerVerifierKey]
     let quorum: Int
+    /// The mirror's own cosigning key, when it vouches for what it copied.
+    let cosigner: Cosigner?
     /// How many files are read at once.
     let parallelReads: Int
     /// How many entries at most one commit of the mirror's log carries.
@@ -57,12 +63,14 @@ public struct Mirror: Sendable {
     /// `LogConfiguration.mirrorOf` the primary's key; with `witnesses`, only checkpoints cosigned
     /// by `quorum` of them are mirrored. `parallelReads` files are read at once.
     public init(
-        log: EventLog, source: any TileSource, witnesses: [CosignerVerifierKey] = [], quorum: Int = 0, parallelReads: Int = 8
+        log: EventLog, source: any TileSource, witnesses: [CosignerVerifierKey] = [], quorum: Int = 0, cosigner: Cosigner? = nil,
+        parallelReads: Int = 8
     ) {
         self.log = log
         self.source = source
         self.witnesses = witnesses
         self.quorum = quorum
+        self.cosigner = cosigner
         self.parallelReads = max(1, parallelReads)
     }
 
@@ -82,8 +90,12 @@ public struct Mirror: Sendable {
         guard checkpoint.checkpoint.origin == log.origin else {
             throw MirrorError.source("the primary serves log '\(checkpoint.checkpoint.origin)', not '\(log.origin)'")
         }
+        // The cosignature lines after the log's signature that a trusted witness's key verifies.
+        let witnessLines = note[separator.upperBound...].split(separator: "\n").dropFirst().map(String.init).filter { line in
+            witnesses.contains { ((try? $0.verify(line: line, body: checkpoint.checkpoint.body)) ?? nil) != nil }
+        }
         if quorum > 0 {
-            let lines = note[separator.upperBound...].split(separator: "\n").dropFirst().map(String.init)
+            let lines = witnessLines
             let vouching = CosignerVerifierKey.vouching(witnesses, in: lines, body: checkpoint.checkpoint.body).map(\.name)
             guard vouching.count >= quorum else {
                 throw MirrorError.source(
@@ -108,13 +120,29 @@ public struct Mirror: Sendable {
             guard try log.root(size: target).root == checkpoint.checkpoint.root else {
                 throw MirrorError.fork(Self.forkMessage(checkpoint, newest))
             }
-            if newest?.checkpoint.treeSize != target { try await log.adopt(checkpoint) }
+            if newest?.checkpoint.treeSize != target {
+                try await log.adopt(checkpoint)
+                try keep(checkpoint, witnessLines: witnessLines)
+            }
             return Report(fromSize: held, toSize: target)
         }
         let plan = try await verifiedBundles(held: held, checkpoint: checkpoint, newest: newest)
         try await copyEntries(plan, held: held, target: target, checkpoint: checkpoint, newest: newest)
         try await log.adopt(checkpoint)
+        try keep(checkpoint, witnessLines: witnessLines)
         return Report(fromSize: held, toSize: target)
+    }
+
+    /// Keeps the verified witnesses' cosignatures of a checkpoint the mirror adopted, with its own
+    /// when it has a key: the log is committed, so the mirror can say it holds what it covers.
+    private func keep(_ checkpoint: SignedCheckpoint, witnessLines: [String]) throws {
+        var lines = witnessLines
+        if let cosigner {
+            let line = try cosigner.cosign(body: checkpoint.checkpoint.body, time: UInt64(Date().timeIntervalSince1970))
+            lines.append(line.trimmingCharacters(in: .newlines))
+        }
+        guard !lines.isEmpty else { return }
+        try WitnessClient.keep(lines, treeSize: checkpoint.checkpoint.treeSize, at: log.folder.appendingPathComponent("witnesses"))
     }
 
     static func forkMessage(_ primary: SignedCheckpoint, _ held: SignedCheckpoint?) -> String {

@@ -68,14 +68,7 @@ public final class WitnessClient: Sendable {
             }
             if !lines.isEmpty {
                 do {
-                    try store.write { writer in
-                        let key = Self.key(checkpoint.checkpoint.treeSize)
-                        var all = Set(
-                            try writer.get("cosignatures", key).map { String(decoding: $0, as: UTF8.self) }?.split(separator: "\n").map(
-                                String.init) ?? [])
-                        all.formUnion(lines)
-                        try writer.put("cosignatures", key, Array(all.sorted().joined(separator: "\n").utf8))
-                    }
+                    try Self.keep(lines, treeSize: checkpoint.checkpoint.treeSize, in: store)
                 } catch {
                     // A cosignature that cannot be kept vouches for nothing a reader can see.
                     for (name, outcome) in outcomes {
@@ -91,6 +84,26 @@ public final class WitnessClient: Sendable {
     public func cosignatures(treeSize: UInt64) throws -> [String] {
         guard let bytes = try store.read({ try $0.get("cosignatures", Self.key(treeSize)) }) else { return [] }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// Adds `lines` to the cosignatures kept for the checkpoint of `treeSize` in the store at
+    /// `folder` (made when missing): what a mirror keeps, its own and its primary's witnesses'.
+    /// Not for a folder this process has a client open on.
+    public static func keep(_ lines: [String], treeSize: UInt64, at folder: URL) throws {
+        let store = try KeyValueStore.open(at: folder, databases: ["sizes", "cosignatures"])
+        defer { store.close() }
+        try keep(lines, treeSize: treeSize, in: store)
+    }
+
+    private static func keep(_ lines: [String], treeSize: UInt64, in store: KeyValueStore) throws {
+        try store.write { writer in
+            let key = Self.key(treeSize)
+            var all = Set(
+                try writer.get("cosignatures", key).map { String(decoding: $0, as: UTF8.self) }?.split(separator: "\n").map(String.init)
+                    ?? [])
+            all.formUnion(lines)
+            try writer.put("cosignatures", key, Array(all.sorted().joined(separator: "\n").utf8))
+        }
     }
 
     /// Every cosignature kept in the store at `folder`, by tree size; empty when there is no

@@ -1,6 +1,7 @@
 import DefterLog
 import DefterLogTestSupport
 import DefterMirror
+import DefterWitness
 import Foundation
 import Testing
 
@@ -29,6 +30,36 @@ import Testing
             let again = try await follower.follow()
             #expect(again.fromSize == 1024 && again.toSize == 1024)
             #expect(try mirror.verify().ok)
+        }
+    }
+
+    @Test func aMirrorWithAKeyCosignsWhatItCopiedAndKeepsTheWitnessCosignaturesItVerified() async throws {
+        try await withTemporaryLog { primary, root in
+            let tiles = root.appendingPathComponent("tiles")
+            try await grow(primary, to: 300, stream: "primary")
+            let checkpoint = try await primary.checkpoint()
+            let body = checkpoint.checkpoint.body
+            let witness = Cosigner(name: "witness.example.org/w")
+            // Cosignature lines, without their newlines.
+            let witnessLine = try witness.cosign(body: body, time: 1_765_000_000).trimmingCharacters(in: .newlines)
+            let stranger = try Cosigner(name: "stranger.example.org/s").cosign(body: body, time: 1_765_000_000)
+                .trimmingCharacters(in: .newlines)
+            _ = try TilePublisher.publish(primary, at: checkpoint, note: checkpoint.text + witnessLine + "\n" + stranger + "\n", to: tiles)
+
+            let folder = root.appendingPathComponent("mirror")
+            let mirror = try openMirror(of: primary, in: folder)
+            defer { mirror.close() }
+            let own = Cosigner(name: "mirror.example.org/m")
+            let follower = Mirror(
+                log: mirror, source: FolderTileSource(folder: tiles), witnesses: [witness.verifierKey], quorum: 1, cosigner: own)
+            _ = try await follower.follow()
+            let kept = try #require(try WitnessClient.keptCosignatures(at: folder.appendingPathComponent("witnesses"))[300])
+            // The witness's line as the primary served it, the mirror's own, and not a stranger's.
+            #expect(kept.count == 2 && kept.contains(witnessLine) && !kept.contains(stranger))
+            #expect(CosignerVerifierKey.vouching([own.verifierKey, witness.verifierKey], in: kept, body: body).count == 2)
+            // A round with nothing new cosigns nothing again.
+            _ = try await follower.follow()
+            #expect(try WitnessClient.keptCosignatures(at: folder.appendingPathComponent("witnesses"))[300]?.count == 2)
         }
     }
 

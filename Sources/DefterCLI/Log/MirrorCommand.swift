@@ -49,6 +49,12 @@ struct MirrorFollowCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --witness: how many of them must have cosigned (default: all).", valueName: "n"))
     var witnessQuorum: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "This mirror's own cosigner key file (`defter witness keygen`): each checkpoint it has copied is cosigned with it (C2SP tlog-mirror) and shown at its /checkpoint.",
+            valueName: "file"))
+    var cosignKey: String?
+
     func run() async throws {
         let source: any TileSource
         if let address = URL(string: from), ["http", "https"].contains(address.scheme ?? "") {
@@ -82,7 +88,7 @@ struct MirrorFollowCommand: AsyncParsableCommand {
             throw CLIFailure(
                 "--witness-quorum must be 0 to the number of --witness keys (\(cosigners.count))", exitCode: CLIFailure.badInput)
         }
-        let mirror = Mirror(log: log, source: source, witnesses: cosigners, quorum: quorum)
+        let mirror = Mirror(log: log, source: source, witnesses: cosigners, quorum: quorum, cosigner: try ownCosigner())
         while true {
             do {
                 let report = try await mirror.follow()
@@ -94,6 +100,20 @@ struct MirrorFollowCommand: AsyncParsableCommand {
             }
             if once { return }
             try await Task.sleep(for: .seconds(interval))
+        }
+    }
+}
+
+extension MirrorFollowCommand {
+    /// The mirror's cosigner from `--cosign-key`, nil without one.
+    private func ownCosigner() throws -> Cosigner? {
+        guard let cosignKey else { return nil }
+        do {
+            return try Cosigner(fileText: try String(contentsOfFile: cosignKey, encoding: .utf8))
+        } catch let error as WitnessKeyError {
+            throw CLIFailure("--cosign-key \(cosignKey): \(error)", exitCode: CLIFailure.badInput)
+        } catch {
+            throw CLIFailure("--cosign-key: cannot read \(cosignKey): \(error.localizedDescription)", exitCode: CLIFailure.badInput)
         }
     }
 }

@@ -145,9 +145,10 @@ struct ServeCommand: AsyncParsableCommand {
         try await app.runService()
     }
 
-    /// The client asking `--witness` witnesses to cosign, nil without any.
+    /// The client asking `--witness` witnesses to cosign, nil without any; a mirror (`--read-only`)
+    /// has one asking nobody, to show the cosignatures `defter mirror` kept.
     private func openWitnesses(_ context: ServiceContext) throws -> WitnessClient? {
-        guard !witness.isEmpty else { return nil }
+        guard !witness.isEmpty || readOnly else { return nil }
         return try WitnessClient(
             endpoints: try witnessEndpoints(witness), folder: context.log.folder.appendingPathComponent("witnesses"),
             quorum: witnessQuorum)
