@@ -140,7 +140,7 @@ let package = Package(
             name: "DefterHTTP",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterRouting", "DefterTickets", "DefterProjections", "DefterTransparency",
-                "DefterImages", "DefterWitness",
+                "DefterImages", "DefterWitness", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -247,7 +247,7 @@ let package = Package(
             name: "DefterHTTPTests",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterRouting", "DefterHTTP", "DefterLogTestSupport",
-                "DefterImages", "DefterWitness",
+                "DefterImages", "DefterWitness", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

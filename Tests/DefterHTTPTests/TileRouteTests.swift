@@ -1,3 +1,4 @@
+import Crypto
 import DefterHTTP
 import DefterLog
 import DefterLogTestSupport
@@ -8,7 +9,30 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite struct WitnessedCheckpointTests {
+/// The log as C2SP tiles, served by the API itself.
+@Suite struct TileRouteTests {
+    @Test("the checkpoint and the tiles are served under /<origin hash>/ too, where C2SP tlog-mirror puts a log's copy")
+    func originHashPrefix() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                _ = try await recordPothole(client, h)
+                let checkpoint = try await h.log.checkpoint()
+                let size = checkpoint.checkpoint.treeSize
+                let prefix = "/" + Hex.encode(SHA256.hash(data: Array(h.log.origin.utf8)))
+                for path in ["/checkpoint", "/tile/0/000.p/\(size)", "/tile/entries/000.p/\(size)"] {
+                    let plain = try await client.execute(uri: path, method: .get) { ($0.status, Array(($0.body).readableBytesView)) }
+                    let prefixed = try await client.execute(uri: prefix + path, method: .get) {
+                        ($0.status, Array(($0.body).readableBytesView))
+                    }
+                    #expect(plain.0 == .ok && prefixed.0 == .ok, "\(path)")
+                    #expect(plain.1 == prefixed.1, "\(path)")
+                }
+                #expect(try await client.execute(uri: prefix + "/tile/0/001", method: .get) { $0.status } == .notFound)
+                #expect(try await client.execute(uri: "/0000/checkpoint", method: .get) { $0.status } == .notFound)
+            }
+        }
+    }
+
     #if canImport(Glibc)
         @Test("with witnesses, GET /checkpoint is the newest checkpoint their quorum cosigned, never one the log signed a moment ago")
         func checkpointWaitsForTheWitnesses() async throws {
