@@ -356,14 +356,7 @@ struct LMDBTransaction {
         } else {
             rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
         }
-        while rc == 0 {
-            let keep = try body(
-                UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
-                UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-            if !keep { return }
-            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
-        }
-        if rc != MDB_NOTFOUND { try lmdbCheck(rc, "mdb_cursor_get") }
+        try visit(cursor, rc, &k, &v, then: MDB_NEXT, body)
     }
 
     /// Visits entries in reverse key order from the last key, until `body` returns false. The
@@ -374,13 +367,23 @@ struct LMDBTransaction {
         defer { mdb_cursor_close(cursor) }
         var k = MDB_val()
         var v = MDB_val()
-        var rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST)
+        let rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST)
+        try visit(cursor, rc, &k, &v, then: MDB_PREV, body)
+    }
+
+    /// Hands the entry the cursor is on (`rc` of placing it) to `body`, then moves it by `step`,
+    /// until `body` returns false or the cursor runs out.
+    private func visit(
+        _ cursor: OpaquePointer?, _ rc: Int32, _ k: inout MDB_val, _ v: inout MDB_val, then step: MDB_cursor_op,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        var rc = rc
         while rc == 0 {
             let keep = try body(
                 UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
                 UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
             if !keep { return }
-            rc = mdb_cursor_get(cursor, &k, &v, MDB_PREV)
+            rc = mdb_cursor_get(cursor, &k, &v, step)
         }
         if rc != MDB_NOTFOUND { try lmdbCheck(rc, "mdb_cursor_get") }
     }
