@@ -51,6 +51,9 @@ for ns in "$NS_P" "$NS_M" "$NS_W"; do
 done
 P=10.77.0.2 M=10.77.0.3 W=10.77.0.4
 MIRROR_LINK="v$tag-3"
+# Runs a command in a namespace. A server is started with `ip netns exec ... &` itself, not
+# through this function: `$!` must be the server (ip execs it), not a shell that a kill would
+# leave its server running behind.
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 wait_ns_url() { for _ in $(seq 1 150); do curl -fsS --max-time 2 "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 size_at() { curl -fsS --max-time 2 "$1/checkpoint" 2>/dev/null | sed -n 2p || echo 0; }
@@ -65,7 +68,7 @@ WITNESSES=()
 MIRROR_WITNESSES=()
 for w in 1 2; do
     key=$("$DEFTER" witness keygen --name "w$w.netns.test/w" --out "$TMP/w$w.key")
-    in_ns "$NS_W" "$DEFTER" witness serve --key "$TMP/w$w.key" --log "$ORIGIN=$VKEY" --data "$TMP/w$w" --host "$W" \
+    ip netns exec "$NS_W" "$DEFTER" witness serve --key "$TMP/w$w.key" --log "$ORIGIN=$VKEY" --data "$TMP/w$w" --host "$W" \
         --port $((8154 + w)) >"$TMP/w$w.log" 2>&1 &
     PIDS+=($!)
     wait_ns_url "http://$W:$((8154 + w))/healthz"
@@ -73,7 +76,7 @@ for w in 1 2; do
     MIRROR_WITNESSES+=(--witness "$key")
 done
 TOKEN=$("$DEFTER" tokens issue --data "$PRIMARY" --role operator --name netns-test)
-in_ns "$NS_P" "$DEFTER" serve --data "$PRIMARY" --host "$P" --port 8153 --checkpoint-every 1s "${WITNESSES[@]}" --witness-quorum 2 \
+ip netns exec "$NS_P" "$DEFTER" serve --data "$PRIMARY" --host "$P" --port 8153 --checkpoint-every 1s "${WITNESSES[@]}" --witness-quorum 2 \
     >"$TMP/primary.log" 2>&1 &
 PRIMARY_PID=$!
 PIDS+=($PRIMARY_PID)
@@ -101,7 +104,7 @@ PIDS+=($INTAKE_PID)
 
 MIRROR="$TMP/mirror"
 # The mirror takes only checkpoints both witnesses cosigned.
-in_ns "$NS_M" "$DEFTER" mirror --from "http://$P:8153" --data "$MIRROR" --vkey "$VKEY" --interval 0.5 "${MIRROR_WITNESSES[@]}" \
+ip netns exec "$NS_M" "$DEFTER" mirror --from "http://$P:8153" --data "$MIRROR" --vkey "$VKEY" --interval 0.5 "${MIRROR_WITNESSES[@]}" \
     --witness-quorum 2 >"$TMP/mirror.log" 2>&1 &
 MIRROR_PID=$!
 PIDS+=($MIRROR_PID)
@@ -138,7 +141,7 @@ check "the mirror's log verifies with the primary's key (python verifier)" 0 \
 # witnesses but needs none of them (quorum 0), so that its /checkpoint shows the rewritten head: with
 # a quorum it would show only the last checkpoint they cosigned, from before the rewrite.
 FORK_TOKEN=$("$DEFTER" tokens issue --data "$TMP/fork" --role operator --name netns-fork)
-in_ns "$NS_P" "$DEFTER" serve --data "$TMP/fork" --host "$P" --port 8163 --checkpoint-every 1s "${WITNESSES[@]}" --witness-quorum 0 \
+ip netns exec "$NS_P" "$DEFTER" serve --data "$TMP/fork" --host "$P" --port 8163 --checkpoint-every 1s "${WITNESSES[@]}" --witness-quorum 0 \
     >"$TMP/fork.log" 2>&1 &
 PIDS+=($!)
 wait_ns_url "http://$P:8163/healthz"
@@ -166,6 +169,9 @@ check "a mirror pointed at the rewritten history refuses it: exit 1, FORK" 1 \
 cat "$TMP/out" "$TMP/err" >"$TMP/fork-refusal.txt"
 check "the refusal is a FORK" 0 grep -q FORK "$TMP/fork-refusal.txt"
 kill -9 "$PRIMARY_PID"
+wait "$PRIMARY_PID" 2>/dev/null || true
+check "the primary is gone (SIGKILL): nothing answers at its address" 0 \
+    bash -c "! ip netns exec '$NS_M' curl -fsS --max-time 2 -o /dev/null http://$P:8153/healthz"
 "$DEFTER" log read --data "$MIRROR" | grep -F '"type":"CallReceived"' | grep -o '"callId":"netns-[0-9]*"' | sed 's/.*"\(netns-[0-9]*\)"/\1/' |
     sort >"$TMP/in-mirror"
 missing=$(sort "$TMP/acked" | comm -23 - "$TMP/in-mirror" | wc -l)
@@ -173,7 +179,7 @@ check "every one of the $acked calls acknowledged before the last checkpoint is 
 check "defter mirror promote installs the log's key on the mirror's host" 0 \
     in_ns "$NS_M" "$DEFTER" mirror promote --data "$MIRROR" --key "$PRIMARY/checkpoint.key"
 NEW_TOKEN=$("$DEFTER" tokens issue --data "$MIRROR" --role operator --name promoted)
-in_ns "$NS_M" "$DEFTER" serve --data "$MIRROR" --host "$M" --port 8153 --checkpoint-every 1s >"$TMP/promoted.log" 2>&1 &
+ip netns exec "$NS_M" "$DEFTER" serve --data "$MIRROR" --host "$M" --port 8153 --checkpoint-every 1s >"$TMP/promoted.log" 2>&1 &
 PIDS+=($!)
 wait_ns_url "http://$M:8153/healthz"
 check "the promoted mirror takes a new call" 0 \
