@@ -432,9 +432,10 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// hashes) verbatim. Each must be the next sequence and the next version of its stream, with
     /// a new id. The entries and their Merkle nodes are appended in order; the index rows, which
     /// the batch sorted by key before it reached this thread, are written in that order, so that
-    /// consecutive rows descend the same pages, and checked as they go: each stream's versions follow the one the index holds, one by one at rising sequences,
-    /// and each id is new, the index refusing a recorded one as it takes it. A refusal is thrown
-    /// (`AppendError`) and the caller abandons the whole transaction rather than undo this job.
+    /// consecutive rows descend the same pages, and checked as they go: each stream's versions
+    /// follow the one the index holds, one by one at rising sequences, and each id is new, the
+    /// index refusing a recorded one as it takes it. A refusal is thrown (`AppendError`) and the
+    /// caller abandons the whole transaction rather than undo this job.
     private func restore(
         _ batch: RestoreBatch, txn: LMDBTransaction, head: inout UInt64, frontier: inout MerkleFrontier, appends: AppendCursors
     ) throws -> Outcome {
