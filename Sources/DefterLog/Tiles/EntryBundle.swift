@@ -133,6 +133,7 @@ public struct EntryBundle: Sendable {
 
 /// Why published bytes are not the entry bundle they should be.
 public struct EntryBundleError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong, naming the bundle and the entry.
     public let description: String
     init(_ description: String) { self.description = description }
 }
