@@ -1,6 +1,5 @@
 public import Foundation
 public import Logging
-import Synchronization
 
 /// A small store of secret keys, kept in its own LMDB environment (a `vault` folder beside the
 /// log) so that a key can be destroyed without touching the log: the log holds only ciphertext
@@ -9,10 +8,18 @@ import Synchronization
 ///
 /// Erasing compacts the vault into a new file and replaces the old one, so the erased key does
 /// not linger in a freed page.
-public final class KeyVault: Sendable {
+///
+/// Lookups and key creation share the vault (LMDB serialises its writers and never blocks its
+/// readers); only erasing and closing, which replace or drop the environment, hold it alone. A
+/// lookup therefore never waits behind a commit's fsync: with a plain mutex it did, and on a
+/// two-core machine two such waits stopped every task of the cooperative pool.
+public final class KeyVault: @unchecked Sendable {
+    // Safe to share: `environment` is read under `lock`'s shared side and replaced only under its
+    // exclusive side.
     /// The vault's folder.
     public let folder: URL
-    private let state: Mutex<LMDBEnvironment?>
+    private let lock = ReadWriteLock()
+    private var environment: LMDBEnvironment?
     private let logger: Logger
     /// Group-commits the creation of keys (`key(_:creatingWith:) async`).
     let writer = KeyVaultWriter()
@@ -28,7 +35,7 @@ public final class KeyVault: Sendable {
         self.folder = folder
         self.logger = logger
         try Self.prepareFolder(folder)
-        state = Mutex(try Self.openEnvironment(folder, logger: logger))
+        environment = try Self.openEnvironment(folder, logger: logger)
     }
 
     private static func prepareFolder(_ folder: URL) throws {
@@ -52,7 +59,7 @@ public final class KeyVault: Sendable {
     }
 
     private func withEnvironment<T>(_ body: (LMDBEnvironment) throws -> T) throws -> T {
-        try state.withLock { environment in
+        try lock.withSharedLock {
             guard let environment else { throw StorageError(.closed, "the key vault at \(folder.path) is closed") }
             return try body(environment)
         }
@@ -88,7 +95,7 @@ public final class KeyVault: Sendable {
     /// vault's file. Returns whether the key existed.
     @discardableResult
     public func erase(_ id: String) throws -> Bool {
-        try state.withLock { environment in
+        try lock.withExclusiveLock {
             guard let current = environment else { throw StorageError(.closed, "the key vault at \(folder.path) is closed") }
             let dbi = current.database(Self.keysDatabase)
             let existed = try current.write { txn in try txn.delete(dbi, key: Array(id.utf8)) }
@@ -113,7 +120,7 @@ public final class KeyVault: Sendable {
 
     /// Closes the vault.
     public func close() {
-        state.withLock { environment in
+        lock.withExclusiveLock {
             environment?.close()
             environment = nil
         }
