@@ -69,7 +69,7 @@ public struct PersonalData: Codable, Sendable, Equatable {
     /// Checks every field and normalises the phone number; throws naming the first bad field.
     public func validated() throws(DomainInputError) -> PersonalData {
         var copy = self
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhiteSpace()
         guard !trimmed.isEmpty else {
             throw DomainInputError(field: "text", reason: "the description is empty; write what the caller asked for")
         }
@@ -79,7 +79,7 @@ public struct PersonalData: Codable, Sendable, Equatable {
         }
         copy.text = trimmed
         if let name {
-            let cleaned = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            let cleaned = name.trimmingWhiteSpace()
             guard !cleaned.isEmpty, cleaned.count <= 200 else {
                 throw DomainInputError(field: "name", reason: "must be 1 to 200 characters")
             }
@@ -88,14 +88,14 @@ public struct PersonalData: Codable, Sendable, Equatable {
         if let phone { copy.phone = try TurkishPhoneNumber.normalise(phone) }
         if let nationalId { copy.nationalId = try TurkishNationalID.validate(nationalId) }
         if let address {
-            let cleaned = address.trimmingCharacters(in: .whitespacesAndNewlines)
+            let cleaned = address.trimmingWhiteSpace()
             guard !cleaned.isEmpty, cleaned.count <= 500 else {
                 throw DomainInputError(field: "address", reason: "must be 1 to 500 characters")
             }
             copy.address = cleaned
         }
         if let email {
-            let cleaned = email.trimmingCharacters(in: .whitespacesAndNewlines)
+            let cleaned = email.trimmingWhiteSpace()
             let parts = cleaned.split(separator: "@", omittingEmptySubsequences: false)
             guard cleaned.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
                 !cleaned.contains(where: \.isWhitespace)

@@ -103,7 +103,7 @@ extension DefterAPI {
                     status: .unauthorized, code: "unauthenticated",
                     message: "send a token: Authorization: Bearer <token> (defter tokens issue)")
             }
-            guard let (role, name) = try tokens.lookup(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+            guard let (role, name) = try tokens.lookup(header.dropFirst(7).trimmingWhiteSpace()) else {
                 throw APIError(status: .unauthorized, code: "unauthenticated", message: "the token is not valid (unknown or revoked)")
             }
             return Credential(role: role, name: name)

@@ -27,12 +27,10 @@ public struct PersonalDataSealer: Sendable {
 
     /// The citizen a caller is: the same phone number (or national id) always gives the same
     /// reference, through a keyed hash whose key never leaves the vault; a caller with neither
-    /// gets a new reference.
+    /// gets a new reference of 80 random bits (the same shape as a keyed one).
     public func citizen(for data: PersonalData) throws -> CitizenRef {
         let identity = data.nationalId.map { "tckn:" + $0 } ?? data.phone.map { "tel:" + $0 }
-        guard let identity else {
-            return CitizenRef(unchecked: "c-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20))
-        }
+        guard let identity else { return CitizenRef(unchecked: "c-" + Hex.encode(Self.randomBytes(10))) }
         return try citizen(identity: identity)
     }
 

@@ -67,7 +67,7 @@ public final class TicketBatch {
         pending.append(
             NewEvent(
                 stream: try StreamID("ticket-numbers-\(year)"), type: "TicketNumberAssigned",
-                data: try TicketService.json(TicketNumberAssigned(ticket: ticket, callId: request.callId, at: at)),
+                data: TicketNumberAssigned(ticket: ticket, callId: request.callId, at: at).data,
                 id: try EventID("number:\(ticket)"), expectedVersion: UInt64(number), actor: operatorId.rawValue))
         pending += try TicketService.newEvents(
             events, ticket: ticket, expectedVersion: 0, idPrefix: "call:\(request.callId)", actor: operatorId)

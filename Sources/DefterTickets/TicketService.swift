@@ -317,7 +317,7 @@ public actor TicketService {
             var batch = [
                 NewEvent(
                     stream: counter, type: "TicketNumberAssigned",
-                    data: try Self.json(TicketNumberAssigned(ticket: ticket, callId: request.callId, at: call.at)),
+                    data: TicketNumberAssigned(ticket: ticket, callId: request.callId, at: call.at).data,
                     id: try EventID("number:\(ticket)"), expectedVersion: UInt64(number - 1), actor: call.operatorId.rawValue)
             ]
             batch += try Self.newEvents(
@@ -634,6 +634,14 @@ public struct TicketNumberAssigned: Codable, Sendable, Equatable {
     public let ticket: TicketID
     public let callId: String
     public let at: Date
+}
+
+extension TicketNumberAssigned {
+    /// The event's data object, built directly: what `TicketService.json(_:)` makes of it through
+    /// `JSONEncoder`, at a fraction of the cost, for every call taken.
+    var data: JSONValue {
+        .object(["ticket": .string(ticket.description), "callId": .string(callId), "at": .string(TicketEventCodec.format(at))])
+    }
 }
 
 /// Someone read a ticket's personal data, on stream `access-<ticket>`.

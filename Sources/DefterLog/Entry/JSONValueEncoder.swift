@@ -17,8 +17,31 @@ public struct JSONValueEncoder: Sendable {
     /// The JSON value of `value`.
     public func encode(_ value: some Encodable) throws -> JSONValue {
         let root = Node()
-        try Node.box(value, into: root, codingPath: [], dates: dates)
+        try Node.box(value, into: root, path: nil, dates: dates)
         return root.resolved()
+    }
+}
+
+/// Where a value sits, kept as a chain from the value back to the root and turned into the
+/// `[CodingKey]` array only when asked (an error, or an `encode(to:)` that reads it): building
+/// that array for every member cost more than encoding the member.
+private final class CodingPath {
+    let parent: CodingPath?
+    let key: any CodingKey
+
+    init(_ parent: CodingPath?, _ key: any CodingKey) {
+        self.parent = parent
+        self.key = key
+    }
+
+    static func keys(_ path: CodingPath?) -> [any CodingKey] {
+        var keys: [any CodingKey] = []
+        var current = path
+        while let here = current {
+            keys.append(here.key)
+            current = here.parent
+        }
+        return keys.reversed()
     }
 }
 
@@ -37,30 +60,37 @@ private final class Node {
         return scalar ?? .object([:])
     }
 
-    static func box(_ value: some Encodable, into node: Node, codingPath: [any CodingKey], dates: @escaping @Sendable (Date) -> JSONValue)
-        throws
-    {
-        switch value {
-        case let string as String: node.scalar = .string(string)
-        case let date as Date: node.scalar = dates(date)
-        case let integer as Int: node.scalar = .integer(Int64(integer))
-        case let double as Double: node.scalar = try number(double, codingPath)
-        case let bool as Bool: node.scalar = .bool(bool)
-        default: try value.encode(to: NodeEncoder(node: node, codingPath: codingPath, dates: dates))
+    /// Boxes `value`. The common scalars are told apart by their static type (a comparison of
+    /// type metadata), not by dynamic casts, which showed up in intake's profile.
+    static func box<T: Encodable>(_ value: T, into node: Node, path: CodingPath?, dates: @escaping @Sendable (Date) -> JSONValue) throws {
+        if T.self == String.self {
+            node.scalar = .string(value as! String)
+        } else if T.self == Date.self {
+            node.scalar = dates(value as! Date)
+        } else if T.self == Int.self {
+            node.scalar = .integer(Int64(value as! Int))
+        } else if T.self == Double.self {
+            node.scalar = try number(value as! Double, path)
+        } else if T.self == Bool.self {
+            node.scalar = .bool(value as! Bool)
+        } else {
+            try value.encode(to: NodeEncoder(node: node, path: path, dates: dates))
         }
     }
 
-    static func number(_ value: Double, _ codingPath: [any CodingKey]) throws -> JSONValue {
+    static func number(_ value: Double, _ path: @autoclosure () -> CodingPath?) throws -> JSONValue {
         guard value.isFinite else {
-            throw EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "\(value) is not a JSON number"))
+            throw EncodingError.invalidValue(
+                value, .init(codingPath: CodingPath.keys(path()), debugDescription: "\(value) is not a JSON number"))
         }
         if value == value.rounded(), abs(value) < 1e15 { return .integer(Int64(value)) }
         return .number(value)
     }
 
-    static func integer<T: BinaryInteger>(_ value: T, _ codingPath: [any CodingKey]) throws -> JSONValue {
+    static func integer<T: BinaryInteger>(_ value: T, _ path: @autoclosure () -> CodingPath?) throws -> JSONValue {
         guard let exact = Int64(exactly: value) else {
-            throw EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "\(value) does not fit in 64 bits"))
+            throw EncodingError.invalidValue(
+                value, .init(codingPath: CodingPath.keys(path()), debugDescription: "\(value) does not fit in 64 bits"))
         }
         return .integer(exact)
     }
@@ -68,53 +98,57 @@ private final class Node {
 
 private struct NodeEncoder: Encoder {
     let node: Node
-    let codingPath: [any CodingKey]
+    let path: CodingPath?
     let dates: @Sendable (Date) -> JSONValue
+    var codingPath: [any CodingKey] { CodingPath.keys(path) }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         if node.members == nil { node.members = [:] }
-        return KeyedEncodingContainer(KeyedNodeContainer<Key>(node: node, codingPath: codingPath, dates: dates))
+        return KeyedEncodingContainer(KeyedNodeContainer<Key>(node: node, path: path, dates: dates))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         if node.items == nil { node.items = [] }
-        return UnkeyedNodeContainer(node: node, codingPath: codingPath, dates: dates)
+        return UnkeyedNodeContainer(node: node, path: path, dates: dates)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        SingleNodeContainer(node: node, codingPath: codingPath, dates: dates)
+        SingleNodeContainer(node: node, path: path, dates: dates)
     }
 }
 
 private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: Node
-    let codingPath: [any CodingKey]
+    let path: CodingPath?
     let dates: @Sendable (Date) -> JSONValue
+    var codingPath: [any CodingKey] { CodingPath.keys(path) }
+
+    private func at(_ key: Key) -> CodingPath { CodingPath(path, key) }
 
     private func set(_ value: JSONValue, _ key: Key) { node.members![key.stringValue] = Node(value) }
 
     mutating func encodeNil(forKey key: Key) throws { set(.null, key) }
     mutating func encode(_ value: Bool, forKey key: Key) throws { set(.bool(value), key) }
     mutating func encode(_ value: String, forKey key: Key) throws { set(.string(value), key) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { set(try Node.number(value, codingPath + [key]), key) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { set(try Node.number(value, at(key)), key) }
     mutating func encode(_ value: Float, forKey key: Key) throws {
-        set(try Node.number(Double("\(value)") ?? Double(value), codingPath + [key]), key)
+        set(try Node.number(Double("\(value)") ?? Double(value), at(key)), key)
     }
     mutating func encode(_ value: Int, forKey key: Key) throws { set(.integer(Int64(value)), key) }
     mutating func encode(_ value: Int8, forKey key: Key) throws { set(.integer(Int64(value)), key) }
     mutating func encode(_ value: Int16, forKey key: Key) throws { set(.integer(Int64(value)), key) }
     mutating func encode(_ value: Int32, forKey key: Key) throws { set(.integer(Int64(value)), key) }
     mutating func encode(_ value: Int64, forKey key: Key) throws { set(.integer(value), key) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { set(try Node.integer(value, codingPath + [key]), key) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { set(try Node.integer(value, at(key)), key) }
     mutating func encode(_ value: UInt8, forKey key: Key) throws { set(.integer(Int64(value)), key) }
     mutating func encode(_ value: UInt16, forKey key: Key) throws { set(.integer(Int64(value)), key) }
     mutating func encode(_ value: UInt32, forKey key: Key) throws { set(.integer(Int64(value)), key) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { set(try Node.integer(value, codingPath + [key]), key) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { set(try Node.integer(value, at(key)), key) }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         let child = Node()
-        try Node.box(value, into: child, codingPath: codingPath + [key], dates: dates)
+        try Node.box(value, into: child, path: at(key), dates: dates)
         node.members![key.stringValue] = child
     }
 
@@ -124,14 +158,14 @@ private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
         let child = Node()
         child.members = [:]
         node.members![key.stringValue] = child
-        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(node: child, codingPath: codingPath + [key], dates: dates))
+        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(node: child, path: at(key), dates: dates))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         let child = Node()
         child.items = []
         node.members![key.stringValue] = child
-        return UnkeyedNodeContainer(node: child, codingPath: codingPath + [key], dates: dates)
+        return UnkeyedNodeContainer(node: child, path: at(key), dates: dates)
     }
 
     mutating func superEncoder() -> any Encoder { superEncoder(named: "super") }
@@ -140,14 +174,15 @@ private struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     private func superEncoder(named name: String) -> any Encoder {
         let child = Node()
         node.members![name] = child
-        return NodeEncoder(node: child, codingPath: codingPath, dates: dates)
+        return NodeEncoder(node: child, path: path, dates: dates)
     }
 }
 
 private struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
     let node: Node
-    let codingPath: [any CodingKey]
+    let path: CodingPath?
     let dates: @Sendable (Date) -> JSONValue
+    var codingPath: [any CodingKey] { CodingPath.keys(path) }
     var count: Int { node.items!.count }
 
     private struct Index: CodingKey {
@@ -158,7 +193,7 @@ private struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
         init?(intValue: Int) { self.intValue = intValue }
     }
 
-    private var here: [any CodingKey] { codingPath + [Index(count)] }
+    private var here: CodingPath { CodingPath(path, Index(count)) }
     private func append(_ value: JSONValue) { node.items!.append(Node(value)) }
 
     mutating func encodeNil() throws { append(.null) }
@@ -179,53 +214,54 @@ private struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         let child = Node()
-        try Node.box(value, into: child, codingPath: here, dates: dates)
+        try Node.box(value, into: child, path: here, dates: dates)
         node.items!.append(child)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let child = Node()
         child.members = [:]
-        let path = here
+        let childPath = here
         node.items!.append(child)
-        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(node: child, codingPath: path, dates: dates))
+        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(node: child, path: childPath, dates: dates))
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
         let child = Node()
         child.items = []
-        let path = here
+        let childPath = here
         node.items!.append(child)
-        return UnkeyedNodeContainer(node: child, codingPath: path, dates: dates)
+        return UnkeyedNodeContainer(node: child, path: childPath, dates: dates)
     }
 
     mutating func superEncoder() -> any Encoder {
         let child = Node()
-        let path = here
+        let childPath = here
         node.items!.append(child)
-        return NodeEncoder(node: child, codingPath: path, dates: dates)
+        return NodeEncoder(node: child, path: childPath, dates: dates)
     }
 }
 
 private struct SingleNodeContainer: SingleValueEncodingContainer {
     let node: Node
-    let codingPath: [any CodingKey]
+    let path: CodingPath?
     let dates: @Sendable (Date) -> JSONValue
+    var codingPath: [any CodingKey] { CodingPath.keys(path) }
 
     mutating func encodeNil() throws { node.scalar = .null }
     mutating func encode(_ value: Bool) throws { node.scalar = .bool(value) }
     mutating func encode(_ value: String) throws { node.scalar = .string(value) }
-    mutating func encode(_ value: Double) throws { node.scalar = try Node.number(value, codingPath) }
-    mutating func encode(_ value: Float) throws { node.scalar = try Node.number(Double("\(value)") ?? Double(value), codingPath) }
+    mutating func encode(_ value: Double) throws { node.scalar = try Node.number(value, path) }
+    mutating func encode(_ value: Float) throws { node.scalar = try Node.number(Double("\(value)") ?? Double(value), path) }
     mutating func encode(_ value: Int) throws { node.scalar = .integer(Int64(value)) }
     mutating func encode(_ value: Int8) throws { node.scalar = .integer(Int64(value)) }
     mutating func encode(_ value: Int16) throws { node.scalar = .integer(Int64(value)) }
     mutating func encode(_ value: Int32) throws { node.scalar = .integer(Int64(value)) }
     mutating func encode(_ value: Int64) throws { node.scalar = .integer(value) }
-    mutating func encode(_ value: UInt) throws { node.scalar = try Node.integer(value, codingPath) }
+    mutating func encode(_ value: UInt) throws { node.scalar = try Node.integer(value, path) }
     mutating func encode(_ value: UInt8) throws { node.scalar = .integer(Int64(value)) }
     mutating func encode(_ value: UInt16) throws { node.scalar = .integer(Int64(value)) }
     mutating func encode(_ value: UInt32) throws { node.scalar = .integer(Int64(value)) }
-    mutating func encode(_ value: UInt64) throws { node.scalar = try Node.integer(value, codingPath) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try Node.box(value, into: node, codingPath: codingPath, dates: dates) }
+    mutating func encode(_ value: UInt64) throws { node.scalar = try Node.integer(value, path) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try Node.box(value, into: node, path: path, dates: dates) }
 }
