@@ -162,6 +162,7 @@ extension DefterAPI {
     func decodeCall(_ bytes: [UInt8]) async throws -> CallRequest {
         let fields = try await object(bytes)
         try Self.requireOnly(fields, Self.callFields)
+        if let call = CallRequestReading.call(fields) { return call }
         do {
             return try TicketEventCodec.makeDecoder().decode(CallRequest.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, _) {

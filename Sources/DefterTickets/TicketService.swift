@@ -577,7 +577,7 @@ public actor TicketService {
         let stream = try StreamID(ticket.streamName)
         return try events.enumerated().map { index, event in
             NewEvent(
-                stream: stream, type: event.typeName, data: try eventEncoder.encode(event.payload),
+                stream: stream, type: event.typeName, data: try data(of: event),
                 id: try idPrefix.map { try EventID(index == 0 ? $0 : "\($0):\(index)") } ?? .random(),
                 expectedVersion: index == 0 ? expectedVersion : nil, actor: actor.rawValue, schemaVersion: TicketEvent.schemaVersion)
         }

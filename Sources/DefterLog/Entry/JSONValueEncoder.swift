@@ -14,6 +14,11 @@ public struct JSONValueEncoder: Sendable {
     /// An encoder writing dates with `dates`.
     public init(dates: @escaping @Sendable (Date) -> JSONValue) { self.dates = dates }
 
+    /// The JSON value this encoder makes of a `Double`: an integer when it has no fractional part
+    /// (below 10^15), a number otherwise; refused when not finite. For data built by hand that
+    /// must equal what `encode` makes.
+    public static func number(_ value: Double) throws -> JSONValue { try Node.number(value, nil) }
+
     /// The JSON value of `value`.
     public func encode(_ value: some Encodable) throws -> JSONValue {
         let root = Node()
