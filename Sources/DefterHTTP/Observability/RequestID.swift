@@ -1,3 +1,4 @@
+import DefterLog
 import Foundation
 
 /// The id of the request being served, carried in `x-request-id`: echoed when the client sent a
@@ -15,5 +16,5 @@ public enum RequestID {
     }
 
     /// A fresh id.
-    static func make() -> String { UUID().uuidString.lowercased() }
+    static func make() -> String { RandomUUID.make() }
 }

@@ -1,4 +1,5 @@
 import DefterDomain
+import DefterLog
 import DefterTickets
 import Foundation
 import Hummingbird
@@ -119,7 +120,7 @@ extension DefterAPI {
             name: name.isEmpty ? nil : name, phone: form["phone"], address: form["address_string"], email: form["email"],
             coordinates: coordinates, mediaURL: form["media_url"], text: description)
         return CallRequest(
-            callId: "open311-" + UUID().uuidString.lowercased(), channel: .web, operatorId: actor, district: district,
+            callId: "open311-" + RandomUUID.make(), channel: .web, operatorId: actor, district: district,
             neighbourhood: form["attribute[\(Open311Records.neighbourhoodAttribute)]"], caller: caller, category: code)
     }
 }

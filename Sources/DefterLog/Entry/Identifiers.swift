@@ -33,7 +33,7 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
     init(unchecked rawValue: String) { self.rawValue = rawValue }
 
     /// A new random identifier (a lowercase UUID).
-    public static func random() -> EventID { EventID(unchecked: UUID().uuidString.lowercased()) }
+    public static func random() -> EventID { EventID(unchecked: RandomUUID.make()) }
 
     public var description: String { rawValue }
 }
