@@ -79,7 +79,7 @@ extension DefterAPI {
         } else {
             problems.append("service_code is required")
         }
-        let description = form["description"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let description = form["description"]?.trimmingWhiteSpace() ?? ""
         if description.isEmpty {
             problems.append("description is required: what should the city do, and where?")
         } else if description.count > PersonalData.maximumTextLength {

@@ -18,7 +18,7 @@ enum DistrictLocator {
     /// "Kümbet Mah. 12. Sk. No 4, Elbistan".
     static func district(named text: String) -> String? {
         let folded = fold(text)
-        return Geography.districts.first { folded.contains(fold($0)) }
+        return foldedDistricts.first { folded.contains($0.folded) }?.name
     }
 
     /// The district whose seat is nearest to the point: an approximation near district borders,
@@ -37,12 +37,16 @@ enum DistrictLocator {
         return dx * dx + dy * dy
     }
 
+    /// The districts, each with its folded name, folded once rather than for every request.
+    private static let foldedDistricts = Geography.districts.map { (name: $0, folded: fold($0)) }
+
+    private static let turkishLetters: [Character: Character] = [
+        "ç": "c", "Ç": "c", "ğ": "g", "Ğ": "g", "ı": "i", "I": "i", "İ": "i", "ö": "o", "Ö": "o", "ş": "s", "Ş": "s", "ü": "u",
+        "Ü": "u", "â": "a", "î": "i", "û": "u",
+    ]
+
     /// Lowercase ASCII letters only, with Turkish letters mapped to their base letters.
     static func fold(_ text: String) -> String {
-        let map: [Character: Character] = [
-            "ç": "c", "Ç": "c", "ğ": "g", "Ğ": "g", "ı": "i", "I": "i", "İ": "i", "ö": "o", "Ö": "o", "ş": "s", "Ş": "s", "ü": "u",
-            "Ü": "u", "â": "a", "î": "i", "û": "u",
-        ]
-        return String(text.map { map[$0] ?? $0 }).lowercased()
+        String(text.map { turkishLetters[$0] ?? $0 }).lowercased()
     }
 }
