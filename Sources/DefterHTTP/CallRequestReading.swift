@@ -71,7 +71,7 @@ enum CallRequestReading {
     private static func number(_ value: JSONValue?) -> Double? {
         switch value {
         case .number(let number)?: number
-        case .integer(let integer)? where abs(integer) < 1 << 53: Double(integer)
+        case .integer(let integer)? where integer.magnitude < 1 << 53: Double(integer)
         default: nil
         }
     }

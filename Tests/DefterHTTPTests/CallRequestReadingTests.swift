@@ -20,6 +20,13 @@ import Testing
         #"{"callId":"c3","channel":"mobile-app","operatorId":"op-1","district":"Elbistan","at":"2025-03-01T08:15:00Z","#
             + #""notify":true,"neighbourhood":null,"caller":{"text":"x","name":null,"coordinates":null,"extra":1}}"#,
     ]
+    /// Integers at the edge of Int64 and beyond a Double's exact integers.
+    static let edges = [
+        #"{"callId":"c4","channel":"phone","operatorId":"op-1","district":"Elbistan","#
+            + #""caller":{"text":"x","coordinates":{"latitude":-9223372036854775808,"longitude":9007199254740993}}}"#,
+        #"{"callId":"c5","channel":"phone","operatorId":"op-1","district":"Elbistan","#
+            + #""caller":{"text":"x","coordinates":{"latitude":9007199254740991,"longitude":-9007199254740991}}}"#,
+    ]
     static let refused = [
         #"{"channel":"phone","operatorId":"op-1","district":"Elbistan","caller":{"text":"x"}}"#,
         #"{"callId":"c","channel":"fax","operatorId":"op-1","district":"Elbistan","caller":{"text":"x"}}"#,
@@ -47,5 +54,12 @@ import Testing
     func leavesWhatJSONDecoderRefusesToIt(body: String) throws {
         #expect(CallRequestReading.call(try Self.fields(body)) == nil)
         #expect(throws: DecodingError.self) { try TicketEventCodec.makeDecoder().decode(CallRequest.self, from: Data(body.utf8)) }
+    }
+
+    @Test(arguments: edges)
+    func edgeNumbersAreReadAsJSONDecoderReadsThemOrLeftToIt(body: String) throws {
+        let decoded = try TicketEventCodec.makeDecoder().decode(CallRequest.self, from: Data(body.utf8))
+        let read = CallRequestReading.call(try Self.fields(body))
+        #expect(read == nil || read == decoded)
     }
 }
