@@ -636,14 +636,6 @@ public struct TicketNumberAssigned: Codable, Sendable, Equatable {
     public let at: Date
 }
 
-extension TicketNumberAssigned {
-    /// The event's data object, built directly: what `TicketService.json(_:)` makes of it through
-    /// `JSONEncoder`, at a fraction of the cost, for every call taken.
-    var data: JSONValue {
-        .object(["ticket": .string(ticket.description), "callId": .string(callId), "at": .string(TicketEventCodec.format(at))])
-    }
-}
-
 /// Someone read a ticket's personal data, on stream `access-<ticket>`.
 public struct PersonalDataAccessed: Codable, Sendable, Equatable {
     public let ticket: TicketID
