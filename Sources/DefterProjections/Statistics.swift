@@ -1,4 +1,5 @@
 import DefterDomain
+import DefterLog
 import Foundation
 
 /// How to group statistics.
@@ -158,15 +159,23 @@ public struct StatisticsReport: Sendable {
 }
 
 extension ProjectionWorker {
+    /// Every fact of a `stats` projection at exactly `treeSize`, read in one transaction with the
+    /// checkpoint; nil when the store is at another checkpoint (it has applied more, or less).
+    public func facts(atCheckpoint treeSize: UInt64) throws -> [TicketFact]? {
+        try store.read { reader in try Self.storedCheckpoint(reader) == treeSize ? try Self.facts(reader) : nil }
+    }
+
     /// Every fact of a `stats` projection.
     public func facts() throws -> [TicketFact] {
-        try store.read { reader in
-            var facts: [TicketFact] = []
-            try reader.scan("facts") { _, value in
-                facts.append(try TicketFact(binary: value))
-                return true
-            }
-            return facts
+        try store.read { reader in try Self.facts(reader) }
+    }
+
+    private static func facts(_ reader: StoreReader) throws -> [TicketFact] {
+        var facts: [TicketFact] = []
+        try reader.scan("facts") { _, value in
+            facts.append(try TicketFact(binary: value))
+            return true
         }
+        return facts
     }
 }

@@ -66,11 +66,22 @@ public struct AccountabilityReport: Sendable {
         facts: [TicketFact], period: ReportPeriod, checkpoint: SignedCheckpoint, catalog: Catalog?,
         importDays: [String: (first: String, last: String)] = [:], cosignatures: [String] = []
     ) {
+        self.init(
+            factsInPeriod: facts.filter { period.contains(day: $0.day) }, lastCallDay: facts.map(\.day).max(), period: period,
+            checkpoint: checkpoint, catalog: catalog, importDays: importDays, cosignatures: cosignatures)
+    }
+
+    /// The same report from only the facts of calls in `period` and the day of the log's last
+    /// call (`lastCallDay`, nil when it holds none), which says why an empty period is empty:
+    /// what a reader of a `FactSnapshot` has without holding every fact at once.
+    public init(
+        factsInPeriod inPeriod: [TicketFact], lastCallDay: String?, period: ReportPeriod, checkpoint: SignedCheckpoint,
+        catalog: Catalog?, importDays: [String: (first: String, last: String)] = [:], cosignatures: [String] = []
+    ) {
         self.cosignatures = cosignatures.sorted()
         self.period = period
         self.checkpoint = checkpoint
         self.catalog = catalog
-        let inPeriod = facts.filter { period.contains(day: $0.day) }
         func rows(_ dimension: StatisticsDimension) -> [StatisticsRow] { StatisticsReport.rows(of: inPeriod, by: dimension).rows }
         total = StatisticsReport.rows(of: inPeriod, by: nil).total
         byDepartment = rows(.department)
@@ -87,8 +98,7 @@ public struct AccountabilityReport: Sendable {
         if !inPeriod.isEmpty {
             emptyReason = nil
         } else {
-            let lastDay = facts.map(\.day).max()
-            emptyReason = lastDay.map { $0 < period.from } ?? true ? .beyondLog(lastCallDay: lastDay) : .noCalls
+            emptyReason = lastCallDay.map { $0 < period.from } ?? true ? .beyondLog(lastCallDay: lastCallDay) : .noCalls
         }
     }
 

@@ -109,9 +109,12 @@ public struct DashboardPeriods: Sendable, Equatable {
 
     /// The periods of `facts`.
     public init(facts: [TicketFact]) {
-        var days = Set<String>()
-        for fact in facts { days.insert(fact.day) }
-        let sorted = days.sorted()
+        self.init(days: facts.map(\.day))
+    }
+
+    /// The periods of calls on `days` (in any order, repeated or not).
+    public init(days: some Sequence<String>) {
+        let sorted = Set(days).sorted()
         firstDay = sorted.first
         lastDay = sorted.last
         currentYear = lastDay.map { String($0.prefix(4)) }

@@ -33,8 +33,7 @@ extension DefterAPI {
                     let periods = snapshot.periods
                     let label = asked ?? periods.currentYear ?? Self.thisYear()
                     let period = try Self.period(label)
-                    let report = AccountabilityReport(
-                        facts: snapshot.facts, period: period, checkpoint: snapshot.checkpoint, catalog: catalog)
+                    let report = try snapshot.report(period, catalog: catalog)
                     var object: [String: JSONValue] = [
                         "periods": periods.json, "dashboard": Dashboard(report: report).json(language: language),
                         "checkpointUrl": .string("/v1/public/checkpoints/\(snapshot.checkpoint.checkpoint.treeSize)"),
@@ -42,8 +41,7 @@ extension DefterAPI {
                     ]
                     // The current month too, so that the page's first view needs one request.
                     if asked == nil, let month = periods.currentMonth {
-                        let monthly = AccountabilityReport(
-                            facts: snapshot.facts, period: try Self.period(month), checkpoint: snapshot.checkpoint, catalog: catalog)
+                        let monthly = try snapshot.report(try Self.period(month), catalog: catalog)
                         object["month"] = Dashboard(report: monthly).json(language: language)
                     }
                     return Array(JSONValue.object(object).canonicalString.utf8)
@@ -77,9 +75,8 @@ extension DefterAPI {
                     "report|\(period.from)|\(period.to)|\(period.label)|\(format.rawValue)|\(language.rawValue)",
                     contentType: headers[.contentType] ?? "text/plain", extraHeaders: headers
                 ) { snapshot in
-                    AccountabilityReport(
-                        facts: snapshot.facts, period: period, checkpoint: snapshot.checkpoint, catalog: catalog,
-                        importDays: try ImportDays.read(log, upTo: snapshot.checkpoint.checkpoint.treeSize),
+                    try snapshot.report(
+                        period, catalog: catalog, importDays: try ImportDays.read(log, upTo: snapshot.checkpoint.checkpoint.treeSize),
                         cosignatures: try witnesses?.cosignatures(treeSize: snapshot.checkpoint.checkpoint.treeSize) ?? []
                     )
                     .rendered(as: format, language: language)

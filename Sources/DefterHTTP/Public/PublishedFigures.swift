@@ -14,12 +14,26 @@ import Synchronization
 /// What the public pages show: the statistics facts at one signed checkpoint, taken when a
 /// checkpoint is signed, and the bodies rendered from them, cached until the next one. A public
 /// read never computes a report twice, never signs, and never waits on the log.
+///
+/// The facts are kept in a file (`FactSnapshot`, under `<projections>/published-figures`), not
+/// in memory: the service's memory stays flat as the log grows, and only a body being rendered
+/// holds its period's facts, for as long as it renders.
 public final class PublishedFigures: Sendable {
     /// The facts at one signed checkpoint.
     struct Snapshot: Sendable {
         let checkpoint: SignedCheckpoint
-        let facts: [TicketFact]
+        let facts: FactSnapshot
         let periods: DashboardPeriods
+
+        /// A period's report at the snapshot's checkpoint, from that period's facts only.
+        func report(
+            _ period: ReportPeriod, catalog: Catalog, importDays: [String: (first: String, last: String)] = [:],
+            cosignatures: [String] = []
+        ) throws -> AccountabilityReport {
+            AccountabilityReport(
+                factsInPeriod: try facts.facts { period.contains(day: $0.day) }, lastCallDay: periods.lastDay, period: period,
+                checkpoint: checkpoint, catalog: catalog, importDays: importDays, cosignatures: cosignatures)
+        }
     }
 
     /// A rendered body with its validator.
@@ -35,6 +49,8 @@ public final class PublishedFigures: Sendable {
     let projections: Projections
     let log: EventLog
     let catalog: Catalog
+    /// Where the snapshots' files are written.
+    let folder: URL
     private let state = Mutex<(snapshot: Snapshot?, bodies: [String: Body])>((nil, [:]))
     /// Bodies kept per snapshot; beyond it (readers asking for many custom periods) the cache
     /// starts over.
@@ -45,6 +61,7 @@ public final class PublishedFigures: Sendable {
         self.projections = projections
         self.log = log
         self.catalog = catalog
+        folder = projections.root.appendingPathComponent("published-figures")
     }
 
     /// The tree size of the published snapshot, if one was taken.
@@ -54,11 +71,18 @@ public final class PublishedFigures: Sendable {
     /// the newest does not cover it), and drops the bodies rendered from the old one.
     @discardableResult
     public func publish() async throws -> SignedCheckpoint {
-        let (checkpoint, facts) = try await AccountabilityReport.factsAtCheckpoint(projections: projections, log: log)
-        let snapshot = try await BlockingWork.run {
-            Snapshot(checkpoint: checkpoint, facts: facts, periods: DashboardPeriods(facts: facts))
-        }
+        let (checkpoint, facts) = try await AccountabilityReport.factSnapshotAtCheckpoint(
+            projections: projections, log: log, into: folder)
+        let snapshot = Snapshot(checkpoint: checkpoint, facts: facts, periods: DashboardPeriods(days: facts.days))
         state.withLock { $0 = (snapshot, [:]) }
+        // The files of older snapshots (and of a run before this one): a render still reading
+        // one keeps its mapping, which outlives the name.
+        let folder = folder
+        try? await BlockingWork.run {
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name != facts.fileName {
+                try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+            }
+        }
         return checkpoint
     }
 

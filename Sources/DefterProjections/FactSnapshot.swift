@@ -1,0 +1,135 @@
+import DefterDomain
+import DefterLog
+public import Foundation
+
+/// The statistics facts at one checkpoint, kept in a file rather than in the process's memory:
+/// what the public pages compute their figures from until the next checkpoint replaces it.
+///
+/// Held in memory, such a snapshot costs about 350 bytes a ticket and grows with the log (200 MB
+/// at 600,000 tickets); this one is the facts' stored binary form in a file mapped read-only, so
+/// the process's own memory does not grow with the log, and the kernel can drop its pages under
+/// pressure and read them again. The file is the process's private cache: it is derived from the
+/// statistics projection, never read by another process or after a restart, and removed when a
+/// newer snapshot replaces it (the mapping outlives the removal for a reader still using it).
+///
+/// The file: the 8 bytes `DFACTS01`, the tree size as 8 bytes big-endian, then each fact as its
+/// length (4 bytes big-endian) and `TicketFact.binary`.
+public struct FactSnapshot: Sendable {
+    /// The checkpoint the facts are at: the statistics of entries 1...treeSize.
+    public let treeSize: UInt64
+    /// How many facts (tickets) it holds.
+    public let count: Int
+    /// Every distinct day (Europe/Istanbul) a fact's call fell on, ascending.
+    public let days: [String]
+    /// The file's name in the folder it was written to.
+    public let fileName: String
+    /// The file's bytes, mapped.
+    private let bytes: Data
+
+    static let magic = Array("DFACTS01".utf8)
+    static let headerSize = 16
+
+    /// Writes the facts of `worker` (a `stats` projection) at `treeSize` to a new file in
+    /// `folder`, read in one transaction of its store, and maps it. Nil, writing nothing, when the
+    /// store is not at exactly `treeSize` (it has applied more, or less).
+    public static func write(_ worker: ProjectionWorker, atCheckpoint treeSize: UInt64, into folder: URL) throws -> FactSnapshot? {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent("\(treeSize)-\(Hex.encode(randomBytes(6))).facts")
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw StorageError(.io, "cannot create \(url.path) for the public figures; check that the folder is writable")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: url)
+            defer { try? handle.close() }
+            let written = try worker.store.read { reader -> Bool in
+                guard try ProjectionWorker.storedCheckpoint(reader) == treeSize else { return false }
+                var buffer = magic
+                buffer.reserveCapacity(1 << 20)
+                appendBigEndian(treeSize, bytes: 8, to: &buffer)
+                try reader.scan("facts") { _, value in
+                    appendBigEndian(UInt64(value.count), bytes: 4, to: &buffer)
+                    buffer.append(contentsOf: value)
+                    if buffer.count >= 1 << 20 {
+                        try handle.write(contentsOf: buffer)
+                        buffer.removeAll(keepingCapacity: true)
+                    }
+                    return true
+                }
+                try handle.write(contentsOf: buffer)
+                return true
+            }
+            guard written else {
+                try? FileManager.default.removeItem(at: url)
+                return nil
+            }
+            try handle.close()
+            return try FactSnapshot(mapping: url)
+        } catch {
+            try? FileManager.default.removeItem(at: url)
+            throw error
+        }
+    }
+
+    /// Maps a file written by `write`, checking its frame (every fact's length within the file)
+    /// and decoding each fact once for the days.
+    init(mapping url: URL) throws {
+        let bytes = try Data(contentsOf: url, options: .alwaysMapped)
+        guard bytes.count >= Self.headerSize, Array(bytes.prefix(8)) == Self.magic else {
+            throw StorageError(.corrupted, "\(url.path) is not a snapshot of the statistics facts")
+        }
+        self.bytes = bytes
+        fileName = url.lastPathComponent
+        treeSize = Self.bigEndian(bytes, at: 8, bytes: 8)
+        var count = 0
+        var days = Set<String>()
+        try Self.forEach(in: bytes) { fact in
+            count += 1
+            days.insert(fact.day)
+        }
+        self.count = count
+        self.days = days.sorted()
+    }
+
+    /// Calls `body` with each fact, in ticket order.
+    public func forEach(_ body: (TicketFact) throws -> Void) throws {
+        try Self.forEach(in: bytes, body)
+    }
+
+    /// The facts `include` accepts, in ticket order.
+    public func facts(where include: (TicketFact) -> Bool) throws -> [TicketFact] {
+        var found: [TicketFact] = []
+        try forEach { if include($0) { found.append($0) } }
+        return found
+    }
+
+    private static func forEach(in bytes: Data, _ body: (TicketFact) throws -> Void) throws {
+        var position = bytes.startIndex + headerSize
+        while position < bytes.endIndex {
+            guard bytes.endIndex - position >= 4 else { throw damaged() }
+            let length = Int(bigEndian(bytes, at: position - bytes.startIndex, bytes: 4))
+            position += 4
+            guard bytes.endIndex - position >= length else { throw damaged() }
+            try body(try TicketFact(binary: Array(bytes[position..<position + length])))
+            position += length
+        }
+    }
+
+    private static func damaged() -> StorageError {
+        StorageError(.corrupted, "a snapshot of the statistics facts is cut short; the next checkpoint writes a new one")
+    }
+
+    private static func appendBigEndian(_ value: UInt64, bytes count: Int, to buffer: inout [UInt8]) {
+        for shift in stride(from: (count - 1) * 8, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    private static func bigEndian(_ bytes: Data, at offset: Int, bytes count: Int) -> UInt64 {
+        var value: UInt64 = 0
+        for index in 0..<count { value = value << 8 | UInt64(bytes[bytes.startIndex + offset + index]) }
+        return value
+    }
+
+    private static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+}
