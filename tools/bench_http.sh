@@ -160,6 +160,11 @@ if grep -q "request failed" "$TMP/server.log"; then
     exit 1
 fi
 
+# Checkpoints whose public figures were published while the service ran, and publications that
+# failed (the statistics could not be caught at a checkpoint while calls kept coming, or a disk).
+published=$(grep -c "published the public figures" "$TMP/server.log" || true)
+publish_failed=$(grep -c "cannot publish the public figures" "$TMP/server.log" || true)
+
 soak_in_log=0
 if [[ $soak != 0 ]]; then
     # Each acknowledged call is one CallReceived (its TicketNumberAssigned names the call id too).
@@ -169,11 +174,12 @@ fi
 echo "== in-process baseline: DefterBench group commit (64 tasks appending one event at a time)"
 .build/release/DefterBench --events 2000 --singles 400 --json | tee "$TMP/inprocess.json"
 
-python3 - "$TMP" "$before" "$after" "$soak_in_log" <<'EOF'
+python3 - "$TMP" "$before" "$after" "$soak_in_log" "$published" "$publish_failed" <<'EOF'
 import json, re, sys
 from pathlib import Path
 
 tmp, before, after, soak_in_log = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+published, publish_failed = int(sys.argv[5]), int(sys.argv[6])
 
 def wrk(name):
     text = (tmp / f"{name}.txt").read_text()
@@ -217,6 +223,7 @@ if soak:
                  f"of it anonymous {soak['anon_kb'][0] // 1024} -> {soak['anon_kb'][1] // 1024} (1 min) -> {soak['anon_kb'][-1] // 1024} MB, "
                  f"mapped log pages {soak['mapped_kb'][0] // 1024} -> {soak['mapped_kb'][-1] // 1024} MB",
                  f"{soak_in_log} of {soak['statuses'].get('201', 0)} acknowledged in the log"))
+rows.append(("public figures published (checkpoints)", f"{published}", f"{publish_failed} publication(s) failed", ""))
 print()
 print("| measurement | rate | latency | ratio |")
 print("| --- | --- | --- | --- |")

@@ -29,23 +29,22 @@ public struct FactSnapshot: Sendable {
     static let magic = Array("DFACTS01".utf8)
     static let headerSize = 16
 
-    /// Writes the facts of `worker` (a `stats` projection) at `treeSize` to a new file in
-    /// `folder`, read in one transaction of its store, and maps it. Nil, writing nothing, when the
-    /// store is not at exactly `treeSize` (it has applied more, or less).
-    public static func write(_ worker: ProjectionWorker, atCheckpoint treeSize: UInt64, into folder: URL) throws -> FactSnapshot? {
+    /// Writes the facts of `worker` (a `stats` projection) to a new file in `folder`, with the
+    /// checkpoint they are at, both read in one transaction of its store (the service's
+    /// projections keep moving), and maps it.
+    public static func write(_ worker: ProjectionWorker, into folder: URL) throws -> FactSnapshot {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let url = folder.appendingPathComponent("\(treeSize)-\(Hex.encode(randomBytes(6))).facts")
+        let url = folder.appendingPathComponent("\(Hex.encode(randomBytes(8))).facts")
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw StorageError(.io, "cannot create \(url.path) for the public figures; check that the folder is writable")
         }
         do {
             let handle = try FileHandle(forWritingTo: url)
             defer { try? handle.close() }
-            let written = try worker.store.read { reader -> Bool in
-                guard try ProjectionWorker.storedCheckpoint(reader) == treeSize else { return false }
+            try worker.store.read { reader in
                 var buffer = magic
                 buffer.reserveCapacity(1 << 20)
-                appendBigEndian(treeSize, bytes: 8, to: &buffer)
+                appendBigEndian(try ProjectionWorker.storedCheckpoint(reader), bytes: 8, to: &buffer)
                 try reader.scan("facts") { _, value in
                     appendBigEndian(UInt64(value.count), bytes: 4, to: &buffer)
                     buffer.append(contentsOf: value)
@@ -56,11 +55,6 @@ public struct FactSnapshot: Sendable {
                     return true
                 }
                 try handle.write(contentsOf: buffer)
-                return true
-            }
-            guard written else {
-                try? FileManager.default.removeItem(at: url)
-                return nil
             }
             try handle.close()
             return try FactSnapshot(mapping: url)

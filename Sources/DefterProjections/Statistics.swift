@@ -159,10 +159,10 @@ public struct StatisticsReport: Sendable {
 }
 
 extension ProjectionWorker {
-    /// Every fact of a `stats` projection at exactly `treeSize`, read in one transaction with the
-    /// checkpoint; nil when the store is at another checkpoint (it has applied more, or less).
-    public func facts(atCheckpoint treeSize: UInt64) throws -> [TicketFact]? {
-        try store.read { reader in try Self.storedCheckpoint(reader) == treeSize ? try Self.facts(reader) : nil }
+    /// Every fact of a `stats` projection with the checkpoint they are at, read in one
+    /// transaction (the service's projections keep moving).
+    public func factsWithCheckpoint() throws -> (checkpoint: UInt64, facts: [TicketFact]) {
+        try store.read { reader in (try Self.storedCheckpoint(reader), try Self.facts(reader)) }
     }
 
     /// Every fact of a `stats` projection.

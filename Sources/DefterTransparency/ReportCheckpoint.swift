@@ -10,11 +10,11 @@ public struct ReportBusyError: Error, Sendable, CustomStringConvertible {
 }
 
 extension AccountabilityReport {
-    /// The statistics facts and a signed checkpoint of exactly the entries they cover: reuses the
-    /// newest checkpoint when it covers the log, else signs one. What `defter report` and
-    /// `GET /v1/reports/{period}` both compute a report from, so both give the same bytes.
+    /// The statistics facts and a signed checkpoint of exactly the entries they cover. What
+    /// `defter report` and `GET /v1/reports/{period}` both compute a report from, so both give
+    /// the same bytes.
     public static func factsAtCheckpoint(projections: Projections, log: EventLog) async throws -> (SignedCheckpoint, [TicketFact]) {
-        try await atCheckpoint(projections: projections, log: log) { stats, treeSize in try stats.facts(atCheckpoint: treeSize) }
+        try await atCheckpoint(projections: projections, log: log) { stats in try stats.factsWithCheckpoint() }
     }
 
     /// The statistics facts at a signed checkpoint of exactly the entries they cover, written to
@@ -22,37 +22,37 @@ extension AccountabilityReport {
     public static func factSnapshotAtCheckpoint(projections: Projections, log: EventLog, into folder: URL) async throws
         -> (SignedCheckpoint, FactSnapshot)
     {
-        try await atCheckpoint(projections: projections, log: log) { stats, treeSize in
-            try FactSnapshot.write(stats, atCheckpoint: treeSize, into: folder)
+        try await atCheckpoint(projections: projections, log: log) { stats in
+            let snapshot = try FactSnapshot.write(stats, into: folder)
+            return (snapshot.treeSize, snapshot)
         }
     }
 
-    /// What `read` takes from the statistics projection at a signed checkpoint of exactly the
-    /// entries it covers. `read` runs with the projection and the checkpoint's tree size, and
-    /// returns nil when the projection is not at that checkpoint: it must check that in the same
-    /// store transaction it reads in, since the service's projections keep moving.
+    /// What `read` takes from the statistics projection, caught up with the log, and a signed
+    /// checkpoint of exactly the entries it covers. `read` returns the projection's checkpoint
+    /// with what it read, both from one store transaction: the service's projections keep moving
+    /// and the log keeps growing, so the checkpoint is signed at the size read (the newest
+    /// checkpoint when it has that size), not at the log's head.
     static func atCheckpoint<Read: Sendable>(
-        projections: Projections, log: EventLog, read: @escaping @Sendable (ProjectionWorker, UInt64) throws -> Read?
+        projections: Projections, log: EventLog, read: @escaping @Sendable (ProjectionWorker) throws -> (UInt64, Read)
     ) async throws -> (SignedCheckpoint, Read) {
         for _ in 0..<5 {
             // Catching up and reading every fact take seconds on a large log: off the cooperative
             // threads, so that a service keeps taking calls meanwhile.
-            let covered = try await BlockingWork.run {
+            let (covered, value) = try await BlockingWork.run {
                 try projections.catchUp()
-                return try projections.stats.checkpoint()
+                return try read(projections.stats)
             }
-            let newest = try log.newestCheckpoint()
-            let checkpoint: SignedCheckpoint
-            if let newest, newest.checkpoint.treeSize == covered {
-                checkpoint = newest
-            } else {
-                checkpoint = try await log.checkpoint()
+            if let newest = try log.newestCheckpoint() {
+                if newest.checkpoint.treeSize == covered { return (newest, value) }
+                // Signed past what was read (by another reader meanwhile): read again.
+                if newest.checkpoint.treeSize > covered { continue }
             }
-            // The log may have grown meanwhile (the service appends while we read): try again.
-            guard checkpoint.checkpoint.treeSize == covered else { continue }
-            let stats = projections.stats
-            guard let value = try await BlockingWork.run({ try read(stats, covered) }) else { continue }
-            return (checkpoint, value)
+            do {
+                return (try await log.checkpoint(atSize: covered), value)
+            } catch LogRequestError.olderThanNewestCheckpoint {
+                continue
+            }
         }
         throw ReportBusyError()
     }

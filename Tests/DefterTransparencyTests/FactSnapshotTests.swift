@@ -45,16 +45,42 @@ import Testing
         }
     }
 
-    @Test("a store at another checkpoint than asked gives no facts and leaves no file behind")
-    func otherCheckpoint() async throws {
+    @Test("a snapshot is taken at the statistics' own checkpoint, which a checkpoint is then signed at, however far the log has grown")
+    func checkpointOfWhatWasRead() async throws {
         try await withSeededCity(calls: 50) { city in
-            let folder = city.folder.appendingPathComponent("snapshots")
             let applied = try city.projections.stats.checkpoint()
-            #expect(try FactSnapshot.write(city.projections.stats, atCheckpoint: applied - 1, into: folder) == nil)
-            #expect(try FactSnapshot.write(city.projections.stats, atCheckpoint: applied + 1, into: folder) == nil)
-            #expect(try city.projections.stats.facts(atCheckpoint: applied - 1) == nil)
-            #expect(try city.projections.stats.facts(atCheckpoint: applied) == city.projections.stats.facts())
-            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+            // The log grows past the statistics, as it does while the service takes calls.
+            for number in 1...5 {
+                try await city.log.append(
+                    NewEvent(stream: try StreamID("test-\(number)"), type: "TestNoted", data: ["n": .integer(Int64(number))], actor: "test")
+                )
+            }
+            let head = try city.log.size()
+            #expect(head > applied)
+            let snapshot = try FactSnapshot.write(city.projections.stats, into: city.folder.appendingPathComponent("snapshots"))
+            #expect(snapshot.treeSize == applied)
+            #expect(try city.projections.stats.factsWithCheckpoint().checkpoint == applied)
+            let signed = try await city.log.checkpoint(atSize: snapshot.treeSize)
+            #expect(signed.checkpoint.treeSize == applied)
+            #expect(signed.checkpoint.root == (try city.log.root(size: applied).root))
+            try signed.verify(with: city.log.verifierKey)
+        }
+    }
+
+    @Test("a checkpoint is signed at a size no larger than the log and no smaller than the newest one")
+    func checkpointSizes() async throws {
+        try await withSeededCity(calls: 20) { city in
+            let head = try city.log.size()
+            await #expect(throws: LogRequestError.sizeBeyondLog(size: head + 1, logSize: head)) {
+                try await city.log.checkpoint(atSize: head + 1)
+            }
+            _ = try await city.log.checkpoint(atSize: head - 5)
+            let error = await #expect(throws: LogRequestError.olderThanNewestCheckpoint(size: head - 6, newest: head - 5)) {
+                try await city.log.checkpoint(atSize: head - 6)
+            }
+            #expect(error?.description.contains("checkpoints only grow") == true)
+            #expect(try await city.log.checkpoint(atSize: head - 5).checkpoint.treeSize == head - 5)
+            #expect(try await city.log.checkpoint().checkpoint.treeSize == head)
         }
     }
 
@@ -62,8 +88,7 @@ import Testing
     func damagedFile() async throws {
         try await withSeededCity(calls: 50) { city in
             let folder = city.folder.appendingPathComponent("snapshots")
-            let applied = try city.projections.stats.checkpoint()
-            let snapshot = try #require(try FactSnapshot.write(city.projections.stats, atCheckpoint: applied, into: folder))
+            let snapshot = try FactSnapshot.write(city.projections.stats, into: folder)
             let file = folder.appendingPathComponent(snapshot.fileName)
             let bytes = try Data(contentsOf: file)
             let cut = folder.appendingPathComponent("cut.facts")
@@ -80,8 +105,7 @@ import Testing
     func readableAfterRemoval() async throws {
         try await withSeededCity(calls: 50) { city in
             let folder = city.folder.appendingPathComponent("snapshots")
-            let applied = try city.projections.stats.checkpoint()
-            let snapshot = try #require(try FactSnapshot.write(city.projections.stats, atCheckpoint: applied, into: folder))
+            let snapshot = try FactSnapshot.write(city.projections.stats, into: folder)
             try FileManager.default.removeItem(at: folder.appendingPathComponent(snapshot.fileName))
             #expect(try snapshot.facts { _ in true }.count == snapshot.count)
         }

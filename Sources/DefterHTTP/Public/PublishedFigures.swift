@@ -62,28 +62,30 @@ public final class PublishedFigures: Sendable {
         self.log = log
         self.catalog = catalog
         folder = projections.root.appendingPathComponent("published-figures")
+        // The files of a run before this one: nothing reads them any more.
+        try? FileManager.default.removeItem(at: folder)
     }
 
     /// The tree size of the published snapshot, if one was taken.
     public var publishedTreeSize: UInt64? { state.withLock { $0.snapshot?.checkpoint.checkpoint.treeSize } }
 
-    /// Takes a new snapshot: the facts at a signed checkpoint of the whole log (signing one when
-    /// the newest does not cover it), and drops the bodies rendered from the old one.
+    /// Takes a new snapshot: the statistics' facts, caught up with the log, at a signed checkpoint
+    /// of exactly the entries they cover (signing one when the newest is not that one), and drops
+    /// the bodies rendered from the old one. Returns the checkpoint of the snapshot now published.
     @discardableResult
     public func publish() async throws -> SignedCheckpoint {
         let (checkpoint, facts) = try await AccountabilityReport.factSnapshotAtCheckpoint(
             projections: projections, log: log, into: folder)
         let snapshot = Snapshot(checkpoint: checkpoint, facts: facts, periods: DashboardPeriods(days: facts.days))
-        state.withLock { $0 = (snapshot, [:]) }
-        // The files of older snapshots (and of a run before this one): a render still reading
-        // one keeps its mapping, which outlives the name.
-        let folder = folder
-        try? await BlockingWork.run {
-            for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name != facts.fileName {
-                try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
-            }
+        // Publications may overlap (a first read publishes too): the newer snapshot stays.
+        let dropped = state.withLock { state -> Snapshot? in
+            if let current = state.snapshot, current.checkpoint.checkpoint.treeSize > checkpoint.checkpoint.treeSize { return snapshot }
+            defer { state = (snapshot, [:]) }
+            return state.snapshot
         }
-        return checkpoint
+        // A render still reading the dropped snapshot keeps its mapping, which outlives the name.
+        if let dropped { try? FileManager.default.removeItem(at: folder.appendingPathComponent(dropped.facts.fileName)) }
+        return state.withLock { $0.snapshot?.checkpoint } ?? checkpoint
     }
 
     /// Drops the bodies rendered from the current snapshot, so that the next reads render them

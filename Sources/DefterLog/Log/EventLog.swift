@@ -301,6 +301,15 @@ public final class EventLog: Sendable {
         return try await writer.checkpoint()
     }
 
+    /// Signs and stores a checkpoint of the first `size` entries, which the log may have grown
+    /// past: what a reader that computed something at `size` (the statistics behind a report)
+    /// needs while the service keeps appending. Throws `LogRequestError` when `size` exceeds the
+    /// log or falls below the newest stored checkpoint: checkpoints only grow.
+    public func checkpoint(atSize size: UInt64) async throws -> SignedCheckpoint {
+        guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
+        return try await writer.checkpoint(atSize: size)
+    }
+
     // MARK: Reading
 
     /// The number of committed entries (the sequence of the newest one).
@@ -589,6 +598,8 @@ public enum LogRequestError: Error, Sendable, Equatable, CustomStringConvertible
     case sequenceOutOfRange(sequence: UInt64, treeSize: UInt64)
     /// A consistency range that is not `1 <= from <= to`.
     case invalidConsistencyRange(from: UInt64, to: UInt64)
+    /// A checkpoint asked for at a size below the newest stored one.
+    case olderThanNewestCheckpoint(size: UInt64, newest: UInt64)
 
     public var description: String {
         switch self {
@@ -598,6 +609,8 @@ public enum LogRequestError: Error, Sendable, Equatable, CustomStringConvertible
             "sequence \(sequence) is not in a tree of \(treeSize) entries (sequences start at 1)"
         case .invalidConsistencyRange(let from, let to):
             "a consistency proof needs 1 <= from <= to; got from \(from) to \(to)"
+        case .olderThanNewestCheckpoint(let size, let newest):
+            "a checkpoint of size \(size) would be older than the newest one, of size \(newest); checkpoints only grow"
         }
     }
 }

@@ -12,7 +12,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     // else is immutable or touched only by the writer thread.
     private enum Job {
         case append([PreparedEvent], CheckedContinuation<AppendResult, any Error>)
-        case checkpoint(CheckedContinuation<SignedCheckpoint, any Error>)
+        /// Signs at the given tree size, or at the head when nil.
+        case checkpoint(UInt64?, CheckedContinuation<SignedCheckpoint, any Error>)
         case restore([LogEntry], CheckedContinuation<AppendResult, any Error>)
         case restoreBundles(RestoreBatch, CheckedContinuation<AppendResult, any Error>)
         case adopt(SignedCheckpoint, CheckedContinuation<SignedCheckpoint, any Error>)
@@ -20,7 +21,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         func fail(_ error: any Error) {
             switch self {
             case .append(_, let c): c.resume(throwing: error)
-            case .checkpoint(let c): c.resume(throwing: error)
+            case .checkpoint(_, let c): c.resume(throwing: error)
             case .restore(_, let c): c.resume(throwing: error)
             case .restoreBundles(_, let c): c.resume(throwing: error)
             case .adopt(_, let c): c.resume(throwing: error)
@@ -104,9 +105,10 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
-    func checkpoint() async throws -> SignedCheckpoint {
+    /// Signs the tree of `size` entries (the head when nil); see `EventLog.checkpoint(atSize:)`.
+    func checkpoint(atSize size: UInt64? = nil) async throws -> SignedCheckpoint {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue(.checkpoint(continuation))
+            enqueue(.checkpoint(size, continuation))
         }
     }
 
@@ -224,8 +226,10 @@ final class GroupCommitWriter: @unchecked Sendable {
                     case .append(let events, _):
                         outcomes.append(
                             try write(events, at: recordedAtText, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
-                    case .checkpoint:
+                    case .checkpoint(nil, _):
                         outcomes.append(try sign(size: newHead, at: recordedAt, txn: txn))
+                    case .checkpoint(let size?, _):
+                        outcomes.append(try sign(olderSize: size, head: newHead, at: recordedAt, txn: txn))
                     case .restore(let entries, _):
                         outcomes.append(try restore(entries, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
                     case .restoreBundles(let batch, _):
@@ -267,8 +271,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                 appendedEvents += result.appendedCount
                 c.resume(returning: result)
             case (.append(_, let c), .refused(let error)): c.resume(throwing: error)
-            case (.checkpoint(let c), .signed(let checkpoint)): c.resume(returning: checkpoint)
-            case (.checkpoint(let c), .refused(let error)): c.resume(throwing: error)
+            case (.checkpoint(_, let c), .signed(let checkpoint)): c.resume(returning: checkpoint)
+            case (.checkpoint(_, let c), .refused(let error)): c.resume(throwing: error)
             case (.restore(_, let c), .appended(let result)):
                 appendedBatches += 1
                 appendedEvents += result.appendedCount
@@ -558,6 +562,18 @@ final class GroupCommitWriter: @unchecked Sendable {
         let number = last.flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
         try txn.put(dbi.checkpoints, key: LogLayout.bigEndian(number + 1), value: Array(checkpoint.text.utf8), append: true)
         return .signed(checkpoint)
+    }
+
+    /// Signs the tree of `size` entries, no larger than the log and no smaller than the newest
+    /// stored checkpoint (checkpoints only grow, as witnesses and mirrors expect).
+    private func sign(olderSize size: UInt64, head: UInt64, at time: Timestamp, txn: LMDBTransaction) throws -> Outcome {
+        guard size <= head else { return .refused(LogRequestError.sizeBeyondLog(size: size, logSize: head)) }
+        if let last = try txn.last(dbi.checkpoints),
+            let newest = try? SignedCheckpoint(parsing: String(decoding: last.value, as: UTF8.self)), newest.checkpoint.treeSize > size
+        {
+            return .refused(LogRequestError.olderThanNewestCheckpoint(size: size, newest: newest.checkpoint.treeSize))
+        }
+        return try sign(size: size, at: time, txn: txn)
     }
 
     private func sign(size: UInt64, at time: Timestamp, txn: LMDBTransaction) throws -> Outcome {
