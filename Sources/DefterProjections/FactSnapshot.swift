@@ -40,27 +40,36 @@ public struct FactSnapshot: Sendable {
         }
         do {
             let handle = try FileHandle(forWritingTo: url)
-            defer { try? handle.close() }
-            try worker.store.read { reader in
-                var buffer = magic
-                buffer.reserveCapacity(1 << 20)
-                appendBigEndian(try ProjectionWorker.storedCheckpoint(reader), bytes: 8, to: &buffer)
-                try reader.scan("facts") { _, value in
-                    appendBigEndian(UInt64(value.count), bytes: 4, to: &buffer)
-                    buffer.append(contentsOf: value)
-                    if buffer.count >= 1 << 20 {
-                        try handle.write(contentsOf: buffer)
-                        buffer.removeAll(keepingCapacity: true)
-                    }
-                    return true
-                }
-                try handle.write(contentsOf: buffer)
+            do {
+                try write(worker, to: handle)
+                try handle.close()
+            } catch {
+                try? handle.close()
+                throw error
             }
-            try handle.close()
             return try FactSnapshot(mapping: url)
         } catch {
             try? FileManager.default.removeItem(at: url)
             throw error
+        }
+    }
+
+    /// Writes the header and every fact, read in one transaction with the checkpoint.
+    private static func write(_ worker: ProjectionWorker, to handle: FileHandle) throws {
+        try worker.store.read { reader in
+            var buffer = magic
+            buffer.reserveCapacity(1 << 20)
+            appendBigEndian(try ProjectionWorker.storedCheckpoint(reader), bytes: 8, to: &buffer)
+            try reader.scan("facts") { _, value in
+                appendBigEndian(UInt64(value.count), bytes: 4, to: &buffer)
+                buffer.append(contentsOf: value)
+                if buffer.count >= 1 << 20 {
+                    try handle.write(contentsOf: buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+                return true
+            }
+            try handle.write(contentsOf: buffer)
         }
     }
 
