@@ -223,7 +223,7 @@ if soak:
                  f"of it anonymous {soak['anon_kb'][0] // 1024} -> {soak['anon_kb'][1] // 1024} (1 min) -> {soak['anon_kb'][-1] // 1024} MB, "
                  f"mapped log pages {soak['mapped_kb'][0] // 1024} -> {soak['mapped_kb'][-1] // 1024} MB",
                  f"{soak_in_log} of {soak['statuses'].get('201', 0)} acknowledged in the log"))
-rows.append(("public figures published (checkpoints)", f"{published}", f"{publish_failed} publication(s) failed", ""))
+rows.append(("public figures published (checkpoints)", f"{published}", f"{publish_failed} failing stretch(es) logged", ""))
 print()
 print("| measurement | rate | latency | ratio |")
 print("| --- | --- | --- | --- |")

@@ -8,8 +8,9 @@ import NIOCore
 
 extension DefterAPI {
     /// `GET /v1/reports/{period}?format=html|md|csv|json&lang=tr|en`: the period's accountability
-    /// report, computed as `defter report` computes it (the same facts at a signed checkpoint,
-    /// signing one when none covers the log), so the same log gives the same bytes either way.
+    /// report, computed as `defter report` computes it (the statistics' facts at a signed
+    /// checkpoint of exactly the entries they cover, signed at that size when the newest is not
+    /// that one), so the same log gives the same bytes either way.
     func registerReports(on router: Router<DefterRequestContext>, _ recorder: RouteRecorder) {
         recorder.get(router, "/v1/reports/{period}") { request, context in
             do {

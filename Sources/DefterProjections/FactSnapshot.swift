@@ -7,10 +7,12 @@ public import Foundation
 ///
 /// Held in memory, such a snapshot costs about 350 bytes a ticket and grows with the log (200 MB
 /// at 600,000 tickets); this one is the facts' stored binary form in a file mapped read-only, so
-/// the process's own memory does not grow with the log, and the kernel can drop its pages under
-/// pressure and read them again. The file is the process's private cache: it is derived from the
-/// statistics projection, never read by another process or after a restart, and removed when a
-/// newer snapshot replaces it (the mapping outlives the removal for a reader still using it).
+/// the process's own memory between renders does not grow with the log (a render holds the facts
+/// of its period while it runs: a year's report, the year's), and the kernel can drop the file's
+/// pages under pressure and read them again. The file is the process's private cache: it is derived from the
+/// statistics projection, never read by another process or after a restart, and removed when the
+/// last copy of its snapshot goes (replaced by a newer one, or never used because a report read
+/// again); the mapping outlives the name for a reader still using it.
 ///
 /// The file: the 8 bytes `DFACTS01`, the tree size as 8 bytes big-endian, then each fact as its
 /// length (4 bytes big-endian) and `TicketFact.binary`.
@@ -22,9 +24,18 @@ public struct FactSnapshot: Sendable {
     /// Every distinct day (Europe/Istanbul) a fact's call fell on, ascending.
     public let days: [String]
     /// The file's name in the folder it was written to.
-    public let fileName: String
+    public var fileName: String { file.url.lastPathComponent }
     /// The file's bytes, mapped.
     private let bytes: Data
+    /// The file, removed when the last copy of this snapshot goes.
+    private let file: OwnedFile
+
+    /// A file removed when the last reference to it goes.
+    private final class OwnedFile: Sendable {
+        let url: URL
+        init(_ url: URL) { self.url = url }
+        deinit { try? FileManager.default.removeItem(at: url) }
+    }
 
     static let magic = Array("DFACTS01".utf8)
     static let headerSize = 16
@@ -38,20 +49,17 @@ public struct FactSnapshot: Sendable {
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw StorageError(.io, "cannot create \(url.path) for the public figures; check that the folder is writable")
         }
+        // Removed on every path that does not hand the snapshot on.
+        let file = OwnedFile(url)
+        let handle = try FileHandle(forWritingTo: url)
         do {
-            let handle = try FileHandle(forWritingTo: url)
-            do {
-                try write(worker, to: handle)
-                try handle.close()
-            } catch {
-                try? handle.close()
-                throw error
-            }
-            return try FactSnapshot(mapping: url)
+            try write(worker, to: handle)
+            try handle.close()
         } catch {
-            try? FileManager.default.removeItem(at: url)
+            try? handle.close()
             throw error
         }
+        return try FactSnapshot(mapping: file)
     }
 
     /// Writes the header and every fact, read in one transaction with the checkpoint.
@@ -74,14 +82,14 @@ public struct FactSnapshot: Sendable {
     }
 
     /// Maps a file written by `write`, checking its frame (every fact's length within the file)
-    /// and decoding each fact once for the days.
-    init(mapping url: URL) throws {
-        let bytes = try Data(contentsOf: url, options: .alwaysMapped)
+    /// and decoding each fact once for the days; the snapshot then owns the file.
+    private init(mapping file: OwnedFile) throws {
+        let bytes = try Data(contentsOf: file.url, options: .alwaysMapped)
         guard bytes.count >= Self.headerSize, Array(bytes.prefix(8)) == Self.magic else {
-            throw StorageError(.corrupted, "\(url.path) is not a snapshot of the statistics facts")
+            throw StorageError(.corrupted, "\(file.url.path) is not a snapshot of the statistics facts")
         }
         self.bytes = bytes
-        fileName = url.lastPathComponent
+        self.file = file
         treeSize = Self.bigEndian(bytes, at: 8, bytes: 8)
         var count = 0
         var days = Set<String>()
@@ -91,6 +99,12 @@ public struct FactSnapshot: Sendable {
         }
         self.count = count
         self.days = days.sorted()
+    }
+
+    /// Maps an existing file written by `write`, which the snapshot then owns (removes when its
+    /// last copy goes).
+    init(mapping url: URL) throws {
+        try self.init(mapping: OwnedFile(url))
     }
 
     /// Calls `body` with each fact, in ticket order.

@@ -74,12 +74,15 @@ import Testing
             await #expect(throws: LogRequestError.sizeBeyondLog(size: head + 1, logSize: head)) {
                 try await city.log.checkpoint(atSize: head + 1)
             }
-            _ = try await city.log.checkpoint(atSize: head - 5)
+            let stored = try city.log.checkpoints().count
+            let first = try await city.log.checkpoint(atSize: head - 5)
             let error = await #expect(throws: LogRequestError.olderThanNewestCheckpoint(size: head - 6, newest: head - 5)) {
                 try await city.log.checkpoint(atSize: head - 6)
             }
             #expect(error?.description.contains("checkpoints only grow") == true)
-            #expect(try await city.log.checkpoint(atSize: head - 5).checkpoint.treeSize == head - 5)
+            // Asked again at the newest checkpoint's size: that checkpoint, not a second note.
+            #expect(try await city.log.checkpoint(atSize: head - 5).text == first.text)
+            #expect(try city.log.checkpoints().count == stored + 1)
             #expect(try await city.log.checkpoint().checkpoint.treeSize == head)
         }
     }
@@ -98,6 +101,18 @@ import Testing
             try Data("not a snapshot of anything".utf8).write(to: other)
             let error = try #require(throws: StorageError.self) { try FactSnapshot(mapping: other) }
             #expect("\(error)".contains("not a snapshot of the statistics facts"))
+        }
+    }
+
+    @Test("a snapshot's file goes with its last copy, so a snapshot written and then not used leaves nothing behind")
+    func fileGoesWithSnapshot() async throws {
+        try await withSeededCity(calls: 20) { city in
+            let folder = city.folder.appendingPathComponent("snapshots")
+            do {
+                let snapshot = try FactSnapshot.write(city.projections.stats, into: folder)
+                #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [snapshot.fileName])
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
         }
     }
 

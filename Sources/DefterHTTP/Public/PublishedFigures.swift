@@ -16,8 +16,9 @@ import Synchronization
 /// read never computes a report twice, never signs, and never waits on the log.
 ///
 /// The facts are kept in a file (`FactSnapshot`, under `<projections>/published-figures`), not
-/// in memory: the service's memory stays flat as the log grows, and only a body being rendered
-/// holds its period's facts, for as long as it renders.
+/// in memory: between renders, the service's memory stays flat as the log grows; a body being
+/// rendered (off the cooperative threads) holds its period's facts for as long as it renders, and
+/// each body is rendered once per snapshot.
 public final class PublishedFigures: Sendable {
     /// The facts at one signed checkpoint.
     struct Snapshot: Sendable {
@@ -62,7 +63,7 @@ public final class PublishedFigures: Sendable {
         self.log = log
         self.catalog = catalog
         folder = projections.root.appendingPathComponent("published-figures")
-        // The files of a run before this one: nothing reads them any more.
+        // The files a run before this one left when it stopped without cleaning up (killed).
         try? FileManager.default.removeItem(at: folder)
     }
 
@@ -77,14 +78,15 @@ public final class PublishedFigures: Sendable {
         let (checkpoint, facts) = try await AccountabilityReport.factSnapshotAtCheckpoint(
             projections: projections, log: log, into: folder)
         let snapshot = Snapshot(checkpoint: checkpoint, facts: facts, periods: DashboardPeriods(days: facts.days))
-        // Publications may overlap (a first read publishes too): the newer snapshot stays.
+        // Publications may overlap (a first read publishes too): the newer snapshot stays. The
+        // one dropped removes its file when its last copy goes (a render may still hold it),
+        // here outside the lock.
         let dropped = state.withLock { state -> Snapshot? in
             if let current = state.snapshot, current.checkpoint.checkpoint.treeSize > checkpoint.checkpoint.treeSize { return snapshot }
             defer { state = (snapshot, [:]) }
             return state.snapshot
         }
-        // A render still reading the dropped snapshot keeps its mapping, which outlives the name.
-        if let dropped { try? FileManager.default.removeItem(at: folder.appendingPathComponent(dropped.facts.fileName)) }
+        withExtendedLifetime(dropped) {}
         return state.withLock { $0.snapshot?.checkpoint } ?? checkpoint
     }
 
@@ -103,14 +105,17 @@ public final class PublishedFigures: Sendable {
     }
 
     /// The body cached under `key` for the current snapshot, rendering it with `render` once.
-    func body(_ key: String, contentType: String, extraHeaders: HTTPFields? = nil, render: (Snapshot) throws -> [UInt8]) async throws
+    func body(_ key: String, contentType: String, extraHeaders: HTTPFields? = nil, render: @escaping @Sendable (Snapshot) throws -> [UInt8])
+        async throws
         -> Body
     {
         let snapshot = try await snapshot()
         let treeSize = snapshot.checkpoint.checkpoint.treeSize
         let cacheKey = "\(treeSize)|\(key)"
         if let cached = state.withLock({ $0.bodies[cacheKey] }) { return cached }
-        let bytes = try render(snapshot)
+        // Rendering decodes the period's facts from the mapped file (page faults are blocking
+        // reads): off the cooperative threads, which serve every other request.
+        let bytes = try await BlockingWork.run { try render(snapshot) }
         let digest = SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined()
         let body = Body(
             buffer: ByteBuffer(bytes: bytes), contentType: contentType, etag: "\"\(treeSize)-\(digest)\"", extraHeaders: extraHeaders)

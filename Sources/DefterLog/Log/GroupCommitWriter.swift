@@ -565,13 +565,19 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     /// Signs the tree of `size` entries, no larger than the log and no smaller than the newest
-    /// stored checkpoint (checkpoints only grow, as witnesses and mirrors expect).
+    /// stored checkpoint (checkpoints only grow, as witnesses and mirrors expect). When the newest
+    /// has that size already, it is the answer: one size, one signed note, for every reader.
     private func sign(olderSize size: UInt64, head: UInt64, at time: Timestamp, txn: LMDBTransaction) throws -> Outcome {
         guard size <= head else { return .refused(LogRequestError.sizeBeyondLog(size: size, logSize: head)) }
-        if let last = try txn.last(dbi.checkpoints),
-            let newest = try? SignedCheckpoint(parsing: String(decoding: last.value, as: UTF8.self)), newest.checkpoint.treeSize > size
-        {
-            return .refused(LogRequestError.olderThanNewestCheckpoint(size: size, newest: newest.checkpoint.treeSize))
+        if let last = try txn.last(dbi.checkpoints) {
+            guard let newest = try? SignedCheckpoint(parsing: String(decoding: last.value, as: UTF8.self)) else {
+                return .refused(
+                    StorageError(.corrupted, "the newest stored checkpoint cannot be read; run `defter log verify` to see what is damaged"))
+            }
+            if newest.checkpoint.treeSize == size { return .signed(newest) }
+            if newest.checkpoint.treeSize > size {
+                return .refused(LogRequestError.olderThanNewestCheckpoint(size: size, newest: newest.checkpoint.treeSize))
+            }
         }
         return try sign(size: size, at: time, txn: txn)
     }
