@@ -52,7 +52,34 @@ public final class PublishedFigures: Sendable {
     let catalog: Catalog
     /// Where the snapshots' files are written.
     let folder: URL
-    private let state = Mutex<(snapshot: Snapshot?, bodies: [String: Body])>((nil, [:]))
+    /// The published snapshot and what was rendered from it.
+    private struct State {
+        var snapshot: Snapshot?
+        var bodies: [String: Body] = [:]
+        /// Renders under way, so that readers missing the same body wait for one render rather
+        /// than each starting its own (64 readers at a cold cache would decode the facts 64 times).
+        var rendering: [String: Task<Body, any Error>] = [:]
+        /// Bumped whenever the bodies are dropped: a render started before keeps to itself.
+        var generation = 0
+
+        mutating func replace(with snapshot: Snapshot) {
+            self.snapshot = snapshot
+            forgetBodies()
+        }
+
+        mutating func forgetBodies() {
+            bodies = [:]
+            rendering = [:]
+            generation += 1
+        }
+    }
+    private let state = Mutex(State())
+
+    /// A body found in the cache, or one being rendered.
+    private enum BodyLookup {
+        case cached(Body)
+        case underWay(Task<Body, any Error>)
+    }
     /// Bodies kept per snapshot; beyond it (readers asking for many custom periods) the cache
     /// starts over.
     private static let maximumBodies = 512
@@ -83,7 +110,7 @@ public final class PublishedFigures: Sendable {
         // here outside the lock.
         let dropped = state.withLock { state -> Snapshot? in
             if let current = state.snapshot, current.checkpoint.checkpoint.treeSize > checkpoint.checkpoint.treeSize { return snapshot }
-            defer { state = (snapshot, [:]) }
+            defer { state.replace(with: snapshot) }
             return state.snapshot
         }
         withExtendedLifetime(dropped) {}
@@ -93,7 +120,7 @@ public final class PublishedFigures: Sendable {
     /// Drops the bodies rendered from the current snapshot, so that the next reads render them
     /// again (after witnesses cosigned its checkpoint, say).
     public func forgetRenderedBodies() {
-        state.withLock { $0.bodies = [:] }
+        state.withLock { $0.forgetBodies() }
     }
 
     /// The published snapshot, taking the first one when none was.
@@ -104,7 +131,8 @@ public final class PublishedFigures: Sendable {
         return snapshot
     }
 
-    /// The body cached under `key` for the current snapshot, rendering it with `render` once.
+    /// The body cached under `key` for the current snapshot, rendering it with `render` once:
+    /// readers asking while it renders wait for that render.
     func body(_ key: String, contentType: String, extraHeaders: HTTPFields? = nil, render: @escaping @Sendable (Snapshot) throws -> [UInt8])
         async throws
         -> Body
@@ -112,20 +140,39 @@ public final class PublishedFigures: Sendable {
         let snapshot = try await snapshot()
         let treeSize = snapshot.checkpoint.checkpoint.treeSize
         let cacheKey = "\(treeSize)|\(key)"
-        if let cached = state.withLock({ $0.bodies[cacheKey] }) { return cached }
-        // Rendering decodes the period's facts from the mapped file (page faults are blocking
-        // reads): off the cooperative threads, which serve every other request.
-        let bytes = try await BlockingWork.run { try render(snapshot) }
-        let digest = SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined()
-        let body = Body(
-            buffer: ByteBuffer(bytes: bytes), contentType: contentType, etag: "\"\(treeSize)-\(digest)\"", extraHeaders: extraHeaders)
-        state.withLock { state in
-            // A newer snapshot may have come meanwhile: cache only for the one rendered from.
-            guard state.snapshot?.checkpoint.checkpoint.treeSize == treeSize else { return }
-            if state.bodies.count >= Self.maximumBodies { state.bodies = [:] }
-            state.bodies[cacheKey] = body
+        let rendering = state.withLock { state -> BodyLookup in
+            if let cached = state.bodies[cacheKey] { return .cached(cached) }
+            if let underWay = state.rendering[cacheKey] { return .underWay(underWay) }
+            let generation = state.generation
+            let task = Task {
+                do {
+                    // Rendering decodes the period's facts from the mapped file (page faults are
+                    // blocking reads): off the cooperative threads, which serve every other request.
+                    let bytes = try await BlockingWork.run { try render(snapshot) }
+                    let digest = SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined()
+                    let body = Body(
+                        buffer: ByteBuffer(bytes: bytes), contentType: contentType, etag: "\"\(treeSize)-\(digest)\"",
+                        extraHeaders: extraHeaders)
+                    self.state.withLock { state in
+                        // Bodies dropped meanwhile (a newer snapshot, new cosignatures): not kept.
+                        guard state.generation == generation else { return }
+                        state.rendering[cacheKey] = nil
+                        if state.bodies.count >= Self.maximumBodies { state.bodies = [:] }
+                        state.bodies[cacheKey] = body
+                    }
+                    return body
+                } catch {
+                    self.state.withLock { state in if state.generation == generation { state.rendering[cacheKey] = nil } }
+                    throw error
+                }
+            }
+            state.rendering[cacheKey] = task
+            return .underWay(task)
         }
-        return body
+        switch rendering {
+        case .cached(let body): return body
+        case .underWay(let task): return try await task.value
+        }
     }
 }
 
