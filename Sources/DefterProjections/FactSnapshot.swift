@@ -45,7 +45,7 @@ public struct FactSnapshot: Sendable {
     /// projections keep moving), and maps it.
     public static func write(_ worker: ProjectionWorker, into folder: URL) throws -> FactSnapshot {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let url = folder.appendingPathComponent("\(Hex.encode(randomBytes(8))).facts")
+        let url = folder.appendingPathComponent("\(RandomUUID.make()).facts")
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw StorageError(.io, "cannot create \(url.path) for the public figures; check that the folder is writable")
         }
@@ -67,9 +67,9 @@ public struct FactSnapshot: Sendable {
         try worker.store.read { reader in
             var buffer = magic
             buffer.reserveCapacity(1 << 20)
-            appendBigEndian(try ProjectionWorker.storedCheckpoint(reader), bytes: 8, to: &buffer)
+            buffer += ProjectionCodec.bigEndian(try ProjectionWorker.storedCheckpoint(reader))
             try reader.scan("facts") { _, value in
-                appendBigEndian(UInt64(value.count), bytes: 4, to: &buffer)
+                withUnsafeBytes(of: UInt32(value.count).bigEndian) { buffer += $0 }
                 buffer.append(contentsOf: value)
                 if buffer.count >= 1 << 20 {
                     try handle.write(contentsOf: buffer)
@@ -90,7 +90,7 @@ public struct FactSnapshot: Sendable {
         }
         self.bytes = bytes
         self.file = file
-        treeSize = Self.bigEndian(bytes, at: 8, bytes: 8)
+        treeSize = Self.bigEndian(bytes, at: 8, as: UInt64.self)
         var count = 0
         var days = Set<String>()
         try Self.forEach(in: bytes) { fact in
@@ -123,7 +123,7 @@ public struct FactSnapshot: Sendable {
         var position = bytes.startIndex + headerSize
         while position < bytes.endIndex {
             guard bytes.endIndex - position >= 4 else { throw damaged() }
-            let length = Int(bigEndian(bytes, at: position - bytes.startIndex, bytes: 4))
+            let length = Int(bigEndian(bytes, at: position - bytes.startIndex, as: UInt32.self))
             position += 4
             guard bytes.endIndex - position >= length else { throw damaged() }
             try body(try TicketFact(binary: Array(bytes[position..<position + length])))
@@ -135,18 +135,8 @@ public struct FactSnapshot: Sendable {
         StorageError(.corrupted, "a snapshot of the statistics facts is cut short; the next checkpoint writes a new one")
     }
 
-    private static func appendBigEndian(_ value: UInt64, bytes count: Int, to buffer: inout [UInt8]) {
-        for shift in stride(from: (count - 1) * 8, through: 0, by: -8) { buffer.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
-    }
-
-    private static func bigEndian(_ bytes: Data, at offset: Int, bytes count: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for index in 0..<count { value = value << 8 | UInt64(bytes[bytes.startIndex + offset + index]) }
-        return value
-    }
-
-    private static func randomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    /// The big-endian integer at `offset` bytes from the start of `bytes`.
+    private static func bigEndian<Integer: FixedWidthInteger>(_ bytes: Data, at offset: Int, as: Integer.Type) -> Integer {
+        Integer(bigEndian: bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Integer.self) })
     }
 }

@@ -106,14 +106,13 @@ public final class PublishedFigures: Sendable {
             projections: projections, log: log, into: folder)
         let snapshot = Snapshot(checkpoint: checkpoint, facts: facts, periods: DashboardPeriods(days: facts.days))
         // Publications may overlap (a first read publishes too): the newer snapshot stays. The
-        // one dropped removes its file when its last copy goes (a render may still hold it),
-        // here outside the lock.
-        let dropped = state.withLock { state -> Snapshot? in
+        // one dropped is handed out of the lock, so that its file (removed when its last copy
+        // goes; a render may still hold it) is not removed while the lock is held.
+        _ = state.withLock { state -> Snapshot? in
             if let current = state.snapshot, current.checkpoint.checkpoint.treeSize > checkpoint.checkpoint.treeSize { return snapshot }
             defer { state.replace(with: snapshot) }
             return state.snapshot
         }
-        withExtendedLifetime(dropped) {}
         return state.withLock { $0.snapshot?.checkpoint } ?? checkpoint
     }
 
