@@ -56,15 +56,14 @@ extension DefterAPI {
     static func reportRequest(period text: String, _ query: FlatDictionary<Substring, Substring>) throws -> (
         ReportPeriod, ReportFormat, ReportLanguage
     ) {
-        let period: ReportPeriod
-        do { period = try ReportPeriod(parsing: text) } catch {
-            throw APIError(status: .badRequest, code: "bad_parameter", message: "\(error)")
-        }
+        let period = try Self.period(text)
         guard let format = ReportFormat(rawValue: query.get("format") ?? "html") else {
-            throw APIError(status: .badRequest, code: "bad_parameter", message: "format must be html, md, csv or json")
+            throw APIError(
+                status: .badRequest, code: "bad_parameter",
+                message: "Biçim html, md, csv ya da json olmalı. / format must be html, md, csv or json")
         }
         guard let language = ReportLanguage(rawValue: query.get("lang") ?? "tr") else {
-            throw APIError(status: .badRequest, code: "bad_parameter", message: "lang must be tr or en")
+            throw APIError(status: .badRequest, code: "bad_parameter", message: "Dil tr ya da en olmalı. / lang must be tr or en")
         }
         return (period, format, language)
     }

@@ -110,6 +110,8 @@ func record(_ body: String, _ client: some TestClientProtocol, _ h: Harness) asy
                 try await client.execute(uri: "/v1/public/dashboard?period=\(period)", method: .get) { response in
                     #expect(response.status == .badRequest)
                     #expect(json(response.body)["error"] == "bad_parameter")
+                    // Turkish first, then the English of what was wrong.
+                    #expect(json(response.body)["message"]?.stringValue?.hasPrefix("Dönem anlaşılamadı") == true)
                 }
             }
         }

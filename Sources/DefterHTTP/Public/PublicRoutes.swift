@@ -245,7 +245,10 @@ extension DefterAPI {
 
     static func period(_ text: String) throws -> ReportPeriod {
         do { return try ReportPeriod(parsing: text) } catch {
-            throw APIError(status: .badRequest, code: "bad_parameter", message: "\(error)")
+            throw APIError(
+                status: .badRequest, code: "bad_parameter",
+                message: "Dönem anlaşılamadı: bir yıl (2025), bir ay (2025-03) ya da gün aralığı (2025-01-01..2025-06-30) yazın. / \(error)"
+            )
         }
     }
 
