@@ -289,6 +289,11 @@ def verify(path, vkey_arg):
         if meta.get(b"format") != b"defter-log/1":
             raise UsageError(f"{path} is not a Defter log (meta format is {meta.get(b'format')!r})")
         origin = meta.get(b"origin", b"").decode()
+        if b"indexes-pending-from" in meta:
+            first = int.from_bytes(meta[b"indexes-pending-from"], "big")
+            problems.append(
+                f"the id and stream index rows of entries {first} on are not written yet (a mirror stopped while catching up); "
+                "open the log once with `defter mirror` or `defter serve` to write them, then verify again")
         if vkey_arg is None:
             notes.append("using the verifier key stored in the log itself; an auditor should pin the published key with --vkey")
             vkey_arg = meta.get(b"vkey", b"").decode()

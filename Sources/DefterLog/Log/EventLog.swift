@@ -43,8 +43,15 @@ public final class EventLog: Sendable {
         let dbi = GroupCommitWriter.Databases(
             events: environment.database(LogLayout.events), streams: environment.database(LogLayout.streams),
             ids: environment.database(LogLayout.ids), merkle: environment.database(LogLayout.merkle),
-            checkpoints: environment.database(LogLayout.checkpoints))
+            checkpoints: environment.database(LogLayout.checkpoints), meta: environment.database(LogLayout.meta))
         self.dbi = dbi
+        if !configuration.readOnly {
+            let indexed = try DeferredIndexes.buildIfPending(environment: environment, dbi: dbi)
+            if indexed > 0 {
+                configuration.logger.notice(
+                    "built the index rows a stopped writer had deferred", metadata: ["entries": "\(indexed)", "log": "\(folder.path)"])
+            }
+        }
         let head = try environment.read { txn in
             try txn.last(dbi.events).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
         }
@@ -271,15 +278,29 @@ public final class EventLog: Sendable {
     }
 
     /// Appends the entries of bundles another copy of this log published (`EntryBundle`, gathered
-    /// in a `RestoreBatch`), byte for byte, the bundles in order: what a mirror writes once it has checked their leaf hashes
-    /// against a checkpoint. Each entry must be the next sequence and the next version of its
-    /// stream, with an id not yet recorded; otherwise nothing of the call is written and it
-    /// throws `AppendError.invalidEvent`.
+    /// in a `RestoreBatch`), byte for byte, the bundles in order: what a mirror writes once it has
+    /// checked their leaf hashes against a checkpoint. Each entry must be the next sequence and the
+    /// next version of its stream, with an id not yet recorded; otherwise nothing of the call is
+    /// written and it throws `AppendError.invalidEvent`.
+    ///
+    /// With `deferringIndexes`, a log that is empty (or already deferring) keeps the entries' id
+    /// and stream index rows in memory, checked just the same, and writes them all at once, sorted,
+    /// at the next other write, at `finishDeferredIndexes()` or at `close()`: a mirror catching up
+    /// from nothing then writes each index page once instead of in every commit. Until then,
+    /// lookups by id or stream (`entry(id:)`, `entries(inStream:)`, `version(of:)`) do not see those
+    /// entries. Should the process stop first, the next open builds the rows from the entries.
     @discardableResult
-    public func restore(_ batch: RestoreBatch) async throws -> AppendResult {
+    public func restore(_ batch: RestoreBatch, deferringIndexes: Bool = false) async throws -> AppendResult {
         guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
         guard batch.count > 0 else { throw AppendError.emptyBatch }
-        return try await writer.restore(batch)
+        return try await writer.restore(batch, deferringIndexes: deferringIndexes)
+    }
+
+    /// Writes the index rows `restore(_:deferringIndexes:)` deferred, if any: after it returns,
+    /// lookups by id and stream see every entry.
+    public func finishDeferredIndexes() async throws {
+        guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
+        try await writer.finishIndexes()
     }
 
     /// Stores a checkpoint signed by this log's key elsewhere (a mirror adopting its primary's):

@@ -15,16 +15,19 @@ final class GroupCommitWriter: @unchecked Sendable {
         /// Signs at the given tree size, or at the head when nil.
         case checkpoint(UInt64?, CheckedContinuation<SignedCheckpoint, any Error>)
         case restore([LogEntry], CheckedContinuation<AppendResult, any Error>)
-        case restoreBundles(RestoreBatch, CheckedContinuation<AppendResult, any Error>)
+        case restoreBundles(RestoreBatch, deferringIndexes: Bool, CheckedContinuation<AppendResult, any Error>)
         case adopt(SignedCheckpoint, CheckedContinuation<SignedCheckpoint, any Error>)
+        /// Writes the deferred index rows, as any other job does before it runs.
+        case finishIndexes(CheckedContinuation<Void, any Error>)
 
         func fail(_ error: any Error) {
             switch self {
             case .append(_, let c): c.resume(throwing: error)
             case .checkpoint(_, let c): c.resume(throwing: error)
             case .restore(_, let c): c.resume(throwing: error)
-            case .restoreBundles(_, let c): c.resume(throwing: error)
+            case .restoreBundles(_, _, let c): c.resume(throwing: error)
             case .adopt(_, let c): c.resume(throwing: error)
+            case .finishIndexes(let c): c.resume(throwing: error)
             }
         }
     }
@@ -56,6 +59,12 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// Buffers the writer reuses for every entry and index key, so that writing allocates nothing.
     private var entryBuffer: [UInt8] = []
     private var keyBuffer: [UInt8] = []
+    /// The index rows of entries restored without them: those committed, and while a group is
+    /// written those it added (`DeferredIndexes.rollback()` takes them back).
+    private var deferredIndexes: DeferredIndexes?
+    /// Whether the group being written began deferring, or wrote the deferred rows.
+    private var groupStartedDeferring = false
+    private var groupWroteDeferredRows = false
 
     private let environment: LMDBEnvironment
     private let dbi: Databases
@@ -73,6 +82,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         let ids: MDB_dbi
         let merkle: MDB_dbi
         let checkpoints: MDB_dbi
+        let meta: MDB_dbi
     }
 
     init(
@@ -85,7 +95,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         self.dbi = Databases(
             events: environment.database(LogLayout.events), streams: environment.database(LogLayout.streams),
             ids: environment.database(LogLayout.ids), merkle: environment.database(LogLayout.merkle),
-            checkpoints: environment.database(LogLayout.checkpoints))
+            checkpoints: environment.database(LogLayout.checkpoints), meta: environment.database(LogLayout.meta))
         self.clock = clock
         self.signer = signer
         self.origin = origin
@@ -126,10 +136,17 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes the entries of published bundles byte for byte; see `EventLog.restore(_:)`.
-    func restore(_ batch: RestoreBatch) async throws -> AppendResult {
+    /// Writes the entries of published bundles byte for byte; see `EventLog.restore(_:deferringIndexes:)`.
+    func restore(_ batch: RestoreBatch, deferringIndexes: Bool) async throws -> AppendResult {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue(.restoreBundles(batch, continuation))
+            enqueue(.restoreBundles(batch, deferringIndexes: deferringIndexes, continuation))
+        }
+    }
+
+    /// Writes the index rows deferred so far; see `EventLog.finishDeferredIndexes()`.
+    func finishIndexes() async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.finishIndexes(continuation))
         }
     }
 
@@ -186,8 +203,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                 switch job {
                 case .append(let batch, _): events += batch.count
                 case .restore(let batch, _): events += batch.count
-                case .restoreBundles(let batch, _): events += batch.count
-                case .checkpoint, .adopt: break
+                case .restoreBundles(let batch, _, _): events += batch.count
+                case .checkpoint, .adopt, .finishIndexes: break
                 }
                 group.append(job)
             }
@@ -198,6 +215,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             lastGroupNanoseconds = DispatchTime.now().uptimeNanoseconds - started
             lastGroupJobs = group.count
         }
+        writeDeferredIndexesOnStop()
         finished.signal()
     }
 
@@ -205,6 +223,21 @@ final class GroupCommitWriter: @unchecked Sendable {
         case appended(AppendResult)
         case signed(SignedCheckpoint)
         case refused(any Error)
+        case done
+    }
+
+    /// Writes what is still deferred when the log closes, so that a clean stop leaves complete
+    /// indexes; should this fail, the next open builds them (`DeferredIndexes.buildIfPending`).
+    private func writeDeferredIndexesOnStop() {
+        guard let rows = deferredIndexes else { return }
+        do {
+            try environment.write { txn in try rows.write(txn: txn, dbi: dbi) }
+            deferredIndexes = nil
+        } catch {
+            logger.error(
+                "the deferred index rows could not be written at close; the next open builds them",
+                metadata: ["rows": "\(rows.count)", "error": "\(error)"])
+        }
     }
 
     private func process(_ group: [Job]) {
@@ -216,12 +249,30 @@ final class GroupCommitWriter: @unchecked Sendable {
             try environment.write { txn in
                 // Re-run from scratch when the map grows: reset everything this closure produces.
                 undoStreamHeads(to: 0)
+                abandonDeferredChanges()
                 outcomes = []
                 newHead = head
                 var frontier = MerkleFrontier()
                 let appends = try AppendCursors(txn: txn, dbi: dbi)
                 defer { appends.close() }
                 for (number, job) in group.enumerated() {
+                    // An empty log, or one already deferring, takes bundles without index rows
+                    // when asked; any other job first writes the rows deferred so far.
+                    if case .restoreBundles(let batch, deferringIndexes: true, _) = job, !groupWroteDeferredRows,
+                        deferredIndexes != nil || newHead == 0
+                    {
+                        do {
+                            outcomes.append(
+                                try restoreDeferringIndexes(batch, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
+                        } catch let refusal as AppendError {
+                            throw Refused(job: number, error: refusal)
+                        }
+                        continue
+                    }
+                    if let rows = deferredIndexes, !groupWroteDeferredRows {
+                        try rows.write(txn: txn, dbi: dbi)
+                        groupWroteDeferredRows = true
+                    }
                     switch job {
                     case .append(let events, _):
                         outcomes.append(
@@ -232,7 +283,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                         outcomes.append(try sign(olderSize: size, head: newHead, at: recordedAt, txn: txn))
                     case .restore(let entries, _):
                         outcomes.append(try restore(entries, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
-                    case .restoreBundles(let batch, _):
+                    case .restoreBundles(let batch, _, _):
                         do {
                             outcomes.append(try restore(batch, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
                         } catch let refusal as AppendError {
@@ -240,11 +291,14 @@ final class GroupCommitWriter: @unchecked Sendable {
                         }
                     case .adopt(let checkpoint, _):
                         outcomes.append(try adopt(checkpoint, head: newHead, txn: txn))
+                    case .finishIndexes:
+                        outcomes.append(.done)
                     }
                 }
             }
         } catch let refused as Refused {
             undoStreamHeads(to: 0)
+            abandonDeferredChanges()
             var others = group
             let job = others.remove(at: refused.job)
             if !others.isEmpty { process(others) }
@@ -252,10 +306,13 @@ final class GroupCommitWriter: @unchecked Sendable {
             return
         } catch {
             undoStreamHeads(to: 0)
+            abandonDeferredChanges()
             logger.error("group commit failed", metadata: ["batches": "\(group.count)", "error": "\(error)"])
             for job in group { job.fail(error) }
             return
         }
+        if groupWroteDeferredRows { deferredIndexes = nil } else { deferredIndexes?.commit() }
+        (groupStartedDeferring, groupWroteDeferredRows) = (false, false)
         streamHeadsUndo.removeAll(keepingCapacity: true)
         if streamHeads.count > Self.streamHeadCacheLimit { streamHeads.removeAll(keepingCapacity: true) }
         condition.lock()
@@ -278,16 +335,23 @@ final class GroupCommitWriter: @unchecked Sendable {
                 appendedEvents += result.appendedCount
                 c.resume(returning: result)
             case (.restore(_, let c), .refused(let error)): c.resume(throwing: error)
-            case (.restoreBundles(_, let c), .appended(let result)):
+            case (.restoreBundles(_, _, let c), .appended(let result)):
                 appendedBatches += 1
                 appendedEvents += result.appendedCount
                 c.resume(returning: result)
             case (.adopt(_, let c), .signed(let checkpoint)): c.resume(returning: checkpoint)
             case (.adopt(_, let c), .refused(let error)): c.resume(throwing: error)
+            case (.finishIndexes(let c), .done): c.resume()
             default: preconditionFailure("outcome does not match its job")
             }
         }
         observer?(appendedEvents, appendedBatches)
+    }
+
+    /// Takes back what the current group did to the deferred index rows.
+    private func abandonDeferredChanges() {
+        if groupStartedDeferring { deferredIndexes = nil } else { deferredIndexes?.rollback() }
+        (groupStartedDeferring, groupWroteDeferredRows) = (false, false)
     }
 
     /// Records that the current group sets `stream` to `version`.
@@ -445,35 +509,13 @@ final class GroupCommitWriter: @unchecked Sendable {
     ) throws -> Outcome {
         // Versions are read from the index, not from `streamHeads`, which would hold stale ones.
         streamHeads.removeAll(keepingCapacity: true)
-        var sequences: [UInt64] = []
-        sequences.reserveCapacity(batch.count)
         let first = head + 1
-        // The batch's entry that is refused: its place in the batch, once it was found in order.
+        let sequences = try appendEntries(of: batch, head: &head, txn: txn, frontier: &frontier, appends: appends)
         func refuse(_ sequence: UInt64, _ reason: String) -> AppendError {
-            .invalidEvent(index: sequence >= first ? Int(sequence - first) : sequences.count, reason: "entry \(sequence): \(reason)")
-        }
-        for bundle in batch.bundles {
-            try bundle.bytes.withUnsafeBytes { raw in
-                try bundle.keys.withUnsafeBytes { keys in
-                    for index in bundle.start..<bundle.entries.count {
-                        let entry = bundle.entries[index]
-                        let sequence = bundle.firstSequence + UInt64(index)
-                        guard sequence == head + 1 else {
-                            throw refuse(sequence, "expected entry \(head + 1) here; entries must follow each other")
-                        }
-                        try LogLayout.withBigEndian(sequence) { sequenceKey in
-                            try appends.events.put(
-                                key: sequenceKey, value: UnsafeRawBufferPointer(rebasing: raw[entry.bytes]), append: true)
-                        }
-                        try appendLeaf(bundle.leaves[index], index: sequence - 1, txn: txn, frontier: &frontier, appends: appends)
-                        head = sequence
-                        sequences.append(sequence)
-                    }
-                }
-            }
+            .invalidEvent(index: Int(sequence - first), reason: "entry \(sequence): \(reason)")
         }
         try batch.ids.inOrder { key, sequence, previous in
-            guard previous.map({ !$0.elementsEqual(key) }) ?? true,
+            guard previous.map({ !$0.key.elementsEqual(key) }) ?? true,
                 try LogLayout.withBigEndian(sequence, { try txn.putIfAbsent(dbi.ids, key: key, value: $0) }) == nil
             else { throw refuse(sequence, "its id '\(String(decoding: key, as: UTF8.self))' is already recorded") }
         }
@@ -482,7 +524,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         try batch.streams.inOrder { key, sequence, previous in
             let stream = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 8)])
             let version = LogLayout.decodeBigEndian(UnsafeRawBufferPointer(rebasing: key[(key.count - 8)...])) ?? 0
-            if previous.map({ !$0.starts(with: stream) || $0.count != key.count }) ?? true {
+            if previous.map({ !$0.key.starts(with: stream) || $0.key.count != key.count }) ?? true {
                 expected = (try txn.streamVersion(keyPrefix: stream, in: dbi.streams) + 1, 0)
             }
             guard version == expected.version, sequence > expected.after else {
@@ -493,6 +535,60 @@ final class GroupCommitWriter: @unchecked Sendable {
             try LogLayout.withBigEndian(sequence) { try txn.put(dbi.streams, key: key, value: $0) }
         }
         return .appended(AppendResult(sequences: sequences, duplicates: Array(repeating: false, count: sequences.count)))
+    }
+
+    /// Writes the entries of published bundles as `restore(_:txn:…)` does, but keeps their index
+    /// rows in `deferredIndexes`, checked against the rows deferred before them (the indexes were
+    /// empty when deferring began); once those are full, they are written after all.
+    private func restoreDeferringIndexes(
+        _ batch: RestoreBatch, txn: LMDBTransaction, head: inout UInt64, frontier: inout MerkleFrontier, appends: AppendCursors
+    ) throws -> Outcome {
+        let first = head + 1
+        if deferredIndexes == nil {
+            deferredIndexes = DeferredIndexes()
+            groupStartedDeferring = true
+            try DeferredIndexes.markPending(from: first, txn: txn, dbi: dbi)
+        }
+        // The entries first: they must follow the log. A refusal after them abandons the whole
+        // transaction. The rows join last: a map that grows while the entries are written re-runs
+        // the group, and rows added before would be taken back (`DeferredIndexes.rollback()`).
+        let sequences = try appendEntries(of: batch, head: &head, txn: txn, frontier: &frontier, appends: appends)
+        deferredIndexes!.add(try deferredIndexes!.check(ids: batch.ids, streams: batch.streams, first: first))
+        if let rows = deferredIndexes, rows.isFull {
+            try rows.write(txn: txn, dbi: dbi)
+            groupWroteDeferredRows = true
+        }
+        return .appended(AppendResult(sequences: sequences, duplicates: Array(repeating: false, count: sequences.count)))
+    }
+
+    /// Appends the batch's entries and their Merkle nodes after `head`, each the next sequence;
+    /// returns their sequences.
+    private func appendEntries(
+        of batch: RestoreBatch, head: inout UInt64, txn: LMDBTransaction, frontier: inout MerkleFrontier, appends: AppendCursors
+    ) throws -> [UInt64] {
+        var sequences: [UInt64] = []
+        sequences.reserveCapacity(batch.count)
+        let first = head + 1
+        for bundle in batch.bundles {
+            try bundle.bytes.withUnsafeBytes { raw in
+                for index in bundle.start..<bundle.entries.count {
+                    let entry = bundle.entries[index]
+                    let sequence = bundle.firstSequence + UInt64(index)
+                    guard sequence == head + 1 else {
+                        throw AppendError.invalidEvent(
+                            index: sequence >= first ? Int(sequence - first) : sequences.count,
+                            reason: "entry \(sequence): expected entry \(head + 1) here; entries must follow each other")
+                    }
+                    try LogLayout.withBigEndian(sequence) { sequenceKey in
+                        try appends.events.put(key: sequenceKey, value: UnsafeRawBufferPointer(rebasing: raw[entry.bytes]), append: true)
+                    }
+                    try appendLeaf(bundle.leaves[index], index: sequence - 1, txn: txn, frontier: &frontier, appends: appends)
+                    head = sequence
+                    sequences.append(sequence)
+                }
+            }
+        }
+        return sequences
     }
 
     private func isSameEvent(_ prepared: PreparedEvent, storedAt sequence: UInt64, txn: LMDBTransaction) throws -> Bool {

@@ -151,6 +151,13 @@ private struct LogVerifier {
     func checkStructure() throws -> Failure? {
         let total = try txn.last(log.dbi.events).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
         do {
+            if let first = try DeferredIndexes.pendingFrom(txn: txn, dbi: log.dbi) {
+                throw Failure(
+                    sequence: first,
+                    reason:
+                        "the id and stream index rows of entries \(first) on are not written yet: a mirror stopped while catching up; open the log with `defter mirror` or `defter serve` once to write them, then verify again"
+                )
+            }
             let streamRows = try streamIndexFingerprints(total: total)
             let idRows = try idIndexFingerprints(total: total)
             try txn.withCursor(log.dbi.events) { events in

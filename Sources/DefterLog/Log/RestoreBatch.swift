@@ -30,6 +30,9 @@ public struct RestoreBatch: Sendable {
         }
         ids.sort()
         streams.sort()
+        // For a log that defers its index rows (`DeferredIndexes`), whose writer then only probes.
+        ids.hashKeys()
+        streams.hashKeys(ignoringLast: 8)
         self.bundles = bundles
         self.ids = ids
         self.streams = streams
@@ -43,8 +46,10 @@ public struct RestoreBatch: Sendable {
 struct SortedRows: Sendable {
     private var bytes: [UInt8] = []
     private var rows: [Row] = []
+    /// Each row's `KeyTable.hash` of its key (less `ignoringLast` bytes), once `hashKeys` ran.
+    private var hashes: [UInt64] = []
 
-    private struct Row {
+    struct Row {
         let prefix: UInt64
         let start: Int
         let count: Int
@@ -82,24 +87,83 @@ struct SortedRows: Sendable {
         return value
     }
 
+    /// How many rows there are.
+    var count: Int { rows.count }
+
     mutating func sort() {
         bytes.withUnsafeBytes { all in
-            rows.sort { a, b in
-                if a.prefix != b.prefix { return a.prefix < b.prefix }
-                let order = memcmp(all.baseAddress! + a.start, all.baseAddress! + b.start, min(a.count, b.count))
-                return order != 0 ? order < 0 : a.count < b.count
+            rows.sort { View.precedes($0, in: all, $1, in: all) }
+        }
+    }
+
+    /// Hashes each row's key but its last `ignoringLast` bytes (`KeyTable.hash`), in row order.
+    mutating func hashKeys(ignoringLast suffix: Int = 0) {
+        hashes = withView { view in
+            (0..<view.count).map { row in
+                let key = view.key(row)
+                return KeyTable.hash(UnsafeRawBufferPointer(rebasing: key[..<(key.count - suffix)]))
             }
         }
     }
 
-    /// Visits the rows in key order, each with the key before it.
-    func inOrder(_ body: (UnsafeRawBufferPointer, UInt64, UnsafeRawBufferPointer?) throws -> Void) rethrows {
+    /// Calls `body` with a view that reads the rows and their keys in place.
+    func withView<T>(_ body: (View) throws -> T) rethrows -> T {
         try bytes.withUnsafeBytes { all in
-            var previous: UnsafeRawBufferPointer?
+            try rows.withUnsafeBufferPointer { rows in
+                try hashes.withUnsafeBufferPointer { try body(View(bytes: all, rows: rows, hashes: $0)) }
+            }
+        }
+    }
+
+    /// The rows, in key order, read in place; valid only inside `withView`.
+    struct View {
+        let bytes: UnsafeRawBufferPointer
+        let rows: UnsafeBufferPointer<Row>
+        let hashes: UnsafeBufferPointer<UInt64>
+
+        var count: Int { rows.count }
+
+        /// The hash of row `index`'s key, from `hashKeys`.
+        @inline(__always)
+        func hash(_ index: Int) -> UInt64 { hashes[index] }
+
+        /// The key of row `index`.
+        @inline(__always)
+        func key(_ index: Int) -> UnsafeRawBufferPointer {
+            let row = rows[index]
+            return UnsafeRawBufferPointer(rebasing: bytes[row.start..<(row.start + row.count)])
+        }
+
+        /// The sequence row `index` points at.
+        @inline(__always)
+        func sequence(_ index: Int) -> UInt64 { rows[index].sequence }
+
+        /// Whether row `a` of `aBytes` sorts before row `b` of `bBytes`.
+        @inline(__always)
+        static func precedes(_ a: Row, in aBytes: UnsafeRawBufferPointer, _ b: Row, in bBytes: UnsafeRawBufferPointer) -> Bool {
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            let order = memcmp(aBytes.baseAddress! + a.start, bBytes.baseAddress! + b.start, min(a.count, b.count))
+            return order != 0 ? order < 0 : a.count < b.count
+        }
+
+        /// Whether row `index` sorts before row `other` of `view`.
+        @inline(__always)
+        func precedes(_ index: Int, _ other: Int, of view: View) -> Bool {
+            Self.precedes(rows[index], in: bytes, view.rows[other], in: view.bytes)
+        }
+    }
+
+    /// Visits the rows in key order, each with its sequence and the row before it.
+    func inOrder(
+        _ body: (_ key: UnsafeRawBufferPointer, _ sequence: UInt64, _ previous: (key: UnsafeRawBufferPointer, sequence: UInt64)?) throws
+            -> Void
+    ) rethrows {
+        try bytes.withUnsafeBytes { all in
+            var previous: (key: UnsafeRawBufferPointer, sequence: UInt64)?
             for row in rows {
                 let key = UnsafeRawBufferPointer(rebasing: all[row.start..<(row.start + row.count)])
                 try body(key, row.sequence, previous)
-                previous = key
+                previous = (key, row.sequence)
             }
         }
     }

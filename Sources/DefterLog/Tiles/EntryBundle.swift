@@ -83,6 +83,16 @@ public struct EntryBundle: Sendable {
     /// The entries `EventLog.restore(_:)` writes.
     public var count: Int { entries.count - start }
 
+    /// The index keys of a stored entry of `sequence`, checked as a bundle's are (see `check`):
+    /// its unescaped id and stream appended to `keys`, and where they are there.
+    static func indexKeys(
+        of entry: UnsafeRawBufferPointer, sequence: UInt64, into keys: inout [UInt8]
+    ) throws(EntryBundleError) -> (streamVersion: UInt64, id: Range<Int>, stream: Range<Int>) {
+        do { return try check(entry, sequence: sequence, keys: &keys) } catch {
+            throw EntryBundleError("entry \(sequence) \(error.reason)")
+        }
+    }
+
     /// Checks that `entry` is a canonical envelope of `sequence`, and appends its unescaped id and
     /// stream to `keys`. Strings without escapes are checked in place, as `defter log verify`
     /// reads them; an entry with an escape is decoded and encoded again (`LogEntry(envelope:)`).

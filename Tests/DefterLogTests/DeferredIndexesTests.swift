@@ -1,0 +1,194 @@
+import DefterLogTestSupport
+import Foundation
+import Testing
+
+@testable import DefterLog
+
+/// A primary of `size` entries on five streams taking turns, so that every stream runs across
+/// bundles; `body` gets it, its published bundles, and the folder to put mirrors in.
+private func withPrimary(size: Int, _ body: (EventLog, [EntryBundle], URL) async throws -> Void) async throws {
+    try await withTemporaryLog { primary, root in
+        _ = try await primary.append((0..<size).map { SampleEvents.call("s\($0 % 5)", $0) })
+        let bundles = try TileAddress.tiles(treeSize: UInt64(size)).filter { $0.level == nil }.map {
+            try EntryBundle(try primary.tile($0), of: $0)
+        }
+        try await body(primary, bundles, root.deletingLastPathComponent())
+    }
+}
+
+/// An empty mirror of `primary` in `root/name`.
+private func openMirror(_ name: String, of primary: EventLog, in root: URL) throws -> EventLog {
+    var configuration = LogConfiguration()
+    configuration.mirrorOf = primary.verifierKey
+    return try EventLog.open(at: root.appendingPathComponent(name), configuration: configuration)
+}
+
+/// Published bundle bytes: each entry after its big-endian `UInt16` length.
+private func bundleBytes(_ entries: [[UInt8]]) -> [UInt8] {
+    entries.flatMap { [UInt8($0.count >> 8), UInt8($0.count & 0xff)] + $0 }
+}
+
+/// A canonical envelope of `sequence` with the given id, stream and version.
+private func envelope(_ sequence: UInt64, id: String, stream: String, version: UInt64) -> [UInt8] {
+    Envelope.encode(
+        sequence: sequence, id: EventID(unchecked: id), stream: StreamID(unchecked: stream), streamVersion: version, type: "CallReceived",
+        schemaVersion: 1, recordedAt: Array("2025-03-01T08:15:00.000Z".utf8), actor: "operator-7", payload: Array(#"{"n":1}"#.utf8))
+}
+
+@Suite struct DeferredIndexesTests {
+    @Test func aMirrorThatDefersItsIndexRowsEndsWithTheIndexesOfOneThatDoesNot() async throws {
+        try await withPrimary(size: 700) { primary, bundles, root in
+            #expect(bundles.count == 3)
+            let deferred = try openMirror("deferred", of: primary, in: root)
+            defer { deferred.close() }
+            let direct = try openMirror("direct", of: primary, in: root)
+            defer { direct.close() }
+            for batch in [[bundles[0]], Array(bundles[1...])] {
+                _ = try await deferred.restore(RestoreBatch(batch), deferringIndexes: true)
+                _ = try await direct.restore(RestoreBatch(batch))
+            }
+            let last = try #require(try primary.entry(at: 700))
+            // Until the rows are written, lookups by id and stream do not see those entries.
+            #expect(try deferred.entry(id: last.id) == nil)
+            #expect(try deferred.version(of: last.stream) == 0)
+
+            try await deferred.finishDeferredIndexes()
+            for sequence: UInt64 in [1, 256, 257, 512, 513, 700] {
+                let entry = try #require(try primary.entry(at: sequence))
+                #expect(try deferred.entry(id: entry.id)?.sequence == sequence)
+                #expect(try direct.entry(id: entry.id)?.sequence == sequence)
+            }
+            for stream in (0..<5).map({ StreamID(unchecked: "s\($0)") }) {
+                #expect(try deferred.version(of: stream) == 140)
+                #expect(try deferred.entries(inStream: stream).map(\.sequence) == direct.entries(inStream: stream).map(\.sequence))
+            }
+            #expect(try deferred.verify().ok)
+            #expect(try deferred.root().root == direct.root().root)
+        }
+    }
+
+    @Test func aBatchThatClashesWithDeferredRowsIsRefusedAndWritesNothing() async throws {
+        try await withPrimary(size: 256) { primary, bundles, root in
+            let mirror = try openMirror("mirror", of: primary, in: root)
+            defer { mirror.close() }
+            _ = try await mirror.restore(RestoreBatch([bundles[0]]), deferringIndexes: true)
+            let rootHash = try mirror.root().root
+            let one = TileAddress(level: nil, index: 1, width: 1)
+            let two = TileAddress(level: nil, index: 1, width: 2)
+            let existing = try #require(try primary.entry(at: 1))
+            let refusals: [(EntryBundle, String)] = [
+                (bundles[0], "expected entry 257 here"),
+                (
+                    try EntryBundle(bundleBytes([envelope(257, id: existing.id.rawValue, stream: "new", version: 1)]), of: one),
+                    "is already recorded"
+                ),
+                (
+                    try EntryBundle(bundleBytes([envelope(257, id: "fresh", stream: existing.stream.rawValue, version: 1)]), of: one),
+                    "it is version 1 of 's0'"
+                ),
+                (
+                    try EntryBundle(bundleBytes([envelope(257, id: "fresh", stream: "new", version: 2)]), of: one),
+                    "it is version 2 of 'new'"
+                ),
+                (
+                    try EntryBundle(
+                        bundleBytes([
+                            envelope(257, id: "twin", stream: "a", version: 1), envelope(258, id: "twin", stream: "b", version: 1),
+                        ]), of: two),
+                    "entry 258: its id 'twin' is already recorded"
+                ),
+            ]
+            for (bundle, reason) in refusals {
+                await #expect {
+                    try await mirror.restore(RestoreBatch([bundle]), deferringIndexes: true)
+                } throws: { error in
+                    guard case AppendError.invalidEvent(_, let why) = error else { return false }
+                    return why.contains(reason)
+                }
+                #expect(try mirror.size() == 256 && mirror.root().root == rootHash)
+            }
+            // The entry that does follow the deferred rows is taken, and everything verifies.
+            let version = try primary.version(of: existing.stream)
+            _ = try await mirror.restore(
+                RestoreBatch([try EntryBundle(bundleBytes([envelope(257, id: "fresh", stream: "s0", version: version + 1)]), of: one)]),
+                deferringIndexes: true)
+            try await mirror.finishDeferredIndexes()
+            #expect(try mirror.entry(id: EventID(unchecked: "fresh"))?.sequence == 257)
+            #expect(try mirror.verify().ok)
+        }
+    }
+
+    @Test func anyOtherWriteAndClosingWriteTheDeferredRowsFirst() async throws {
+        try await withPrimary(size: 300) { primary, bundles, root in
+            let checkpoint = try await primary.checkpoint()
+            let first = try #require(try primary.entry(at: 1))
+            let mirror = try openMirror("mirror", of: primary, in: root)
+            _ = try await mirror.restore(RestoreBatch(bundles), deferringIndexes: true)
+            try await mirror.adopt(checkpoint)
+            #expect(try mirror.entry(id: first.id)?.sequence == 1)
+            mirror.close()
+
+            let other = try openMirror("other", of: primary, in: root)
+            _ = try await other.restore(RestoreBatch(bundles), deferringIndexes: true)
+            other.close()
+            let reopened = try openReadOnly(root.appendingPathComponent("other"))
+            defer { reopened.close() }
+            #expect(try reopened.verify().ok)
+            #expect(try reopened.entry(id: first.id)?.sequence == 1)
+        }
+    }
+
+    @Test func rowsAddedSinceTheLastCommitAreTakenBackWhenTheirTransactionFails() async throws {
+        try await withPrimary(size: 700) { _, bundles, _ in
+            let batches = bundles.map { RestoreBatch([$0]) }
+            var rows = DeferredIndexes()
+            rows.add(try rows.check(ids: batches[0].ids, streams: batches[0].streams, first: 1))
+            rows.commit()
+            rows.add(try rows.check(ids: batches[1].ids, streams: batches[1].streams, first: 257))
+            // Had the second batch stayed, it could not be added again: its ids would be recorded.
+            rows.rollback()
+            #expect(rows.count == 256)
+            rows.add(try rows.check(ids: batches[1].ids, streams: batches[1].streams, first: 257))
+            rows.commit()
+            // The tables built again still know the first batch's ids and each stream's version.
+            #expect(throws: AppendError.self) { try rows.check(ids: batches[0].ids, streams: batches[0].streams, first: 1) }
+            rows.add(try rows.check(ids: batches[2].ids, streams: batches[2].streams, first: 513))
+            #expect(rows.count == 700)
+        }
+    }
+
+    @Test func indexRowsAStoppedWriterLeftToWriteAreBuiltFromTheEntriesAtTheNextOpen() async throws {
+        try await withPrimary(size: 600) { primary, bundles, root in
+            let folder = root.appendingPathComponent("mirror")
+            let mirror = try openMirror("mirror", of: primary, in: root)
+            _ = try await mirror.restore(RestoreBatch(bundles), deferringIndexes: true)
+            try await mirror.finishDeferredIndexes()
+            // What a process killed while catching up leaves: entries, no index rows, the mark.
+            try mirror.environment.write { txn in
+                for database in [mirror.dbi.ids, mirror.dbi.streams] {
+                    var keys: [[UInt8]] = []
+                    try txn.scan(database) { key, _ in
+                        keys.append(Array(key))
+                        return true
+                    }
+                    for key in keys { try txn.delete(database, key: key) }
+                }
+                try DeferredIndexes.markPending(from: 1, txn: txn, dbi: mirror.dbi)
+            }
+            mirror.close()
+
+            let readOnly = try openReadOnly(folder)
+            let report = try readOnly.verify()
+            readOnly.close()
+            #expect(!report.ok)
+            #expect(report.reason?.contains("index rows of entries 1 on are not written yet") == true)
+
+            let reopened = try openMirror("mirror", of: primary, in: root)
+            defer { reopened.close() }
+            #expect(try reopened.verify().ok)
+            let last = try #require(try primary.entry(at: 600))
+            #expect(try reopened.entry(id: last.id)?.sequence == 600)
+            #expect(try reopened.version(of: last.stream) == 120)
+        }
+    }
+}
