@@ -204,7 +204,10 @@ public struct Mirror: Sendable {
     }
 
     /// Reads the entry bundles the plan covers, checks each against it, and appends the new
-    /// entries, one commit writing while the next bundles are read and checked.
+    /// entries in a pipeline: while one commit is written, the next one's index rows are sorted
+    /// and the bundles after it read and checked. A mirror that
+    /// starts empty defers its id and stream index rows and writes them once at the end
+    /// (`EventLog.restore(_:deferringIndexes:)`), before it adopts the checkpoint.
     private func copyEntries(
         _ plan: BundlePlan, held: UInt64, target: UInt64, checkpoint: SignedCheckpoint, newest: SignedCheckpoint?
     ) async throws {
@@ -217,7 +220,11 @@ public struct Mirror: Sendable {
         let sourceName = source.name
         var batch: [EntryBundle] = []
         var batchEntries = 0
+        // The commit being written, and the one after it, waiting for it while its rows are sorted.
         var writing: Task<Void, any Error>?
+        var next: Task<Void, any Error>?
+        let log = self.log
+        let deferring = held == 0
         do {
             // Each bundle is read, checked entry by entry and hashed in the reading task, several at
             // once; here, in order, its hash is compared with the plan's and it joins the next commit.
@@ -247,24 +254,27 @@ public struct Mirror: Sendable {
                 batchEntries += new.count
                 if batchEntries >= Self.entriesPerCommit {
                     try await writing?.value
-                    writing = Self.write(batch, to: log)
+                    let sorted = Task { [batch] in RestoreBatch(batch) }
+                    let previous = next
+                    writing = previous
+                    next = Task {
+                        try await previous?.value
+                        _ = try await log.restore(await sorted.value, deferringIndexes: deferring)
+                    }
                     batch = []
                     batchEntries = 0
                 }
             }
         } catch {
-            // What was verified before the failure is kept: wait for its commit.
-            _ = try? await writing?.value
-            if batchEntries > 0 { _ = try? await log.restore(RestoreBatch(batch)) }
+            // What was verified before the failure is kept: wait for its commits.
+            _ = try? await next?.value
+            if batchEntries > 0 { _ = try? await log.restore(RestoreBatch(batch), deferringIndexes: deferring) }
+            try? await log.finishDeferredIndexes()
             throw error
         }
-        try await writing?.value
-        if batchEntries > 0 { _ = try await log.restore(RestoreBatch(batch)) }
-    }
-
-    /// Sorts the bundles' index rows off the log's writer, then appends them.
-    private static func write(_ bundles: [EntryBundle], to log: EventLog) -> Task<Void, any Error> {
-        Task { _ = try await log.restore(RestoreBatch(bundles)) }
+        try await next?.value
+        if batchEntries > 0 { _ = try await log.restore(RestoreBatch(batch), deferringIndexes: deferring) }
+        try await log.finishDeferredIndexes()
     }
 
     /// Reads the files at `addresses`, `parallelReads` at a time, each read and then `decode`d in
