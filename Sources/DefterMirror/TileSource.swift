@@ -22,6 +22,16 @@ public struct HTTPTileSource: TileSource {
 
     public init(prefix: URL) { self.prefix = prefix }
 
+    /// One session for every source: no cache (every tile is read once, and a checkpoint must be
+    /// fresh), and as many connections to the server as the mirror reads at once.
+    private static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.httpMaximumConnectionsPerHost = 16
+        return URLSession(configuration: configuration)
+    }()
+
     public var name: String { prefix.absoluteString }
 
     public func read(_ path: String) async throws -> [UInt8] {
@@ -30,7 +40,7 @@ public struct HTTPTileSource: TileSource {
         let (status, data): (Int, Data)
         do {
             (status, data) = try await withCheckedThrowingContinuation { continuation in
-                URLSession.shared.dataTask(with: request) { data, response, error in
+                Self.session.dataTask(with: request) { data, response, error in
                     if let error {
                         continuation.resume(throwing: error)
                     } else {
