@@ -23,18 +23,6 @@ private func openMirror(_ name: String, of primary: EventLog, in root: URL) thro
     return try EventLog.open(at: root.appendingPathComponent(name), configuration: configuration)
 }
 
-/// Published bundle bytes: each entry after its big-endian `UInt16` length.
-private func bundleBytes(_ entries: [[UInt8]]) -> [UInt8] {
-    entries.flatMap { [UInt8($0.count >> 8), UInt8($0.count & 0xff)] + $0 }
-}
-
-/// A canonical envelope of `sequence` with the given id, stream and version.
-private func envelope(_ sequence: UInt64, id: String, stream: String, version: UInt64) -> [UInt8] {
-    Envelope.encode(
-        sequence: sequence, id: EventID(unchecked: id), stream: StreamID(unchecked: stream), streamVersion: version, type: "CallReceived",
-        schemaVersion: 1, recordedAt: Array("2025-03-01T08:15:00.000Z".utf8), actor: "operator-7", payload: Array(#"{"n":1}"#.utf8))
-}
-
 @Suite struct DeferredIndexesTests {
     @Test func aMirrorThatDefersItsIndexRowsEndsWithTheIndexesOfOneThatDoesNot() async throws {
         try await withPrimary(size: 700) { primary, bundles, root in
@@ -64,57 +52,6 @@ private func envelope(_ sequence: UInt64, id: String, stream: String, version: U
             }
             #expect(try deferred.verify().ok)
             #expect(try deferred.root().root == direct.root().root)
-        }
-    }
-
-    @Test func aBatchThatClashesWithDeferredRowsIsRefusedAndWritesNothing() async throws {
-        try await withPrimary(size: 256) { primary, bundles, root in
-            let mirror = try openMirror("mirror", of: primary, in: root)
-            defer { mirror.close() }
-            _ = try await mirror.restore(RestoreBatch([bundles[0]]), deferringIndexes: true)
-            let rootHash = try mirror.root().root
-            let one = TileAddress(level: nil, index: 1, width: 1)
-            let two = TileAddress(level: nil, index: 1, width: 2)
-            let existing = try #require(try primary.entry(at: 1))
-            let refusals: [(EntryBundle, String)] = [
-                (bundles[0], "expected entry 257 here"),
-                (
-                    try EntryBundle(bundleBytes([envelope(257, id: existing.id.rawValue, stream: "new", version: 1)]), of: one),
-                    "is already recorded"
-                ),
-                (
-                    try EntryBundle(bundleBytes([envelope(257, id: "fresh", stream: existing.stream.rawValue, version: 1)]), of: one),
-                    "it is version 1 of 's0'"
-                ),
-                (
-                    try EntryBundle(bundleBytes([envelope(257, id: "fresh", stream: "new", version: 2)]), of: one),
-                    "it is version 2 of 'new'"
-                ),
-                (
-                    try EntryBundle(
-                        bundleBytes([
-                            envelope(257, id: "twin", stream: "a", version: 1), envelope(258, id: "twin", stream: "b", version: 1),
-                        ]), of: two),
-                    "entry 258: its id 'twin' is already recorded"
-                ),
-            ]
-            for (bundle, reason) in refusals {
-                await #expect {
-                    try await mirror.restore(RestoreBatch([bundle]), deferringIndexes: true)
-                } throws: { error in
-                    guard case AppendError.invalidEvent(_, let why) = error else { return false }
-                    return why.contains(reason)
-                }
-                #expect(try mirror.size() == 256 && mirror.root().root == rootHash)
-            }
-            // The entry that does follow the deferred rows is taken, and everything verifies.
-            let version = try primary.version(of: existing.stream)
-            _ = try await mirror.restore(
-                RestoreBatch([try EntryBundle(bundleBytes([envelope(257, id: "fresh", stream: "s0", version: version + 1)]), of: one)]),
-                deferringIndexes: true)
-            try await mirror.finishDeferredIndexes()
-            #expect(try mirror.entry(id: EventID(unchecked: "fresh"))?.sequence == 257)
-            #expect(try mirror.verify().ok)
         }
     }
 

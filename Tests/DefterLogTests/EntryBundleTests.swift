@@ -16,18 +16,6 @@ private func withPrimaryAndMirror(size: Int, _ body: (EventLog, EventLog) async 
     }
 }
 
-/// Published bundle bytes: each entry after its big-endian `UInt16` length.
-private func bundleBytes(_ entries: [[UInt8]]) -> [UInt8] {
-    entries.flatMap { [UInt8($0.count >> 8), UInt8($0.count & 0xff)] + $0 }
-}
-
-/// A canonical envelope of `sequence` with the given id, stream and version.
-private func envelope(_ sequence: UInt64, id: String, stream: String, version: UInt64, actor: String = "operator-7") -> [UInt8] {
-    Envelope.encode(
-        sequence: sequence, id: EventID(unchecked: id), stream: StreamID(unchecked: stream), streamVersion: version, type: "CallReceived",
-        schemaVersion: 1, recordedAt: Array("2025-03-01T08:15:00.000Z".utf8), actor: actor, payload: Array(#"{"n":1}"#.utf8))
-}
-
 private func bundleError(_ bytes: [UInt8], _ address: TileAddress) -> String? {
     do {
         _ = try EntryBundle(bytes, of: address)
@@ -91,11 +79,14 @@ private func bundleError(_ bytes: [UInt8], _ address: TileAddress) -> String? {
         #expect(Array(quoted.keys[quoted.entries[0].id]) == Array(#"say "hi""#.utf8))
     }
 
-    @Test func restoringWhatDoesNotFollowTheLogIsRefusedAndWritesNothing() async throws {
+    /// Refused alike whether the log writes index rows with each commit or defers them
+    /// (`restore(_:deferringIndexes:)`, checked against the rows held in memory).
+    @Test(arguments: [false, true])
+    func restoringWhatDoesNotFollowTheLogIsRefusedAndWritesNothing(deferringIndexes: Bool) async throws {
         try await withPrimaryAndMirror(size: 256) { primary, mirror in
             let full = TileAddress(level: nil, index: 0)
             let first = try EntryBundle(try primary.tile(full), of: full)
-            _ = try await mirror.restore(RestoreBatch([first]))
+            _ = try await mirror.restore(RestoreBatch([first]), deferringIndexes: deferringIndexes)
             let root = try mirror.root().root
             let next = TileAddress(level: nil, index: 1, width: 1)
             let existing = try #require(try primary.entry(at: 1))
@@ -113,10 +104,17 @@ private func bundleError(_ bytes: [UInt8], _ address: TileAddress) -> String? {
                     try EntryBundle(bundleBytes([envelope(257, id: "fresh", stream: "new", version: 2)]), of: next),
                     "it is version 2 of 'new'"
                 ),
+                (
+                    try EntryBundle(
+                        bundleBytes([
+                            envelope(257, id: "twin", stream: "a", version: 1), envelope(258, id: "twin", stream: "b", version: 1),
+                        ]), of: TileAddress(level: nil, index: 1, width: 2)),
+                    "entry 258: its id 'twin' is already recorded"
+                ),
             ]
             for (bundle, reason) in refusals {
                 await #expect {
-                    try await mirror.restore(RestoreBatch([bundle]))
+                    try await mirror.restore(RestoreBatch([bundle]), deferringIndexes: deferringIndexes)
                 } throws: { error in
                     guard case AppendError.invalidEvent(_, let why) = error else { return false }
                     return why.contains(reason)
@@ -124,10 +122,13 @@ private func bundleError(_ bytes: [UInt8], _ address: TileAddress) -> String? {
                 #expect(try mirror.size() == 256 && mirror.root().root == root)
             }
             // The log takes the next entry that does follow it.
-            let version = try mirror.version(of: existing.stream)
+            let version = try primary.version(of: existing.stream)
             _ = try await mirror.restore(
-                RestoreBatch([try EntryBundle(bundleBytes([envelope(257, id: "fresh", stream: "s0", version: version + 1)]), of: next)]))
+                RestoreBatch([try EntryBundle(bundleBytes([envelope(257, id: "fresh", stream: "s0", version: version + 1)]), of: next)]),
+                deferringIndexes: deferringIndexes)
+            try await mirror.finishDeferredIndexes()
             #expect(try mirror.size() == 257)
+            #expect(try mirror.entry(id: EventID(unchecked: "fresh"))?.sequence == 257)
             #expect(try mirror.verify().ok)
         }
     }
