@@ -70,7 +70,10 @@ let package = Package(
         // A verifying mirror: follows a log's C2SP tiles and appends what checks, byte for byte.
         .target(
             name: "DefterMirror",
-            dependencies: ["DefterLog", "DefterWitness"],
+            dependencies: [
+                "DefterLog", "DefterWitness", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The ticket domain: pure (no I/O, no LMDB), decide/evolve over events.
@@ -207,7 +210,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DefterMirrorTests",
-            dependencies: ["DefterMirror", "DefterLog", "DefterLogTestSupport", "DefterWitness"],
+            dependencies: [
+                "DefterMirror", "DefterLog", "DefterLogTestSupport", "DefterWitness",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -19,11 +19,21 @@ public protocol TileSource: Sendable {
 public struct HTTPTileSource: TileSource {
     /// The tile prefix: `<prefix>/checkpoint`, `<prefix>/tile/...`.
     public let prefix: URL
+    /// For a plain `http://` prefix: SwiftNIO connections kept alive; `https://` goes through
+    /// URLSession.
+    private let client: KeepAliveHTTPClient?
 
-    public init(prefix: URL) { self.prefix = prefix }
+    public init(prefix: URL) {
+        self.prefix = prefix
+        if prefix.scheme == "http", let host = prefix.host {
+            client = KeepAliveHTTPClient(host: host, port: prefix.port ?? 80)
+        } else {
+            client = nil
+        }
+    }
 
-    /// One session for every source: no cache (every tile is read once, and a checkpoint must be
-    /// fresh), and as many connections to the server as the mirror reads at once.
+    /// One session for every `https://` source: no cache (every tile is read once, and a
+    /// checkpoint must be fresh), and as many connections to the server as the mirror reads at once.
     private static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.urlCache = nil
@@ -36,23 +46,38 @@ public struct HTTPTileSource: TileSource {
 
     public func read(_ path: String) async throws -> [UInt8] {
         let url = prefix.appendingPathComponent(path)
-        let request = URLRequest(url: url, timeoutInterval: 30)
-        let (status, data): (Int, Data)
+        let (status, body): (Int, [UInt8])
         do {
-            (status, data) = try await withCheckedThrowingContinuation { continuation in
-                Self.session.dataTask(with: request) { data, response, error in
-                    if let error {
-                        continuation.resume(throwing: error)
-                    } else {
-                        continuation.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
-                    }
-                }.resume()
+            if let client {
+                let base = prefix.path.hasSuffix("/") ? String(prefix.path.dropLast()) : prefix.path
+                let response = try await client.get(base + "/" + path)
+                (status, body) = (response.status, response.body)
+            } else {
+                (status, body) = try await Self.fetch(url)
             }
         } catch {
-            throw Mirror.MirrorError.source("cannot read \(url.absoluteString): \((error as NSError).localizedDescription)")
+            throw Mirror.MirrorError.source("cannot read \(url.absoluteString): \(Self.describe(error))")
         }
         guard status == 200 else { throw Mirror.MirrorError.source("\(url.absoluteString) answered \(status)") }
-        return Array(data)
+        return body
+    }
+
+    private static func fetch(_ url: URL) async throws -> (Int, [UInt8]) {
+        let request = URLRequest(url: url, timeoutInterval: 30)
+        return try await withCheckedThrowingContinuation { continuation in
+            session.dataTask(with: request) { data, response, error in
+                if let error {
+                    continuation.resume(throwing: error)
+                } else {
+                    continuation.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, Array(data ?? Data())))
+                }
+            }.resume()
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let failure = error as? KeepAliveHTTPClient.Failure { return failure.description }
+        return (error as NSError).localizedDescription
     }
 }
 

@@ -160,7 +160,7 @@ import Testing
 }
 
 /// Appends calls on `stream` until the log holds `size` entries.
-private func grow(_ log: EventLog, to size: Int, stream: String) async throws {
+func grow(_ log: EventLog, to size: Int, stream: String) async throws {
     let start = Int(try log.size())
     for chunk in stride(from: start, to: size, by: 500) {
         _ = try await log.append((chunk..<min(size, chunk + 500)).map { SampleEvents.call("\(stream)-\($0 % 7)", $0) })
@@ -168,12 +168,12 @@ private func grow(_ log: EventLog, to size: Int, stream: String) async throws {
 }
 
 /// Signs a checkpoint of `log` as it stands and publishes it into `folder`.
-private func publish(_ log: EventLog, to folder: URL) async throws {
+func publish(_ log: EventLog, to folder: URL) async throws {
     _ = try TilePublisher.publish(log, at: try await log.checkpoint(), to: folder)
 }
 
 /// A new, empty mirror of `primary` in `folder`.
-private func openMirror(of primary: EventLog, in folder: URL) throws -> EventLog {
+func openMirror(of primary: EventLog, in folder: URL) throws -> EventLog {
     var configuration = LogConfiguration()
     configuration.mirrorOf = primary.verifierKey
     return try EventLog.open(at: folder, configuration: configuration)

@@ -1,0 +1,184 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// GET requests over HTTP/1.1 on SwiftNIO, on a few kept-alive connections to one server: how a
+/// mirror reads the tiles of a plain `http://` address. URLSession on Linux spends about 1.7 ms of
+/// CPU on each request through libcurl's callbacks and dispatch, more than writing the entries
+/// costs (`docs/benchmarks.md`); this spends a small fraction of it.
+///
+/// One request at a time per connection, no pipelining. A kept-alive connection the server
+/// closed in between is retried once on a new one; anything else fails the request, in words.
+final class KeepAliveHTTPClient: Sendable {
+    /// The server's host, as the `Host` header and the connection name it.
+    let host: String
+    let port: Int
+    private let connections: Connections
+    private let group: any EventLoopGroup
+
+    /// A response: its status and body.
+    struct Response: Sendable {
+        let status: Int
+        let body: [UInt8]
+        let keepAlive: Bool
+    }
+
+    /// Why a request failed.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(host: String, port: Int, maximumIdle: Int = 16, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.host = host
+        self.port = port
+        self.group = group
+        self.connections = Connections(maximumIdle: maximumIdle)
+    }
+
+    deinit {
+        let connections = self.connections
+        Task { await connections.closeAll() }
+    }
+
+    /// GETs `path` (starting with `/`), waiting at most `timeout` for the whole response.
+    func get(_ path: String, timeout: TimeAmount = .seconds(30)) async throws -> Response {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let idle = await connections.take()
+            let channel: any Channel
+            if let idle { channel = idle } else { channel = try await connect() }
+            do {
+                let response = try await exchange(path, on: channel, timeout: timeout)
+                if response.keepAlive { await connections.give(channel) } else { channel.close(promise: nil) }
+                return response
+            } catch  where idle != nil && attempt == 1 && !(error is Failure) {
+                // The server closed a kept-alive connection in between: once more, on a new one.
+                channel.close(promise: nil)
+            } catch {
+                channel.close(promise: nil)
+                throw error
+            }
+        }
+    }
+
+    private func connect() async throws -> any Channel {
+        do {
+            return try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(10))
+                .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(ExchangeHandler())
+                    }
+                }
+                .connect(host: host, port: port)
+                .get()
+        } catch {
+            throw Failure(description: "cannot connect to \(host):\(port): \(error)")
+        }
+    }
+
+    private func exchange(_ path: String, on channel: any Channel, timeout: TimeAmount) async throws -> Response {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: port == 80 ? host : "\(host):\(port)")
+        headers.add(name: "User-Agent", value: "defter-mirror")
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+        let promise = channel.eventLoop.makePromise(of: Response.self)
+        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+            promise.fail(Failure(description: "no answer within \(timeout.nanoseconds / 1_000_000_000) s"))
+        }
+        channel.writeAndFlush(Exchange(head: head, promise: promise)).whenFailure { promise.fail($0) }
+        defer { timer.cancel() }
+        return try await promise.futureResult.get()
+    }
+
+    /// A request and the promise its response fulfils, written to the channel.
+    fileprivate struct Exchange: Sendable {
+        let head: HTTPRequestHead
+        let promise: EventLoopPromise<Response>
+    }
+
+    /// The connection closed before its response ended.
+    fileprivate struct ConnectionClosed: Error, CustomStringConvertible {
+        var description: String { "the server closed the connection before the response ended" }
+    }
+
+    /// Writes one request and gathers its response; fails the request when the connection fails.
+    private final class ExchangeHandler: ChannelDuplexHandler {
+        typealias InboundIn = HTTPClientResponsePart
+        typealias OutboundIn = Exchange
+        typealias OutboundOut = HTTPClientRequestPart
+
+        private var promise: EventLoopPromise<Response>?
+        private var status = 0
+        private var keepAlive = true
+        private var body: ByteBuffer?
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise writePromise: EventLoopPromise<Void>?) {
+            let exchange = unwrapOutboundIn(data)
+            promise = exchange.promise
+            context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: writePromise)
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                status = Int(head.status.code)
+                keepAlive = head.isKeepAlive
+                let length = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+                body = context.channel.allocator.buffer(capacity: min(length, 16 << 20))
+            case .body(var chunk):
+                if body == nil { body = context.channel.allocator.buffer(capacity: chunk.readableBytes) }
+                body!.writeBuffer(&chunk)
+            case .end:
+                let bytes = body.map { Array($0.readableBytesView) } ?? []
+                let done = promise
+                (promise, body) = (nil, nil)
+                done?.succeed(Response(status: status, body: bytes, keepAlive: keepAlive))
+            }
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            fail(error)
+            context.close(promise: nil)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            fail(ConnectionClosed())
+            context.fireChannelInactive()
+        }
+
+        private func fail(_ error: any Error) {
+            let pending = promise
+            promise = nil
+            pending?.fail(error)
+        }
+    }
+
+    /// The idle connections, at most `maximumIdle` of them.
+    private actor Connections {
+        private var idle: [any Channel] = []
+        private let maximumIdle: Int
+
+        init(maximumIdle: Int) { self.maximumIdle = maximumIdle }
+
+        func take() -> (any Channel)? {
+            while let channel = idle.popLast() {
+                if channel.isActive { return channel }
+            }
+            return nil
+        }
+
+        func give(_ channel: any Channel) {
+            if idle.count < maximumIdle { idle.append(channel) } else { channel.close(promise: nil) }
+        }
+
+        func closeAll() {
+            for channel in idle { channel.close(promise: nil) }
+            idle = []
+        }
+    }
+}
