@@ -52,7 +52,7 @@ final class KeepAliveHTTPClient: Sendable {
                 let response = try await exchange(path, on: channel, timeout: timeout)
                 if response.keepAlive { await connections.give(channel) } else { channel.close(promise: nil) }
                 return response
-            } catch  where idle != nil && attempt == 1 && !(error is Failure) {
+            } catch let error where idle != nil && attempt == 1 && !(error is Failure) {
                 // The server closed a kept-alive connection in between: once more, on a new one.
                 channel.close(promise: nil)
             } catch {
