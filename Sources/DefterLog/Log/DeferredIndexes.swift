@@ -66,7 +66,8 @@ struct DeferredIndexes {
             for row in 0..<batchIDs.count {
                 let key = batchIDs.key(row)
                 let hash = batchIDs.hash(row)
-                let repeated = row > 0 && Self.same(batchIDs.key(row - 1), key)
+                // Equal keys have equal hashes: most neighbours differ there, unread.
+                let repeated = row > 0 && batchIDs.hash(row - 1) == hash && Self.same(batchIDs.key(row - 1), key)
                 guard !repeated, ids.place(of: hash, where: { Self.key(at: $0, in: idRuns, equals: key) }) == nil else {
                     throw refuse(batchIDs.sequence(row), "its id '\(String(decoding: key, as: UTF8.self))' is already recorded")
                 }
@@ -83,7 +84,7 @@ struct DeferredIndexes {
             for row in 0..<batchStreams.count {
                 let key = batchStreams.key(row)
                 let stream = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 8)])
-                if row == 0 || !Self.sameStream(batchStreams.key(row - 1), key) {
+                if row == 0 || batchStreams.hash(row - 1) != batchStreams.hash(row) || !Self.sameStream(batchStreams.key(row - 1), key) {
                     if row > 0 { latest.append((row - 1, hash)) }
                     hash = batchStreams.hash(row)
                     expected = (1, 0)
