@@ -13,6 +13,7 @@ import zlib
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -37,6 +38,19 @@ def new_browser(width=1366, height=768, lang="tr-TR"):
 def wait(driver, condition, timeout=10):
     """Waits until `condition(driver)` is truthy and returns its value."""
     return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
+
+
+def click(driver, by, value, timeout=10):
+    """Clicks the element found by `by` and `value` once it is there, finding it again when the
+    page replaced it between finding and clicking (a screen that renders again as its data
+    arrives), as a person's click would land on whatever is there."""
+    def attempt(d):
+        try:
+            d.find_element(by, value).click()
+            return True
+        except StaleElementReferenceException:
+            return False
+    return wait(driver, attempt, timeout)
 
 
 def sign_in(driver, url, token):

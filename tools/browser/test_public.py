@@ -19,7 +19,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from browser import new_browser, console_errors, run_tests, screenshot, wait  # noqa: E402
+from browser import click, new_browser, console_errors, run_tests, screenshot, wait  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 URL = os.environ.get("DEFTER_URL", "http://127.0.0.1:8153")
@@ -134,7 +134,7 @@ class Dashboard(unittest.TestCase):
         current = json.loads(get("/v1/public/dashboard"))["periods"]["currentMonth"]
         months = ["Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül", "Ekim", "Kasım", "Aralık"]
         expected = f"{months[int(current[5:]) - 1]} {current[:4]}"
-        wait(d, lambda d: d.find_element(By.ID, "this-month")).click()
+        click(d, By.ID, "this-month")
         wait(d, lambda d: expected in heading(d))
         d.find_element(By.ID, "range-show").click()
         self.assertIn("Başlangıç", wait(d, lambda d: d.find_element(By.CSS_SELECTOR, ".periods + .error").text))
