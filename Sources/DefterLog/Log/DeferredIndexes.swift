@@ -46,10 +46,6 @@ struct DeferredIndexes {
     struct Checked {
         fileprivate let ids: SortedRows
         fileprivate let streams: SortedRows
-        /// The hash of each id, in row order.
-        fileprivate let idHashes: [UInt64]
-        /// The last row of each stream, with the stream's hash.
-        fileprivate let latest: [(row: Int, hash: UInt64)]
     }
 
     /// Checks the sorted rows of entries `first`... (`ids` and `streams`, one of each an entry)
@@ -60,9 +56,7 @@ struct DeferredIndexes {
             .invalidEvent(index: sequence >= first ? Int(sequence - first) : 0, reason: "entry \(sequence): \(reason)")
         }
         let (idRuns, streamRuns) = (self.idRuns, self.streamRuns)
-        let idHashes = try batchIDRows.withView { batchIDs in
-            var hashes: [UInt64] = []
-            hashes.reserveCapacity(batchIDs.count)
+        try batchIDRows.withView { batchIDs in
             for row in 0..<batchIDs.count {
                 let key = batchIDs.key(row)
                 let hash = batchIDs.hash(row)
@@ -71,23 +65,18 @@ struct DeferredIndexes {
                 guard !repeated, ids.place(of: hash, where: { Self.key(at: $0, in: idRuns, equals: key) }) == nil else {
                     throw refuse(batchIDs.sequence(row), "its id '\(String(decoding: key, as: UTF8.self))' is already recorded")
                 }
-                hashes.append(hash)
             }
-            return hashes
         }
         // Sorted, a stream's rows in the batch are together, by version: the first must follow
         // the stream's latest deferred row, each next one the row before it.
-        let latest = try batchStreamRows.withView { batchStreams in
-            var latest: [(row: Int, hash: UInt64)] = []
+        try batchStreamRows.withView { batchStreams in
             var expected: (version: UInt64, after: UInt64) = (1, 0)
-            var hash: UInt64 = 0
             for row in 0..<batchStreams.count {
                 let key = batchStreams.key(row)
-                let stream = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 8)])
-                if row == 0 || batchStreams.hash(row - 1) != batchStreams.hash(row) || !Self.sameStream(batchStreams.key(row - 1), key) {
-                    if row > 0 { latest.append((row - 1, hash)) }
-                    hash = batchStreams.hash(row)
+                let stream = Self.stream(of: key)
+                if !Self.continuesStream(batchStreams, at: row) {
                     expected = (1, 0)
+                    let hash = batchStreams.hash(row)
                     if let place = streams.place(of: hash, where: { Self.stream(at: $0, in: streamRuns, equals: stream) }) {
                         expected = Self.versionAndSequence(at: place, in: streamRuns)
                         expected.version += 1
@@ -101,31 +90,16 @@ struct DeferredIndexes {
                 }
                 expected = (version + 1, sequence)
             }
-            if batchStreams.count > 0 { latest.append((batchStreams.count - 1, hash)) }
-            return latest
         }
-        return Checked(ids: batchIDRows, streams: batchStreamRows, idHashes: idHashes, latest: latest)
+        return Checked(ids: batchIDRows, streams: batchStreamRows)
     }
 
     /// Adds rows `check` passed, before anything else is added.
     mutating func add(_ checked: Checked) {
-        let run = UInt64(idRuns.count)
         idRuns.append(checked.ids)
         streamRuns.append(checked.streams)
-        // The ids are new, so no slot needs comparing.
-        ids.reserve(checked.idHashes.count)
-        for (row, hash) in checked.idHashes.enumerated() {
-            ids.set(KeyTable.place(run: run, row: row), hash: hash) { _ in false }
-        }
-        streams.reserve(checked.latest.count)
-        let runs = streamRuns
-        checked.streams.withView { batchStreams in
-            for (row, hash) in checked.latest {
-                let stream = UnsafeRawBufferPointer(rebasing: Self.stream(of: batchStreams.key(row)))
-                streams.set(KeyTable.place(run: run, row: row), hash: hash) { Self.stream(at: $0, in: runs, equals: stream) }
-            }
-        }
         count += checked.ids.count
+        index(run: idRuns.count - 1)
     }
 
     /// Keeps what was added since the last commit.
@@ -140,23 +114,26 @@ struct DeferredIndexes {
         // Rare (a refused neighbour in the same group, a map that grew): build the tables again.
         ids = KeyTable()
         streams = KeyTable()
-        let runs = streamRuns
-        for (run, rows) in idRuns.enumerated() {
-            ids.reserve(rows.count)
-            rows.withView { view in
-                for row in 0..<view.count {
-                    ids.set(KeyTable.place(run: UInt64(run), row: row), hash: view.hash(row)) { _ in false }
-                }
+        for run in idRuns.indices { index(run: run) }
+    }
+
+    /// Enters run `run` in the tables: each id, and the last row of each stream, over any
+    /// earlier row of that stream. Its ids are new (`check`), so no id slot needs comparing.
+    private mutating func index(run: Int) {
+        let (idRows, streamRows, runs) = (idRuns[run], streamRuns[run], streamRuns)
+        idRows.withView { view in
+            ids.reserve(view.count)
+            for row in 0..<view.count {
+                ids.set(KeyTable.place(run: UInt64(run), row: row), hash: view.hash(row)) { _ in false }
             }
         }
-        for (run, rows) in streamRuns.enumerated() {
-            streams.reserve(rows.count)
-            rows.withView { view in
-                for row in 0..<view.count where row == view.count - 1 || !Self.sameStream(view.key(row), view.key(row + 1)) {
-                    let stream = UnsafeRawBufferPointer(rebasing: Self.stream(of: view.key(row)))
-                    streams.set(KeyTable.place(run: UInt64(run), row: row), hash: view.hash(row)) {
-                        Self.stream(at: $0, in: runs, equals: stream)
-                    }
+        streamRows.withView { view in
+            let lastOfEachStream = (0..<view.count).filter { !Self.continuesStream(view, at: $0 + 1) }
+            streams.reserve(lastOfEachStream.count)
+            for row in lastOfEachStream {
+                let stream = Self.stream(of: view.key(row))
+                streams.set(KeyTable.place(run: UInt64(run), row: row), hash: view.hash(row)) {
+                    Self.stream(at: $0, in: runs, equals: stream)
                 }
             }
         }
@@ -201,9 +178,7 @@ struct DeferredIndexes {
 
     /// Whether the `streams` key at `place` in `runs` is of `stream` (its bytes and 0x00).
     private static func stream(at place: UInt64, in runs: [SortedRows], equals stream: UnsafeRawBufferPointer) -> Bool {
-        runs[Int(place >> 32)].withView {
-            same(UnsafeRawBufferPointer(rebasing: Self.stream(of: $0.key(Int(place & 0xffff_ffff)))), stream)
-        }
+        runs[Int(place >> 32)].withView { same(Self.stream(of: $0.key(Int(place & 0xffff_ffff))), stream) }
     }
 
     /// The version and sequence of the `streams` row at `place` in `runs`.
@@ -215,13 +190,13 @@ struct DeferredIndexes {
     }
 
     /// A `streams` key up to its version: the stream's bytes and 0x00.
-    private static func stream<Key: Collection<UInt8>>(of key: Key) -> Key.SubSequence {
-        key.prefix(key.count - 8)
+    private static func stream(of key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: key[..<(key.count - 8)])
     }
 
     /// The big-endian version at the end of a `streams` key.
-    private static func version<Key: Collection<UInt8>>(of key: Key) -> UInt64 {
-        key.suffix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    private static func version(of key: UnsafeRawBufferPointer) -> UInt64 {
+        LogLayout.decodeBigEndian(UnsafeRawBufferPointer(rebasing: key[(key.count - 8)...])) ?? 0
     }
 
     /// Whether two keys are the same bytes.
@@ -230,8 +205,13 @@ struct DeferredIndexes {
         a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
     }
 
-    private static func sameStream(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        a.count == b.count && memcmp(a.baseAddress!, b.baseAddress!, a.count - 8) == 0
+    /// Whether row `row` of sorted `streams` rows is of the stream of the row before it (false
+    /// for the first row, and past the last); equal streams have equal hashes, so most
+    /// neighbours differ there, unread.
+    private static func continuesStream(_ view: SortedRows.View, at row: Int) -> Bool {
+        guard row > 0, row < view.count, view.hash(row - 1) == view.hash(row) else { return false }
+        let (a, b) = (view.key(row - 1), view.key(row))
+        return a.count == b.count && memcmp(a.baseAddress!, b.baseAddress!, a.count - 8) == 0
     }
 
     /// Marks in `meta` that the entries from `first` on have no index rows yet.
@@ -263,41 +243,37 @@ struct DeferredIndexes {
                 )
             }
             let head = try txn.last(dbi.events).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
+            var found = IndexRows(capacity: Int(head - min(head, first - 1)))
             var keys: [UInt8] = []
-            var found: [(sequence: UInt64, version: UInt64, id: Range<Int>, stream: Range<Int>)] = []
+            var entries = 0
             try txn.scan(dbi.events, from: LogLayout.bigEndian(first)) { key, value in
                 guard let sequence = LogLayout.decodeBigEndian(key) else {
                     throw StorageError(.corrupted, "an entry's key is damaged; run `defter log verify`")
                 }
+                keys.removeAll(keepingCapacity: true)
                 do {
                     let (version, id, stream) = try EntryBundle.indexKeys(of: value, sequence: sequence, into: &keys)
-                    found.append((sequence, version, id, stream))
+                    keys.withUnsafeBytes { keys in
+                        found.add(
+                            id: UnsafeRawBufferPointer(rebasing: keys[id]), stream: UnsafeRawBufferPointer(rebasing: keys[stream]),
+                            version: version, sequence: sequence)
+                    }
                 } catch {
                     throw StorageError(.corrupted, "\(error); run `defter log verify`")
                 }
+                entries += 1
                 return true
             }
-            guard found.count == Int(head - min(head, first - 1)) else {
+            guard entries == Int(head - min(head, first - 1)) else {
                 throw StorageError(.corrupted, "entries \(first)...\(head) are not all there; run `defter log verify`")
             }
-            var ids = SortedRows(capacity: found.count)
-            var streams = SortedRows(capacity: found.count)
-            keys.withUnsafeBytes { keys in
-                for entry in found {
-                    ids.add(UnsafeRawBufferPointer(rebasing: keys[entry.id]), sequence: entry.sequence)
-                    streams.add(UnsafeRawBufferPointer(rebasing: keys[entry.stream]), version: entry.version, sequence: entry.sequence)
-                }
-            }
-            ids.sort()
-            streams.sort()
-            ids.hashKeys()
-            streams.hashKeys(ignoringLast: 8)
+            found.sort()
             var rows = DeferredIndexes()
-            do { rows.add(try rows.check(ids: ids, streams: streams, first: first)) } catch {
+            do { rows.add(try rows.check(ids: found.ids, streams: found.streams, first: first)) } catch {
                 throw StorageError(.corrupted, "the entries from \(first) on cannot be indexed: \(error); run `defter log verify`")
             }
             try rows.write(txn: txn, dbi: dbi)
-            return found.count
+            return entries
         }
     }
 }

@@ -62,8 +62,7 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// The index rows of entries restored without them: those committed, and while a group is
     /// written those it added (`DeferredIndexes.rollback()` takes them back).
     private var deferredIndexes: DeferredIndexes?
-    /// Whether the group being written began deferring, or wrote the deferred rows.
-    private var groupStartedDeferring = false
+    /// Whether the group being written wrote the deferred rows (kept until it commits).
     private var groupWroteDeferredRows = false
 
     private let environment: LMDBEnvironment
@@ -312,7 +311,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             return
         }
         if groupWroteDeferredRows { deferredIndexes = nil } else { deferredIndexes?.commit() }
-        (groupStartedDeferring, groupWroteDeferredRows) = (false, false)
+        groupWroteDeferredRows = false
         streamHeadsUndo.removeAll(keepingCapacity: true)
         if streamHeads.count > Self.streamHeadCacheLimit { streamHeads.removeAll(keepingCapacity: true) }
         condition.lock()
@@ -348,10 +347,12 @@ final class GroupCommitWriter: @unchecked Sendable {
         observer?(appendedEvents, appendedBatches)
     }
 
-    /// Takes back what the current group did to the deferred index rows.
+    /// Takes back what the current group did to the deferred index rows: rows it began to
+    /// defer leave none behind, as every committed batch holds rows.
     private func abandonDeferredChanges() {
-        if groupStartedDeferring { deferredIndexes = nil } else { deferredIndexes?.rollback() }
-        (groupStartedDeferring, groupWroteDeferredRows) = (false, false)
+        deferredIndexes?.rollback()
+        if deferredIndexes?.count == 0 { deferredIndexes = nil }
+        groupWroteDeferredRows = false
     }
 
     /// Records that the current group sets `stream` to `version`.
@@ -515,7 +516,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             .invalidEvent(index: Int(sequence - first), reason: "entry \(sequence): \(reason)")
         }
         try batch.ids.inOrder { key, sequence, previous in
-            guard previous.map({ !$0.key.elementsEqual(key) }) ?? true,
+            guard previous.map({ !$0.elementsEqual(key) }) ?? true,
                 try LogLayout.withBigEndian(sequence, { try txn.putIfAbsent(dbi.ids, key: key, value: $0) }) == nil
             else { throw refuse(sequence, "its id '\(String(decoding: key, as: UTF8.self))' is already recorded") }
         }
@@ -524,7 +525,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         try batch.streams.inOrder { key, sequence, previous in
             let stream = UnsafeRawBufferPointer(rebasing: key[..<(key.count - 8)])
             let version = LogLayout.decodeBigEndian(UnsafeRawBufferPointer(rebasing: key[(key.count - 8)...])) ?? 0
-            if previous.map({ !$0.key.starts(with: stream) || $0.key.count != key.count }) ?? true {
+            if previous.map({ !$0.starts(with: stream) || $0.count != key.count }) ?? true {
                 expected = (try txn.streamVersion(keyPrefix: stream, in: dbi.streams) + 1, 0)
             }
             guard version == expected.version, sequence > expected.after else {
@@ -546,7 +547,6 @@ final class GroupCommitWriter: @unchecked Sendable {
         let first = head + 1
         if deferredIndexes == nil {
             deferredIndexes = DeferredIndexes()
-            groupStartedDeferring = true
             try DeferredIndexes.markPending(from: first, txn: txn, dbi: dbi)
         }
         // The entries first: they must follow the log. A refusal after them abandons the whole

@@ -16,27 +16,51 @@ public struct RestoreBatch: Sendable {
     /// The entries of `bundles` that `EntryBundle.after(_:)` left, in order.
     public init(_ bundles: [EntryBundle]) {
         let count = bundles.reduce(0) { $0 + $1.count }
-        var ids = SortedRows(capacity: count)
-        var streams = SortedRows(capacity: count)
+        var rows = IndexRows(capacity: count)
         for bundle in bundles {
             bundle.keys.withUnsafeBytes { keys in
                 for index in bundle.start..<bundle.entries.count {
                     let entry = bundle.entries[index]
-                    let sequence = bundle.firstSequence + UInt64(index)
-                    ids.add(UnsafeRawBufferPointer(rebasing: keys[entry.id]), sequence: sequence)
-                    streams.add(UnsafeRawBufferPointer(rebasing: keys[entry.stream]), version: entry.streamVersion, sequence: sequence)
+                    rows.add(
+                        id: UnsafeRawBufferPointer(rebasing: keys[entry.id]), stream: UnsafeRawBufferPointer(rebasing: keys[entry.stream]),
+                        version: entry.streamVersion, sequence: bundle.firstSequence + UInt64(index))
                 }
             }
         }
+        rows.sort()
+        self.bundles = bundles
+        self.ids = rows.ids
+        self.streams = rows.streams
+        self.count = count
+    }
+}
+
+/// The `ids` and `streams` rows of entries, gathered one entry at a time, then sorted: what a
+/// `RestoreBatch` holds, and what a log builds for rows it deferred (`DeferredIndexes`).
+struct IndexRows {
+    /// Each entry's id, pointing at its sequence.
+    private(set) var ids: SortedRows
+    /// Each entry's stream, 0x00 and big-endian version, pointing at its sequence.
+    private(set) var streams: SortedRows
+
+    init(capacity: Int) {
+        ids = SortedRows(capacity: capacity)
+        streams = SortedRows(capacity: capacity)
+    }
+
+    /// The rows of the entry `sequence`: version `version` of `stream`, with the id `id`.
+    mutating func add(id: UnsafeRawBufferPointer, stream: UnsafeRawBufferPointer, version: UInt64, sequence: UInt64) {
+        ids.add(id, sequence: sequence)
+        streams.add(stream, version: version, sequence: sequence)
+    }
+
+    /// Sorts both by key and hashes their keys (a stream's without its version), so that a log
+    /// deferring its rows only probes its tables with them.
+    mutating func sort() {
         ids.sort()
         streams.sort()
-        // For a log that defers its index rows (`DeferredIndexes`), whose writer then only probes.
         ids.hashKeys()
         streams.hashKeys(ignoringLast: 8)
-        self.bundles = bundles
-        self.ids = ids
-        self.streams = streams
-        self.count = count
     }
 }
 
@@ -153,17 +177,14 @@ struct SortedRows: Sendable {
         }
     }
 
-    /// Visits the rows in key order, each with its sequence and the row before it.
-    func inOrder(
-        _ body: (_ key: UnsafeRawBufferPointer, _ sequence: UInt64, _ previous: (key: UnsafeRawBufferPointer, sequence: UInt64)?) throws
-            -> Void
-    ) rethrows {
+    /// Visits the rows in key order, each with the key before it.
+    func inOrder(_ body: (UnsafeRawBufferPointer, UInt64, UnsafeRawBufferPointer?) throws -> Void) rethrows {
         try bytes.withUnsafeBytes { all in
-            var previous: (key: UnsafeRawBufferPointer, sequence: UInt64)?
+            var previous: UnsafeRawBufferPointer?
             for row in rows {
                 let key = UnsafeRawBufferPointer(rebasing: all[row.start..<(row.start + row.count)])
                 try body(key, row.sequence, previous)
-                previous = (key, row.sequence)
+                previous = key
             }
         }
     }
