@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -23,7 +24,7 @@ final class KeepAliveHTTPClient: Sendable {
         let keepAlive: Bool
     }
 
-    /// Why a request failed.
+    /// Why a request failed, in words: every error `get` throws is one.
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
@@ -57,7 +58,7 @@ final class KeepAliveHTTPClient: Sendable {
                 channel.close(promise: nil)
             } catch {
                 channel.close(promise: nil)
-                throw error
+                throw error as? Failure ?? Failure(description: "\(error)")
             }
         }
     }
@@ -76,7 +77,11 @@ final class KeepAliveHTTPClient: Sendable {
                 .connect(host: host, port: port)
                 .get()
         } catch {
-            throw Failure(description: "cannot connect to \(host):\(port): \(error)")
+            // NIO names every address it tried; the system's reason for the first one says it.
+            let reason =
+                ((error as? NIOConnectionError)?.connectionErrors.first?.error as? IOError)
+                .map { String(cString: strerror($0.errnoCode)).lowercased() } ?? "\(error)"
+            throw Failure(description: "cannot connect to \(host):\(port) (\(reason)); check the address and that the server runs")
         }
     }
 

@@ -205,9 +205,9 @@ public struct Mirror: Sendable {
 
     /// Reads the entry bundles the plan covers, checks each against it, and appends the new
     /// entries in a pipeline: while one commit is written, the next one's index rows are sorted
-    /// and the bundles after it read and checked. A mirror that
-    /// starts empty defers its id and stream index rows and writes them once at the end
-    /// (`EventLog.restore(_:deferringIndexes:)`), before it adopts the checkpoint.
+    /// and the bundles after it read and checked. A mirror that starts empty defers its id and
+    /// stream index rows and writes them once at the end (`EventLog.restore(_:deferringIndexes:)`),
+    /// before it adopts the checkpoint.
     private func copyEntries(
         _ plan: BundlePlan, held: UInt64, target: UInt64, checkpoint: SignedCheckpoint, newest: SignedCheckpoint?
     ) async throws {
@@ -220,9 +220,10 @@ public struct Mirror: Sendable {
         let sourceName = source.name
         var batch: [EntryBundle] = []
         var batchEntries = 0
-        // The commit being written, and the one after it, waiting for it while its rows are sorted.
-        var writing: Task<Void, any Error>?
-        var next: Task<Void, any Error>?
+        // The last commit queued (its rows sorting, then waiting for the one before), and the one
+        // before it: at most these two are in flight while the next bundles are read.
+        var last: Task<Void, any Error>?
+        var beforeLast: Task<Void, any Error>?
         let log = self.log
         let deferring = held == 0
         do {
@@ -253,11 +254,11 @@ public struct Mirror: Sendable {
                 batch.append(new)
                 batchEntries += new.count
                 if batchEntries >= Self.entriesPerCommit {
-                    try await writing?.value
+                    try await beforeLast?.value
                     let sorted = Task { [batch] in RestoreBatch(batch) }
-                    let previous = next
-                    writing = previous
-                    next = Task {
+                    let previous = last
+                    beforeLast = previous
+                    last = Task {
                         try await previous?.value
                         _ = try await log.restore(await sorted.value, deferringIndexes: deferring)
                     }
@@ -267,12 +268,12 @@ public struct Mirror: Sendable {
             }
         } catch {
             // What was verified before the failure is kept: wait for its commits.
-            _ = try? await next?.value
+            _ = try? await last?.value
             if batchEntries > 0 { _ = try? await log.restore(RestoreBatch(batch), deferringIndexes: deferring) }
             try? await log.finishDeferredIndexes()
             throw error
         }
-        try await next?.value
+        try await last?.value
         if batchEntries > 0 { _ = try await log.restore(RestoreBatch(batch), deferringIndexes: deferring) }
         try await log.finishDeferredIndexes()
     }

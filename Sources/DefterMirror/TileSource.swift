@@ -56,7 +56,8 @@ public struct HTTPTileSource: TileSource {
                 (status, body) = try await Self.fetch(url)
             }
         } catch {
-            throw Mirror.MirrorError.source("cannot read \(url.absoluteString): \(Self.describe(error))")
+            let reason = (error as? KeepAliveHTTPClient.Failure)?.description ?? (error as NSError).localizedDescription
+            throw Mirror.MirrorError.source("cannot read \(url.absoluteString): \(reason)")
         }
         guard status == 200 else { throw Mirror.MirrorError.source("\(url.absoluteString) answered \(status)") }
         return body
@@ -73,11 +74,6 @@ public struct HTTPTileSource: TileSource {
                 }
             }.resume()
         }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if let failure = error as? KeepAliveHTTPClient.Failure { return failure.description }
-        return (error as NSError).localizedDescription
     }
 }
 
