@@ -47,6 +47,24 @@ private func bundleError(_ bytes: [UInt8], _ address: TileAddress) -> String? {
         }
     }
 
+    @Test func aFullBundleCarriesItsSubtreesInteriorNodesAsTheTreeStoresThem() async throws {
+        try await withPrimaryAndMirror(size: 300) { primary, _ in
+            let full = TileAddress(level: nil, index: 0)
+            let bundle = try EntryBundle(try primary.tile(full), of: full)
+            for level in 1...8 {
+                let width = UInt64(256 >> level)
+                #expect(
+                    (0..<width).map { bundle.node(level: level, index: $0) } == (try primary.perfectNodes(level: level, indices: 0..<width))
+                )
+                #expect(bundle.node(level: level, index: width) == nil)
+            }
+            #expect(bundle.subtreeRoot == (try primary.perfectNodes(level: 8, indices: 0..<1)).first)
+            #expect(bundle.node(level: 0, index: 0) == nil && bundle.node(level: 9, index: 0) == nil)
+            let partial = TileAddress(level: nil, index: 1, width: 44)
+            #expect(try EntryBundle(try primary.tile(partial), of: partial).subtreeRoot == nil)
+        }
+    }
+
     @Test func bytesThatAreNotTheBundleTheirAddressNamesAreRefusedSayingWhy() async throws {
         try await withPrimaryAndMirror(size: 300) { primary, _ in
             let full = TileAddress(level: nil, index: 0)

@@ -582,7 +582,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                     try LogLayout.withBigEndian(sequence) { sequenceKey in
                         try appends.events.put(key: sequenceKey, value: UnsafeRawBufferPointer(rebasing: raw[entry.bytes]), append: true)
                     }
-                    try appendLeaf(bundle.leaves[index], index: sequence - 1, txn: txn, frontier: &frontier, appends: appends)
+                    try appendLeaf(
+                        bundle.leaves[index], index: sequence - 1, txn: txn, frontier: &frontier, appends: appends, hashedIn: bundle)
                     head = sequence
                     sequences.append(sequence)
                 }
@@ -602,24 +603,31 @@ final class GroupCommitWriter: @unchecked Sendable {
         }
     }
 
-    /// Stores leaf `index` and every perfect node it completes.
+    /// Stores leaf `index` and every perfect node it completes; the nodes inside `bundle`, a
+    /// published bundle holding the leaf, are taken as it hashed them, not hashed again.
     private func appendLeaf(
-        _ leaf: MerkleHash, index: UInt64, txn: LMDBTransaction, frontier: inout MerkleFrontier, appends: AppendCursors
+        _ leaf: MerkleHash, index: UInt64, txn: LMDBTransaction, frontier: inout MerkleFrontier, appends: AppendCursors,
+        hashedIn bundle: EntryBundle? = nil
     ) throws {
         var hash = leaf
         var level = 0
         var position = index
         try putNode(hash, level: 0, index: position, appends: appends)
         while true {
-            // Look the left sibling up before this node takes its place in the frontier.
-            let left =
-                position & 1 == 0
-                ? nil
-                : try frontier.node(level: level, index: position - 1)
-                    ?? txn.merkleNode(level: level, index: position - 1, in: dbi.merkle)
-            frontier.remember(level: level, index: position, hash: hash)
-            guard let left else { break }
-            hash = MerkleHash.node(left, hash)
+            if position & 1 == 1, let parent = bundle?.node(level: level + 1, index: position >> 1) {
+                frontier.remember(level: level, index: position, hash: hash)
+                hash = parent
+            } else {
+                // Look the left sibling up before this node takes its place in the frontier.
+                let left =
+                    position & 1 == 0
+                    ? nil
+                    : try frontier.node(level: level, index: position - 1)
+                        ?? txn.merkleNode(level: level, index: position - 1, in: dbi.merkle)
+                frontier.remember(level: level, index: position, hash: hash)
+                guard let left else { break }
+                hash = MerkleHash.node(left, hash)
+            }
             level += 1
             position >>= 1
             try putNode(hash, level: level, index: position, appends: appends)

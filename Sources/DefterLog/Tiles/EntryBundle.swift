@@ -15,6 +15,11 @@ public struct EntryBundle: Sendable {
     let keys: [UInt8]
     /// The leaf hash of each entry, in order.
     public let leaves: [MerkleHash]
+    /// A full bundle's interior nodes, hashed from `leaves`: level 1's 128, then level 2's 64,
+    /// up to its subtree's root at level 8 (255 in all); empty for a partial bundle. A mirror
+    /// checks the root against the signed tree, and the log stores the nodes without hashing
+    /// them again (`node(level:index:)`).
+    let subtree: [MerkleHash]
     /// The first entry `EventLog.restore(_:)` writes: those before it are already held.
     private(set) var start = 0
 
@@ -68,6 +73,42 @@ public struct EntryBundle: Sendable {
         self.entries = entries
         self.keys = keys
         self.leaves = leaves
+        self.subtree = address.isPartial ? [] : Self.interiorNodes(leaves)
+    }
+
+    /// The root of a full bundle's subtree (level 8 of the tree: the hash of its 256 leaves);
+    /// nil for a partial bundle.
+    public var subtreeRoot: MerkleHash? { subtree.last }
+
+    /// Tree levels a full bundle's subtree spans above its leaves.
+    static let subtreeLevels = TileAddress.width.trailingZeroBitCount
+
+    /// The node `index` of tree level `level` (1 up to `subtreeLevels`), when it lies inside this
+    /// full bundle; nil otherwise.
+    @inline(__always)
+    func node(level: Int, index: UInt64) -> MerkleHash? {
+        guard !subtree.isEmpty, level >= 1, level <= Self.subtreeLevels,
+            index >> UInt64(Self.subtreeLevels - level) == address.index
+        else { return nil }
+        // Level `level` begins after the 256 >> 1 + ... + 256 >> (level - 1) nodes below it.
+        let levelStart = TileAddress.width - (TileAddress.width >> (level - 1))
+        let widthAtLevel = UInt64(TileAddress.width >> level)
+        return subtree[levelStart + Int(index & (widthAtLevel - 1))]
+    }
+
+    /// Every interior node above `leaves` (a power of two of them), level by level, the root last.
+    private static func interiorNodes(_ leaves: [MerkleHash]) -> [MerkleHash] {
+        var nodes: [MerkleHash] = []
+        nodes.reserveCapacity(leaves.count - 1)
+        var level = leaves[...]
+        while level.count > 1 {
+            let start = nodes.count
+            for pair in stride(from: level.startIndex, to: level.endIndex, by: 2) {
+                nodes.append(MerkleHash.node(level[pair], level[pair + 1]))
+            }
+            level = nodes[start...]
+        }
+        return nodes
     }
 
     /// The sequence of the bundle's first entry.
