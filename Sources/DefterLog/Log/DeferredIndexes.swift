@@ -146,17 +146,31 @@ struct DeferredIndexes {
             let cursor = try txn.openCursor(database)
             defer { cursor.close() }
             try Self.withViews(runs[...], []) { views in
-                var next = [Int](repeating: 0, count: views.count)
-                while true {
-                    var best = -1
-                    for run in views.indices where next[run] < views[run].count {
-                        if best < 0 || views[run].precedes(next[run], next[best], of: views[best]) { best = run }
+                var rowsTaken = [Int](repeating: 0, count: views.count)
+                try rowsTaken.withUnsafeMutableBufferPointer { next in
+                    func precedes(_ a: Int, _ b: Int) -> Bool { views[a].precedes(next[a], next[b], of: views[b]) }
+                    // The runs with rows left, by their next row. Runs cover stretches of the log, and
+                    // keys often grow with it (ticket numbers, call numbers): the first run usually
+                    // stays first, which one comparison shows; else it moves to its place, found by
+                    // bisection.
+                    var order = views.indices.filter { views[$0].count > 0 }.sorted(by: precedes)
+                    while let first = order.first {
+                        try LogLayout.withBigEndian(views[first].sequence(next[first])) {
+                            try cursor.put(key: views[first].key(next[first]), value: $0, append: true)
+                        }
+                        next[first] += 1
+                        if next[first] == views[first].count {
+                            order.removeFirst()
+                        } else if order.count > 1, !precedes(first, order[1]) {
+                            var (low, high) = (2, order.count)
+                            while low < high {
+                                let middle = (low + high) / 2
+                                if precedes(order[middle], first) { low = middle + 1 } else { high = middle }
+                            }
+                            order.insert(first, at: low)
+                            order.removeFirst()
+                        }
                     }
-                    guard best >= 0 else { return }
-                    try LogLayout.withBigEndian(views[best].sequence(next[best])) {
-                        try cursor.put(key: views[best].key(next[best]), value: $0, append: true)
-                    }
-                    next[best] += 1
                 }
             }
         }
