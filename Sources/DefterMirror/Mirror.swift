@@ -58,6 +58,9 @@ public struct Mirror: Sendable {
     let parallelReads: Int
     /// How many entries at most one commit of the mirror's log carries.
     static let entriesPerCommit = 131_072
+    /// How many entries the first commit of a round carries: the log's writer starts early, and
+    /// each next commit doubles it up to `entriesPerCommit`.
+    static let entriesInFirstCommit = 8_192
 
     /// A mirror of the log published at `source` into `log`, which must have been made with
     /// `LogConfiguration.mirrorOf` the primary's key; with `witnesses`, only checkpoints cosigned
@@ -220,6 +223,7 @@ public struct Mirror: Sendable {
         let sourceName = source.name
         var batch: [EntryBundle] = []
         var batchEntries = 0
+        var commitSize = Self.entriesInFirstCommit
         // The last commit queued (its rows sorting, then waiting for the one before), and the one
         // before it: at most these two are in flight while the next bundles are read.
         var last: Task<Void, any Error>?
@@ -231,17 +235,15 @@ public struct Mirror: Sendable {
             // once; here, in order, its hash is compared with the plan's and it joins the next commit.
             try await readInOrder(addresses) { address, bytes in
                 do {
-                    let bundle = try EntryBundle(bytes, of: address)
-                    return (bundle, address.isPartial ? nil : Self.subtreeRoot(bundle.leaves))
+                    return try EntryBundle(bytes, of: address)
                 } catch {
                     throw MirrorError.source("\(sourceName)/\(address) is not a bundle of log entries: \(error)")
                 }
-            } _: { address, checked in
-                let (bundle, subtreeRoot) = checked
+            } _: { address, bundle in
                 let matches =
                     address.isPartial
                     ? bundle.leaves == plan.tailLeaves
-                    : subtreeRoot == plan.fullBundleHashes[Int(address.index - plan.firstBundle)]
+                    : bundle.subtreeRoot == plan.fullBundleHashes[Int(address.index - plan.firstBundle)]
                 guard matches else {
                     throw MirrorError.source(
                         "the entries in \(sourceName)/\(address) are not the ones the checkpoint (size \(target)) signs: the server holds a damaged bundle; entries before it are kept"
@@ -253,7 +255,8 @@ public struct Mirror: Sendable {
                 let new = bundle.after(held)
                 batch.append(new)
                 batchEntries += new.count
-                if batchEntries >= Self.entriesPerCommit {
+                if batchEntries >= commitSize {
+                    commitSize = min(2 * commitSize, Self.entriesPerCommit)
                     try await beforeLast?.value
                     let sorted = Task { [batch] in RestoreBatch(batch) }
                     let previous = last
@@ -304,15 +307,6 @@ public struct Mirror: Sendable {
             throw MirrorError.source("\(address) holds \(bytes.count) bytes, not the \(address.width * 32) of \(address.width) hashes")
         }
         return stride(from: 0, to: bytes.count, by: 32).map { MerkleHash(bytes: Array(bytes[$0..<($0 + 32)]))! }
-    }
-
-    /// The root of a perfect subtree over `leaves` (a power of two of them).
-    static func subtreeRoot(_ leaves: [MerkleHash]) -> MerkleHash {
-        var level = leaves
-        while level.count > 1 {
-            level = stride(from: 0, to: level.count, by: 2).map { MerkleHash.node(level[$0], level[$0 + 1]) }
-        }
-        return level.first ?? .emptyTree
     }
 
     /// The perfect subtrees of the mirror's first `size` leaves, largest first: the start of the
