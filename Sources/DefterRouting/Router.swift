@@ -199,6 +199,9 @@ public struct Router: Sendable {
         let stems = Set(features.stems)
         let hits = lexicon.hits(words: features.words, stems: stems)
         let probabilities = Self.softmax(model.logits(features, lexiconHits: hits))
+        // Closures below capture these arrays, not `self`: a closure that reads a property
+        // copies the whole router, every one of its arrays retained and released, per call.
+        let (departments, departmentIndex) = (self.departments, self.departmentIndex)
         var departmentProbabilities = [Double](repeating: 0, count: departments.count)
         for (label, p) in probabilities.enumerated() { departmentProbabilities[departmentIndex[label]] += p }
         let ranked = departmentProbabilities.indices.sorted {
