@@ -92,6 +92,23 @@ import Testing
         }
     }
 
+    @Test func aFolderSourceReadsAFileWholeAndNamesWhatItCannotRead() async throws {
+        try await withTemporaryLog { primary, root in
+            let tiles = root.appendingPathComponent("tiles")
+            try await grow(primary, to: 300, stream: "primary")
+            try await publish(primary, to: tiles)
+            let source = FolderTileSource(folder: tiles)
+            let bundle = TileAddress(level: nil, index: 0).description
+            #expect(try await source.read(bundle) == [UInt8](Data(contentsOf: tiles.appendingPathComponent(bundle))))
+            #expect(try await source.read("checkpoint") == [UInt8](Data(contentsOf: tiles.appendingPathComponent("checkpoint"))))
+
+            let missing = await #expect(throws: Mirror.MirrorError.self) { try await source.read("tile/entries/999") }
+            #expect(missing?.description == "cannot read \(tiles.path)/tile/entries/999: it is missing")
+            let folder = await #expect(throws: Mirror.MirrorError.self) { try await source.read("tile/entries") }
+            #expect(folder?.description == "cannot read \(tiles.path)/tile/entries: Is a directory")
+        }
+    }
+
     @Test func hashTilesThatDoNotMakeTheSignedRootAreRefusedBeforeAnyEntryIsRead() async throws {
         try await withTemporaryLog { primary, root in
             let tiles = root.appendingPathComponent("tiles")
