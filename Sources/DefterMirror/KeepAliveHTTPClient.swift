@@ -119,7 +119,8 @@ final class KeepAliveHTTPClient: Sendable {
         private var promise: EventLoopPromise<Response>?
         private var status = 0
         private var keepAlive = true
-        private var body: ByteBuffer?
+        /// The body so far, copied once from each chunk (a tile is read as an array).
+        private var body: [UInt8] = []
 
         func write(context: ChannelHandlerContext, data: NIOAny, promise writePromise: EventLoopPromise<Void>?) {
             let exchange = unwrapOutboundIn(data)
@@ -134,14 +135,13 @@ final class KeepAliveHTTPClient: Sendable {
                 status = Int(head.status.code)
                 keepAlive = head.isKeepAlive
                 let length = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
-                body = context.channel.allocator.buffer(capacity: min(length, 16 << 20))
-            case .body(var chunk):
-                if body == nil { body = context.channel.allocator.buffer(capacity: chunk.readableBytes) }
-                body!.writeBuffer(&chunk)
+                body = []
+                body.reserveCapacity(min(length, 16 << 20))
+            case .body(let chunk):
+                body.append(contentsOf: chunk.readableBytesView)
             case .end:
-                let bytes = body.map { Array($0.readableBytesView) } ?? []
-                let done = promise
-                (promise, body) = (nil, nil)
+                let (done, bytes) = (promise, body)
+                (promise, body) = (nil, [])
                 done?.succeed(Response(status: status, body: bytes, keepAlive: keepAlive))
             }
         }
