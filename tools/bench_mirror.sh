@@ -90,6 +90,9 @@ import statistics, sys
 entries, publish_s, publish_anon, files, mb, again_s = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
 verify, http, folder, anon = ([float(x) for x in a.split()] for a in sys.argv[7:11])
 v, h, f = statistics.median(verify), statistics.median(http), statistics.median(folder)
+# Each round's ratio against the `log verify` run just before it: steadier on a shared machine
+# than a ratio of medians, since both sides of a round meet the same neighbours.
+per_round = sorted(a / b for a, b in zip(verify, http))
 print(f"| measurement ({entries:,} entries; medians of {len(verify)} rounds) | figure |")
 print("| --- | --- |")
 print(f"| `defter log publish --to DIR`, from an empty folder | {publish_s:.1f} s; {files} files, {mb} MB; peak anonymous RSS {publish_anon} MB |")
@@ -97,4 +100,5 @@ print(f"| the same again, nothing new | {again_s:.2f} s |")
 print(f"| baseline: `defter log verify` | {v:.2f} s ({entries / v:,.0f} entries/s) |")
 print(f"| `defter mirror --once` from zero, through nginx | {h:.2f} s ({entries / h:,.0f} entries/s): **{v / h:.2f}x** of log verify (goal 0.5x: {'met' if v / h >= 0.5 else 'not met'}); peak anonymous RSS {max(anon):.0f} MB |")
 print(f"| `defter mirror --once` from zero, from the folder itself | {f:.2f} s ({entries / f:,.0f} entries/s): {v / f:.2f}x |")
+print(f"| through nginx, each round against the `log verify` before it | {per_round[0]:.2f}-{per_round[-1]:.2f}x, median {statistics.median(per_round):.2f}x |")
 PY
