@@ -614,20 +614,19 @@ final class GroupCommitWriter: @unchecked Sendable {
         var position = index
         try putNode(hash, level: 0, index: position, appends: appends)
         while true {
-            if position & 1 == 1, let parent = bundle?.node(level: level + 1, index: position >> 1) {
-                frontier.remember(level: level, index: position, hash: hash)
-                hash = parent
-            } else {
-                // Look the left sibling up before this node takes its place in the frontier.
-                let left =
-                    position & 1 == 0
-                    ? nil
-                    : try frontier.node(level: level, index: position - 1)
-                        ?? txn.merkleNode(level: level, index: position - 1, in: dbi.merkle)
-                frontier.remember(level: level, index: position, hash: hash)
-                guard let left else { break }
-                hash = MerkleHash.node(left, hash)
+            // A right child completes its parent: the bundle hashed it already, or it is hashed
+            // with the left sibling, looked up before this node takes its place in the frontier.
+            var parent: MerkleHash?
+            if position & 1 == 1 {
+                let sibling = position - 1
+                parent =
+                    try bundle?.node(level: level + 1, index: position >> 1)
+                    ?? MerkleHash.node(
+                        frontier.node(level: level, index: sibling) ?? txn.merkleNode(level: level, index: sibling, in: dbi.merkle), hash)
             }
+            frontier.remember(level: level, index: position, hash: hash)
+            guard let parent else { break }
+            hash = parent
             level += 1
             position >>= 1
             try putNode(hash, level: level, index: position, appends: appends)
