@@ -495,6 +495,22 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// The subtree consistency proof (draft-ietf-plants-merkle-tree-certs-02 section 4.4.1) that
+    /// entries `[start, end)`, counted from 0 (`MerkleTree.isSubtree`), are part of the tree of
+    /// `treeSize` entries: what C2SP `tlog-mirror` sends with each package of entries it uploads.
+    public func subtreeConsistencyProof(start: UInt64, end: UInt64, treeSize: UInt64) throws -> [MerkleHash] {
+        try environment.read { txn in
+            let head = try txn.last(dbi.events).flatMap { LogLayout.decodeBigEndian($0.key) } ?? 0
+            guard treeSize <= head else { throw LogRequestError.sizeBeyondLog(size: treeSize, logSize: head) }
+            guard MerkleTree.isSubtree(start: start, end: end), end <= treeSize else {
+                throw LogRequestError.notASubtree(start: start, end: end, treeSize: treeSize)
+            }
+            return try MerkleTree.subtreeConsistencyProof(start: start, end: end, size: treeSize) { level, index in
+                try txn.merkleNode(level: level, index: index, in: self.dbi.merkle)
+            }
+        }
+    }
+
     /// Every stored checkpoint, oldest first.
     public func checkpoints() throws -> [SignedCheckpoint] {
         try environment.read { txn in
@@ -621,6 +637,8 @@ public enum LogRequestError: Error, Sendable, Equatable, CustomStringConvertible
     case invalidConsistencyRange(from: UInt64, to: UInt64)
     /// A checkpoint asked for at a size below the newest stored one.
     case olderThanNewestCheckpoint(size: UInt64, newest: UInt64)
+    /// Entries `[start, end)` that are not a subtree (`MerkleTree.isSubtree`) of the tree asked about.
+    case notASubtree(start: UInt64, end: UInt64, treeSize: UInt64)
 
     public var description: String {
         switch self {
@@ -632,6 +650,8 @@ public enum LogRequestError: Error, Sendable, Equatable, CustomStringConvertible
             "a consistency proof needs 1 <= from <= to; got from \(from) to \(to)"
         case .olderThanNewestCheckpoint(let size, let newest):
             "a checkpoint of size \(size) would be older than the newest one, of size \(newest); checkpoints only grow"
+        case .notASubtree(let start, let end, let treeSize):
+            "entries [\(start), \(end)) are not a subtree of the tree of \(treeSize): start must be a multiple of the smallest power of two not below their count, and end at most the tree's size"
         }
     }
 }

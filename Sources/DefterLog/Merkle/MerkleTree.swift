@@ -80,6 +80,71 @@ public enum MerkleTree {
         }
     }
 
+    /// Whether `[start, end)` is a subtree in the sense of draft-ietf-plants-merkle-tree-certs-02
+    /// section 4.1 (which C2SP `tlog-mirror` uses): `start < end`, and `start` a multiple of the
+    /// smallest power of two not below `end - start`.
+    public static func isSubtree(start: UInt64, end: UInt64) -> Bool {
+        guard start < end else { return false }
+        let count = end - start
+        // BIT_CEIL(count) would overflow past 2^63; only a subtree starting at 0 is that large.
+        guard count <= UInt64(1) << 63 else { return start == 0 }
+        let ceiling = count == 1 ? 1 : UInt64(1) << UInt64(64 - (count - 1).leadingZeroBitCount)
+        return start % ceiling == 0
+    }
+
+    /// The hash of the subtree `[start, end)` (`isSubtree`), of a tree holding at least `end` leaves.
+    public static func subtreeHash(start: UInt64, end: UInt64, node: PerfectNode) throws -> MerkleHash {
+        precondition(isSubtree(start: start, end: end), "[\(start), \(end)) is not a subtree")
+        return try subtree(start: start, end: end, node: node)
+    }
+
+    /// The subtree consistency proof `SUBTREE_PROOF(start, end, D_size)` of
+    /// draft-ietf-plants-merkle-tree-certs-02 section 4.4.1: the hashes that, with the subtree's own
+    /// hash, make the root of the tree of `size` leaves, so that the subtree `[start, end)` is shown
+    /// to be part of it. `[start, end)` must be a subtree (`isSubtree`) with `end <= size`.
+    public static func subtreeConsistencyProof(start: UInt64, end: UInt64, size: UInt64, node: PerfectNode) throws -> [MerkleHash] {
+        precondition(isSubtree(start: start, end: end) && end <= size, "[\(start), \(end)) is not a subtree of a tree of \(size)")
+        var proof: [MerkleHash] = []
+        try subtreeSubproof(start: start, end: end, offset: 0, count: size, known: true, node: node, into: &proof)
+        return proof
+    }
+
+    /// `SUBTREE_SUBPROOF(start, end, D[offset:offset + count], known)`, with `start` and `end`
+    /// relative to `offset`; `known` says whether the verifier already holds the hash the
+    /// recursion ends on.
+    private static func subtreeSubproof(
+        start: UInt64, end: UInt64, offset: UInt64, count: UInt64, known: Bool, node: PerfectNode, into proof: inout [MerkleHash]
+    ) throws {
+        if start == 0, end == count {
+            if !known { proof.append(try subtree(start: offset, end: offset + count, node: node)) }
+            return
+        }
+        let k = largestPowerOfTwo(below: count)
+        if end <= k {
+            try subtreeSubproof(start: start, end: end, offset: offset, count: k, known: known, node: node, into: &proof)
+            proof.append(try subtree(start: offset + k, end: offset + count, node: node))
+        } else if k <= start {
+            try subtreeSubproof(
+                start: start - k, end: end - k, offset: offset + k, count: count - k, known: known, node: node, into: &proof)
+            proof.append(try subtree(start: offset, end: offset + k, node: node))
+        } else {
+            // start < k < end: only a subtree starting at 0 straddles k.
+            try subtreeSubproof(start: 0, end: end - k, offset: offset + k, count: count - k, known: false, node: node, into: &proof)
+            proof.append(try subtree(start: offset, end: offset + k, node: node))
+        }
+    }
+
+    /// The Merkle tree hash (RFC 9162 2.1.1) of `leaves`, a list of leaf hashes of its own.
+    public static func hash(ofLeaves leaves: ArraySlice<MerkleHash>) -> MerkleHash {
+        switch leaves.count {
+        case 0: return .emptyTree
+        case 1: return leaves[leaves.startIndex]
+        default:
+            let split = leaves.startIndex + Int(largestPowerOfTwo(below: UInt64(leaves.count)))
+            return MerkleHash.node(hash(ofLeaves: leaves[..<split]), hash(ofLeaves: leaves[split...]))
+        }
+    }
+
     /// The largest power of two strictly less than `n` (`n >= 2`).
     static func largestPowerOfTwo(below n: UInt64) -> UInt64 {
         precondition(n >= 2)
@@ -173,5 +238,62 @@ public enum MerkleProof {
         guard sn == 0 else { throw ProofError("the proof is shorter than expected") }
         guard fr == oldRoot else { throw ProofError("the proof does not lead to the old root") }
         guard sr == newRoot else { throw ProofError("the proof does not lead to the new root") }
+    }
+
+    /// Checks a subtree consistency proof exactly as draft-ietf-plants-merkle-tree-certs-02
+    /// section 4.4.3 describes: that the subtree `[start, end)` whose hash is `subtreeHash` is part
+    /// of the tree of `size` leaves whose root is `root`.
+    public static func verifySubtreeConsistency(
+        start: UInt64, end: UInt64, size: UInt64, proof: [[UInt8]], subtreeHash: [UInt8], root: [UInt8]
+    ) throws(ProofError) {
+        // 1. A subtree, inside the tree.
+        guard MerkleTree.isSubtree(start: start, end: end), end <= size else {
+            throw ProofError("[\(start), \(end)) is not a subtree of a tree of size \(size)")
+        }
+        guard subtreeHash.count == 32, root.count == 32 else { throw ProofError("a hash is not 32 bytes") }
+        // 2.
+        var fn = start
+        var sn = end - 1
+        var tn = size - 1
+        func shift() {
+            fn >>= 1
+            sn >>= 1
+            tn >>= 1
+        }
+        // 3. and 4.
+        if sn == tn {
+            while fn != sn { shift() }
+        } else {
+            while fn != sn && sn & 1 == 1 { shift() }
+        }
+        // 5. and 6.
+        var path = proof[...]
+        var fr: [UInt8]
+        var sr: [UInt8]
+        if fn == sn {
+            fr = subtreeHash
+            sr = subtreeHash
+        } else {
+            guard let first = path.popFirst(), first.count == 32 else { throw ProofError("the proof is empty") }
+            fr = first
+            sr = first
+        }
+        // 7.
+        for c in path {
+            guard c.count == 32 else { throw ProofError("a proof hash is not 32 bytes") }
+            guard tn != 0 else { throw ProofError("the proof is longer than expected") }
+            if sn & 1 == 1 || sn == tn {
+                if fn < sn { fr = Array(MerkleHash.nodeDigest(c, fr)) }
+                sr = Array(MerkleHash.nodeDigest(c, sr))
+                while sn & 1 == 0 { shift() }
+            } else {
+                sr = Array(MerkleHash.nodeDigest(sr, c))
+            }
+            shift()
+        }
+        // 8.
+        guard tn == 0 else { throw ProofError("the proof is shorter than expected") }
+        guard fr == subtreeHash else { throw ProofError("the proof does not lead to the subtree's hash") }
+        guard sr == root else { throw ProofError("the proof does not lead to the root") }
     }
 }
