@@ -1,0 +1,158 @@
+public import DefterLog
+public import DefterWitness
+public import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The client side of C2SP `tlog-mirror`: pushes a log's checkpoint and the entries it covers to
+/// a mirror (`PushMirror`, or any mirror that speaks the spec), and returns the mirror's
+/// cosignature, checked against its key.
+///
+/// 1. `add-checkpoint` with the consistency proof from the mirror's pending checkpoint (asked
+///    for with `old 0` first; the mirror answers 409 with its size).
+/// 2. `add-entries` from the mirror's next entry: at most 32 packages a request, each with its
+///    subtree consistency proof, until the mirror answers 200 with its cosignature.
+public struct MirrorPusher: Sendable {
+    /// Why a push failed.
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Sends one request: its URL, body and content type; returns the status and body.
+    public typealias Transport = @Sendable (_ url: URL, _ body: [UInt8], _ contentType: String) async throws -> (Int, [UInt8])
+
+    let log: EventLog
+    let mirror: WitnessClient.Endpoint
+    let transport: Transport
+
+    /// A pusher of `log` to `mirror` (its submission prefix and cosigner key), over HTTP unless
+    /// another `transport` is given.
+    public init(log: EventLog, mirror: WitnessClient.Endpoint, transport: Transport? = nil) {
+        self.log = log
+        self.mirror = mirror
+        self.transport = transport ?? Self.http
+    }
+
+    /// Pushes `checkpoint` and every entry it covers that the mirror lacks; returns the mirror's
+    /// cosignature line over it.
+    public func push(_ checkpoint: SignedCheckpoint) async throws(Failure) -> String {
+        try await addCheckpoint(checkpoint)
+        return try await addEntries(upTo: checkpoint)
+    }
+
+    private func addCheckpoint(_ checkpoint: SignedCheckpoint) async throws(Failure) {
+        let size = checkpoint.checkpoint.treeSize
+        var old: UInt64 = 0
+        for _ in 0..<3 {
+            guard old <= size else {
+                throw Failure("\(mirror.key.name) already holds a pending checkpoint of size \(old), larger than \(size): push a newer one")
+            }
+            let proof: [MerkleHash]
+            do { proof = old == 0 || old == size ? [] : try log.consistencyProof(from: old, to: size).path } catch {
+                throw Failure("cannot prove \(old) -> \(size): \(error)")
+            }
+            let body = "old \(old)\n" + proof.map { $0.base64 + "\n" }.joined() + "\n" + checkpoint.text
+            let (status, answer) = try await send("add-checkpoint", Array(body.utf8), "text/plain; charset=utf-8")
+            switch status {
+            case 200: return
+            case 409:
+                guard let theirs = UInt64(answer.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    throw Failure("\(mirror.key.name) answered add-checkpoint with 409 without a size")
+                }
+                old = theirs
+            default: throw Failure("\(mirror.key.name) refused the checkpoint of size \(size) (\(status)): \(answer.prefix(300))")
+            }
+        }
+        throw Failure("\(mirror.key.name) kept answering add-checkpoint with 409")
+    }
+
+    private func addEntries(upTo checkpoint: SignedCheckpoint) async throws(Failure) -> String {
+        let end = checkpoint.checkpoint.treeSize
+        // Start by claiming nothing is missing: the mirror's 409 says where it needs entries from.
+        var start = end
+        var lastStart: UInt64?
+        while true {
+            let header = EntryUpload.Header(origin: log.origin, start: start, end: end)
+            var body = header.bytes
+            for span in header.packages.prefix(EntryUpload.packagesPerRequest) {
+                body += try package(span, treeSize: end)
+            }
+            let (status, answer) = try await send("add-entries", body, "application/octet-stream")
+            switch status {
+            case 200:
+                for line in answer.split(separator: "\n").map(String.init) {
+                    if let time = try? mirror.key.verify(line: line, body: checkpoint.checkpoint.body), time > 0 { return line }
+                }
+                throw Failure("\(mirror.key.name) answered 200 without a valid cosignature by its key")
+            case 202, 409:
+                let lines = answer.split(separator: "\n", omittingEmptySubsequences: false)
+                guard lines.count >= 2, let size = UInt64(lines[0]), let next = UInt64(lines[1]) else {
+                    throw Failure("\(mirror.key.name) answered \(status) without its pending size and next entry")
+                }
+                guard size == end else {
+                    throw Failure("\(mirror.key.name) no longer accepts uploads up to \(end) (its pending checkpoint is of size \(size))")
+                }
+                guard next < end, next != lastStart else {
+                    throw Failure("\(mirror.key.name) makes no progress: it needs entry \(next) of \(end) again")
+                }
+                lastStart = next
+                start = next
+            default:
+                throw Failure("\(mirror.key.name) refused entries [\(start), \(end)) (\(status)): \(answer.prefix(300))")
+            }
+        }
+    }
+
+    /// The bytes of the package `span`: its entries and its subtree consistency proof.
+    private func package(_ span: EntryUpload.Span, treeSize: UInt64) throws(Failure) -> [UInt8] {
+        do {
+            var entries: [[UInt8]] = []
+            try log.forEachEntryBytes(from: span.start + 1, through: span.end) { _, bytes in
+                entries.append(Array(bytes))
+                return true
+            }
+            guard entries.count == Int(span.end - span.start) else {
+                throw Failure("the log holds \(entries.count) of entries [\(span.start), \(span.end))")
+            }
+            if let long = entries.first(where: { $0.count > Int(UInt16.max) }) {
+                throw Failure("an entry of \(long.count) bytes is too long for a tlog-mirror package (at most 65,535)")
+            }
+            let proof = try log.subtreeConsistencyProof(start: span.subtreeStart, end: span.end, treeSize: treeSize)
+            return EntryUpload.package(entries: entries, proof: proof)
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw Failure("cannot read entries [\(span.start), \(span.end)) from the log: \(error)")
+        }
+    }
+
+    private func send(_ path: String, _ body: [UInt8], _ contentType: String) async throws(Failure) -> (Int, String) {
+        let url = mirror.url.appendingPathComponent(path)
+        do {
+            let (status, answer) = try await transport(url, body, contentType)
+            return (status, String(decoding: answer, as: UTF8.self))
+        } catch {
+            throw Failure("\(url.absoluteString): \((error as NSError).localizedDescription)")
+        }
+    }
+
+    /// A POST over HTTP with URLSession.
+    static let http: Transport = { url, body, contentType in
+        var request = URLRequest(url: url, timeoutInterval: 60)
+        request.httpMethod = "POST"
+        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(body)
+        return try await withCheckedThrowingContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error {
+                    continuation.resume(throwing: error)
+                } else {
+                    continuation.resume(returning: ((response as? HTTPURLResponse)?.statusCode ?? 0, Array(data ?? Data())))
+                }
+            }.resume()
+        }
+    }
+}

@@ -1,0 +1,283 @@
+public import DefterLog
+public import DefterWitness
+public import Foundation
+
+/// The submission side of a C2SP `tlog-mirror`: a log (or anyone holding its tiles) pushes its
+/// checkpoints and entries to the mirror, which verifies every entry before it keeps it and then
+/// cosigns the checkpoint: its statement that it has durably copied what the checkpoint covers.
+///
+/// - `add-checkpoint` is a witness's request: the new checkpoint must be signed by the log and
+///   provably extend the mirror's *pending checkpoint*, which it then becomes (nothing is signed).
+/// - `add-entries` uploads entries `[upload_start, upload_end)` in packages aligned with entry
+///   bundles, each with a subtree consistency proof against the pending checkpoint of size
+///   `upload_end`. Each package is verified, then appended to the mirror's log byte for byte
+///   (the log is both the copy and the pending entries, as the spec allows). When the mirror holds
+///   every entry up to `upload_end`, it adopts that checkpoint and answers with its cosignature.
+///
+/// The mirror's log is an `EventLog` made with `LogConfiguration.mirrorOf` the log's key, the same
+/// as a pulling `Mirror` writes, so `defter serve --read-only` serves either. The last few pending
+/// checkpoints are kept in LMDB beside it (`mirror-pending`), so that an upload against one of
+/// them can resume after a newer one arrives, or after a restart.
+public actor PushMirror {
+    /// An answer: an HTTP status, a content type and a body.
+    public struct Response: Sendable, Equatable {
+        public let status: Int
+        public let contentType: String
+        public let body: String
+
+        init(_ status: Int, _ contentType: String, _ body: String) {
+            self.status = status
+            self.contentType = contentType
+            self.body = body
+        }
+
+        init(_ refusal: SubmissionRefusal) {
+            self.init(refusal.status, refusal.contentType, refusal.message + "\n")
+        }
+    }
+
+    let log: EventLog
+    let cosigner: Cosigner
+    let pending: KeyValueStore
+    let clock: @Sendable () -> Date
+    /// Pending checkpoints kept: an upload may name any of them as its end.
+    static let pendingKept = 8
+    /// Entries an upload may repeat that the mirror already holds before it is refused with 409:
+    /// a client that restarts from an old place is told where to go on instead.
+    static let maximumRepeatedEntries = UInt64(EntryUpload.packagesPerRequest) * EntryUpload.packageWidth
+    static let mirrorInfoType = "text/x.tlog.mirror-info"
+
+    /// A mirror of the log whose key `log` was made with (`LogConfiguration.mirrorOf`), cosigning
+    /// with `cosigner`.
+    public init(log: EventLog, cosigner: Cosigner, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        self.log = log
+        self.cosigner = cosigner
+        self.clock = clock
+        self.pending = try KeyValueStore.open(at: log.folder.appendingPathComponent("mirror-pending"), databases: ["pending"])
+    }
+
+    /// Closes the pending checkpoints' store (not the log).
+    public nonisolated func close() { pending.close() }
+
+    // MARK: add-checkpoint
+
+    /// `POST add-checkpoint`: `old <size>`, the consistency proof from the pending checkpoint, an
+    /// empty line and the log's signed checkpoint. 200 with an empty body when it became the
+    /// pending checkpoint; 409 with the pending size when `old` is not it; 422 when it does not
+    /// extend it.
+    public func addCheckpoint(_ request: [UInt8]) -> Response {
+        do {
+            let submission = try CheckpointSubmission(request, logs: [log.origin: log.verifierKey])
+            let checkpoint: SignedCheckpoint
+            do { checkpoint = try SignedCheckpoint(parsing: submission.logSignedNote) } catch {
+                throw SubmissionRefusal(400, "the checkpoint is not a Defter checkpoint: \(error)")
+            }
+            return try pending.write { writer in
+                let held = try baseline(writer.reader)
+                try submission.checkExtends(heldSize: held.size, heldRoot: held.root?.bytes, holder: "this mirror holds")
+                try writer.put("pending", Self.key(checkpoint.checkpoint.treeSize), Array(checkpoint.text.utf8))
+                var sizes: [[UInt8]] = []
+                try writer.scan("pending") { key, _ in
+                    sizes.append(key)
+                    return true
+                }
+                for key in sizes.dropLast(Self.pendingKept) { _ = try writer.delete("pending", key) }
+                return Response(200, "text/plain; charset=utf-8", "")
+            }
+        } catch let refusal as SubmissionRefusal {
+            return Response(refusal)
+        } catch {
+            return Response(500, "text/plain; charset=utf-8", "the mirror failed: \(error)\n")
+        }
+    }
+
+    /// The checkpoint a new pending one must extend: the newest pending one, or the mirror's own
+    /// newest checkpoint when larger; before either, the tree the mirror's log holds.
+    private func baseline(_ reader: StoreReader) throws -> (size: UInt64, root: MerkleHash?) {
+        let known = try knownCheckpoints(reader)
+        if let newest = known.values.max(by: { $0.checkpoint.treeSize < $1.checkpoint.treeSize }) {
+            return (newest.checkpoint.treeSize, newest.checkpoint.root)
+        }
+        let size = try log.size()
+        return (size, size == 0 ? nil : try log.root(size: size).root)
+    }
+
+    /// The pending checkpoints kept and the mirror checkpoint, by size.
+    private func knownCheckpoints(_ reader: StoreReader) throws -> [UInt64: SignedCheckpoint] {
+        var known: [UInt64: SignedCheckpoint] = [:]
+        try reader.scan("pending") { _, value in
+            if let checkpoint = try? SignedCheckpoint(parsing: String(decoding: value, as: UTF8.self)) {
+                known[checkpoint.checkpoint.treeSize] = checkpoint
+            }
+            return true
+        }
+        if let mirrored = try log.newestCheckpoint() { known[mirrored.checkpoint.treeSize] = mirrored }
+        return known
+    }
+
+    private static func key(_ size: UInt64) -> [UInt8] { withUnsafeBytes(of: size.bigEndian) { Array($0) } }
+
+    // MARK: add-entries
+
+    /// `POST add-entries`: reads `body` as it arrives and verifies and keeps each package as soon as
+    /// it is whole. 200 with the mirror's cosignature once it holds the checkpoint of size
+    /// `upload_end`; 202 with the next entry it needs when the body ended early (the client goes
+    /// on from there); 400, 404, 409 or 422 as the spec gives.
+    public nonisolated func addEntries<Body: AsyncSequence>(_ body: Body) async -> Response where Body.Element == [UInt8] {
+        var reader = EntryUploadReader()
+        var upload: (header: EntryUpload.Header, checkpoint: SignedCheckpoint)?
+        var saved = 0
+        /// Reads what the bytes so far hold; the answer once the upload is complete.
+        func proceed() async throws -> Response? {
+            if upload == nil, let header = try reader.readHeader() {
+                upload = (header, try await begin(header))
+            }
+            guard let upload else { return nil }
+            while let package = try reader.readPackage() {
+                try await save(package, provenBy: upload.checkpoint)
+                saved += 1
+            }
+            return reader.readAllPackages ? await finish(upload.header, upload.checkpoint) : nil
+        }
+        do {
+            for try await chunk in body {
+                reader.append(chunk)
+                if let response = try await proceed() { return response }
+            }
+            if let response = try await proceed() { return response }
+            return await endedEarly(upload?.header, saved: saved, why: "the body ended")
+        } catch let refusal as SubmissionRefusal {
+            return Response(refusal)
+        } catch let malformed as EntryUploadReader.Malformed {
+            return await endedEarly(upload?.header, saved: saved, why: malformed.description)
+        } catch {
+            return await endedEarly(upload?.header, saved: saved, why: "the body could not be read: \(error)")
+        }
+    }
+
+    /// The answer to a body that stopped short of the packages its header announced: 202 with the
+    /// next entry when at least one package was kept, 400 otherwise.
+    private func endedEarly(_ header: EntryUpload.Header?, saved: Int, why: String) -> Response {
+        guard let header else {
+            return Response(400, "text/plain; charset=utf-8", "\(why) before the upload's header was whole; nothing was kept\n")
+        }
+        guard saved > 0 else {
+            return Response(400, "text/plain; charset=utf-8", "\(why) before the first package of entries was whole; nothing was kept\n")
+        }
+        return (try? mirrorInfo(size: header.end)).map { Response(202, Self.mirrorInfoType, $0) }
+            ?? Response(500, "text/plain; charset=utf-8", "the mirror cannot read its own log\n")
+    }
+
+    /// The body of a 409 or 202: a valid pending size, the next entry the mirror needs, and an
+    /// (empty) ticket: the mirror keeps its pending checkpoints itself.
+    private func mirrorInfo(size: UInt64) throws -> String {
+        "\(size)\n\(try log.size())\n\n"
+    }
+
+    private func conflict(_ size: UInt64) throws -> SubmissionRefusal {
+        SubmissionRefusal(409, try mirrorInfo(size: size).dropLast().description, contentType: Self.mirrorInfoType)
+    }
+
+    /// Checks an upload's header against the mirror's state: the checkpoint its packages are
+    /// proven against.
+    private func begin(_ header: EntryUpload.Header) throws -> SignedCheckpoint {
+        guard header.origin == log.origin else {
+            throw SubmissionRefusal(404, "this mirror copies the log '\(log.origin)', not '\(header.origin.prefix(200))'")
+        }
+        let known = try pending.read { try knownCheckpoints($0) }
+        guard let current = known.keys.max() else {
+            throw SubmissionRefusal(422, "this mirror has no checkpoint of the log yet: send one to add-checkpoint first")
+        }
+        let mirrored = try log.newestCheckpoint()?.checkpoint.treeSize ?? 0
+        guard let checkpoint = known[header.end], header.end >= mirrored else { throw try conflict(current) }
+        let next = try log.size()
+        guard header.start <= next, min(header.end, next) - min(header.start, next) <= Self.maximumRepeatedEntries else {
+            throw try conflict(header.end)
+        }
+        return checkpoint
+    }
+
+    /// Verifies one package against `checkpoint` and appends the entries the mirror does not hold yet.
+    private func save(_ package: EntryUpload.Package, provenBy checkpoint: SignedCheckpoint) async throws {
+        try await exclusively {
+            let span = package.span
+            // The subtree may begin with entries the mirror holds: its hash needs them.
+            var bytes: [UInt8] = []
+            if span.subtreeStart < span.start {
+                try log.forEachEntryBytes(from: span.subtreeStart + 1, through: span.start) { _, entry in
+                    bytes += EntryUpload.bigEndian(UInt16(entry.count))
+                    bytes += entry
+                    return true
+                }
+            }
+            bytes += package.entryBytes
+            let address = TileAddress(
+                level: nil, index: span.subtreeStart / EntryUpload.packageWidth, width: Int(span.end - span.subtreeStart))
+            let bundle: EntryBundle
+            do { bundle = try EntryBundle(bytes, of: address) } catch {
+                throw SubmissionRefusal(422, "the package of entries [\(span.start), \(span.end)) is not Defter log entries: \(error)")
+            }
+            let subtreeHash = bundle.subtreeRoot ?? MerkleTree.hash(ofLeaves: bundle.leaves[...])
+            do {
+                try MerkleProof.verifySubtreeConsistency(
+                    start: span.subtreeStart, end: span.end, size: checkpoint.checkpoint.treeSize, proof: package.proof,
+                    subtreeHash: subtreeHash.bytes, root: checkpoint.checkpoint.root.bytes)
+            } catch {
+                throw SubmissionRefusal(
+                    422,
+                    "the package of entries [\(span.start), \(span.end)) is not part of the checkpoint of size \(checkpoint.checkpoint.treeSize): \(error); nothing of it was kept"
+                )
+            }
+            // Another upload may have kept some of them meanwhile: they are the same entries.
+            let next = try log.size()
+            guard next >= span.subtreeStart else { throw try conflict(checkpoint.checkpoint.treeSize) }
+            if span.end > next { try await log.restore(RestoreBatch([bundle.after(next)])) }
+        }
+    }
+
+    /// Adopts the checkpoint of size `upload_end` once every entry it covers is held, and cosigns it.
+    private func finish(_ header: EntryUpload.Header, _ checkpoint: SignedCheckpoint) async -> Response {
+        do {
+            return try await exclusively {
+                let size = checkpoint.checkpoint.treeSize
+                guard try log.size() >= size else { throw try conflict(size) }
+                let mirrored = try log.newestCheckpoint()
+                let adopted: SignedCheckpoint
+                if let mirrored, mirrored.checkpoint.treeSize >= size {
+                    // Never rewind: another upload got here first, or this checkpoint's size was mirrored before.
+                    guard mirrored.checkpoint.treeSize == size else { throw try conflict(mirrored.checkpoint.treeSize) }
+                    adopted = mirrored
+                } else {
+                    try await log.adopt(checkpoint)
+                    adopted = checkpoint
+                }
+                let line = try cosigner.cosign(
+                    body: adopted.checkpoint.body, time: UInt64(max(1, clock().timeIntervalSince1970.rounded(.down))))
+                try WitnessClient.keep(
+                    [line.trimmingCharacters(in: .newlines)], treeSize: size, at: log.folder.appendingPathComponent("witnesses"))
+                return Response(200, "text/plain; charset=utf-8", line)
+            }
+        } catch let refusal as SubmissionRefusal {
+            return Response(refusal)
+        } catch {
+            return Response(500, "text/plain; charset=utf-8", "the mirror could not adopt the checkpoint of size \(header.end): \(error)\n")
+        }
+    }
+
+    // MARK: One writer at a time
+
+    private var writing = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    /// Runs `body` with no other package or checkpoint being written: between reading where the
+    /// log ends and appending after it, no other upload may append.
+    private func exclusively<T>(_ body: () async throws -> T) async throws -> T {
+        while writing { await withCheckedContinuation { waiting.append($0) } }
+        writing = true
+        defer {
+            writing = false
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}
