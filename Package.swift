@@ -49,6 +49,12 @@ let package = Package(
             pkgConfig: "jemalloc",
             providers: [.apt(["libjemalloc-dev"])]
         ),
+        // zlib, for the gzip request bodies a C2SP tlog-mirror must accept (add-entries).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // SHA-256 for the Merkle tree without a heap allocation a hash, with the CPU's SHA extensions.
         .target(name: "CDefterSHA256"),
         .target(
@@ -143,7 +149,7 @@ let package = Package(
             name: "DefterHTTP",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterRouting", "DefterTickets", "DefterProjections", "DefterTransparency",
-                "DefterImages", "DefterWitness", .product(name: "Crypto", package: "swift-crypto"),
+                "DefterImages", "DefterWitness", "DefterMirror", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -253,7 +259,7 @@ let package = Package(
             name: "DefterHTTPTests",
             dependencies: [
                 "DefterDomain", "DefterLog", "DefterTickets", "DefterProjections", "DefterRouting", "DefterHTTP", "DefterLogTestSupport",
-                "DefterImages", "DefterWitness", .product(name: "Crypto", package: "swift-crypto"),
+                "DefterImages", "DefterWitness", "DefterMirror", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

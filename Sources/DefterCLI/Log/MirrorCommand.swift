@@ -8,8 +8,9 @@ import Foundation
 struct MirrorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mirror",
-        abstract: "A verifying mirror of a Defter log published as C2SP tiles, and its promotion to primary.",
-        subcommands: [MirrorFollowCommand.self, MirrorPromoteCommand.self],
+        abstract:
+            "A verifying mirror of a Defter log: following its C2SP tiles, or taking C2SP tlog-mirror pushes; and its promotion to primary.",
+        subcommands: [MirrorFollowCommand.self, MirrorServeCommand.self, MirrorPushCommand.self, MirrorPromoteCommand.self],
         defaultSubcommand: MirrorFollowCommand.self
     )
 }
@@ -68,27 +69,17 @@ struct MirrorFollowCommand: AsyncParsableCommand {
             }
             source = FolderTileSource(folder: URL(fileURLWithPath: from))
         }
-        let key: CheckpointVerifierKey
-        do { key = try CheckpointVerifierKey(vkey: keyText(vkey)) } catch {
-            throw CLIFailure("--vkey: \(error)", exitCode: CLIFailure.badInput)
-        }
-        var configuration = LogConfiguration()
-        configuration.mirrorOf = key
-        configuration.logger.logLevel = .warning
-        let log = try EventLog.open(at: dataFolder.folder, configuration: configuration)
+        let log = try openMirrorLog(in: dataFolder.folder, of: vkey)
         defer { log.close() }
-        guard log.verifierKey == key else {
-            throw CLIFailure(
-                "\(dataFolder.folder.path) holds the log '\(log.origin)', not a mirror of '\(key.name)'; use another folder",
-                exitCode: CLIFailure.badInput)
-        }
         let cosigners = try cosignerKeys(witnesses)
         let quorum = witnessQuorum ?? cosigners.count
         guard (0...cosigners.count).contains(quorum) else {
             throw CLIFailure(
                 "--witness-quorum must be 0 to the number of --witness keys (\(cosigners.count))", exitCode: CLIFailure.badInput)
         }
-        let mirror = Mirror(log: log, source: source, witnesses: cosigners, quorum: quorum, cosigner: try ownCosigner())
+        let mirror = Mirror(
+            log: log, source: source, witnesses: cosigners, quorum: quorum,
+            cosigner: try cosignKey.map { try loadCosigner($0, option: "--cosign-key") })
         while true {
             do {
                 let report = try await mirror.follow()
@@ -104,17 +95,34 @@ struct MirrorFollowCommand: AsyncParsableCommand {
     }
 }
 
-extension MirrorFollowCommand {
-    /// The mirror's cosigner from `--cosign-key`, nil without one.
-    private func ownCosigner() throws -> Cosigner? {
-        guard let cosignKey else { return nil }
-        do {
-            return try Cosigner(fileText: try String(contentsOfFile: cosignKey, encoding: .utf8))
-        } catch let error as WitnessKeyError {
-            throw CLIFailure("--cosign-key \(cosignKey): \(error)", exitCode: CLIFailure.badInput)
-        } catch {
-            throw CLIFailure("--cosign-key: cannot read \(cosignKey): \(error.localizedDescription)", exitCode: CLIFailure.badInput)
-        }
+/// Opens (or makes) the mirror's log in `folder`, a copy of the log whose verifier key is `vkey`
+/// (its text, or a file holding it); refuses a folder that holds another log.
+func openMirrorLog(in folder: URL, of vkey: String) throws -> EventLog {
+    let key: CheckpointVerifierKey
+    do { key = try CheckpointVerifierKey(vkey: keyText(vkey)) } catch {
+        throw CLIFailure("--vkey: \(error)", exitCode: CLIFailure.badInput)
+    }
+    var configuration = LogConfiguration()
+    configuration.mirrorOf = key
+    configuration.logger.logLevel = .warning
+    let log = try EventLog.open(at: folder, configuration: configuration)
+    guard log.verifierKey == key else {
+        log.close()
+        throw CLIFailure(
+            "\(folder.path) holds the log '\(log.origin)', not a mirror of '\(key.name)'; use another folder", exitCode: CLIFailure.badInput
+        )
+    }
+    return log
+}
+
+/// The cosigner key in the file at `path` (`defter witness keygen`), given as `option`.
+func loadCosigner(_ path: String, option: String) throws -> Cosigner {
+    do {
+        return try Cosigner(fileText: try String(contentsOfFile: path, encoding: .utf8))
+    } catch let error as WitnessKeyError {
+        throw CLIFailure("\(option) \(path): \(error)", exitCode: CLIFailure.badInput)
+    } catch {
+        throw CLIFailure("\(option): cannot read \(path): \(error.localizedDescription)", exitCode: CLIFailure.badInput)
     }
 }
 

@@ -71,14 +71,7 @@ struct WitnessServeCommand: AsyncParsableCommand {
     var port: Int = 8154
 
     func run() async throws {
-        let cosigner: Cosigner
-        do {
-            cosigner = try Cosigner(fileText: try String(contentsOfFile: key, encoding: .utf8))
-        } catch let error as WitnessKeyError {
-            throw CLIFailure("\(key): \(error)", exitCode: CLIFailure.badInput)
-        } catch {
-            throw CLIFailure("cannot read the witness key \(key): \(error.localizedDescription)", exitCode: CLIFailure.badInput)
-        }
+        let cosigner = try loadCosigner(key, option: "--key")
         guard !log.isEmpty else { throw CLIFailure("name at least one log to follow: --log ORIGIN=VKEY", exitCode: CLIFailure.badInput) }
         var keys: [CheckpointVerifierKey] = []
         for entry in log {
