@@ -133,7 +133,9 @@ public struct MirrorPusher: Sendable {
         let url = mirror.url.appendingPathComponent(path)
         do {
             let (status, answer) = try await transport(url, body, contentType)
-            return (status, String(decoding: answer, as: UTF8.self))
+            let text = String(decoding: answer, as: UTF8.self)
+            // Refusals are one line of text; the mirror-info and cosignature bodies keep their lines.
+            return (status, status == 200 || status == 202 || status == 409 ? text : text.trimmingCharacters(in: .whitespacesAndNewlines))
         } catch {
             throw Failure("\(url.absoluteString): \((error as NSError).localizedDescription)")
         }

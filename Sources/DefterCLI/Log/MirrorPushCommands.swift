@@ -58,8 +58,8 @@ struct MirrorPushCommand: AsyncParsableCommand {
         abstract: "Push this log's newest checkpoint and the entries it covers to C2SP tlog-mirrors, and keep their cosignatures.",
         discussion: """
             Reads the log in --data (it may be served meanwhile). Each mirror's cosignature is checked \
-            with its key and kept beside the log, where `defter serve` shows it at /checkpoint. Exits 1 \
-            when a mirror refused.
+            with its key and kept beside the log (data/witnesses). With --once, exits 1 when a mirror \
+            refused; otherwise says why on stderr and tries again at the next round.
             """
     )
 
