@@ -2,7 +2,8 @@
 # Measures a mirror catching up with a year's log from zero (issue 19): the seeded year is
 # published as C2SP tiles (`defter log publish`, timed), served by Debian's nginx on loopback, and
 # `defter mirror --once` copies it into an empty folder, through nginx and from the folder read in
-# place. The baseline, measured in the same run and alternating with the mirror, is
+# place; and `defter mirror push --once` pushes it to an empty `defter mirror serve` (C2SP
+# tlog-mirror's add-checkpoint and add-entries, every package proven). The baseline, measured in the same run and alternating with the mirror, is
 # `defter log verify` of the primary's log: the goal is a catch-up at >= 0.5x of its entries/s.
 # Prints each round and a summary table (medians) for docs/benchmarks.md; asserts nothing.
 # Usage: tools/bench_mirror.sh [CALLS] [ROUNDS]   (default: 148910 calls, a year; 3 rounds)
@@ -72,8 +73,25 @@ CONF
 nginx_pid=$!
 for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$port/checkpoint" > /dev/null 2>&1 && break; sleep 0.1; done
 
-verify=() http=() folder=() anons=()
-echo "| round | log verify (s) | mirror via nginx (s, anon MB, file MB) | mirror from the folder (s) |" >&2
+"$defter" witness keygen --name bench.mirror/m --out "$work/mirror.key" > "$work/mirror.vkey"
+push_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Pushes the primary to an empty `defter mirror serve`; prints the push's wall seconds.
+push_round() {
+    rm -rf "$work/pushed"
+    "$defter" mirror serve --data "$work/pushed" --vkey "$work/primary/checkpoint.vkey" --cosign-key "$work/mirror.key" \
+        --port "$push_port" > "$work/mirror-serve.txt" 2>&1 &
+    local server=$!
+    for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$push_port/healthz" > /dev/null 2>&1 && break; sleep 0.1; done
+    local result
+    result=$(measure mirror push --data "$work/primary" --to "http://127.0.0.1:$push_port=$(cat "$work/mirror.vkey")" --once)
+    kill "$server"
+    wait "$server" 2> /dev/null || true
+    "$defter" log verify --data "$work/pushed" | grep -q "^ok: $entries entries" || { echo "the pushed mirror does not verify" >&2; exit 1; }
+    echo "$result"
+}
+
+verify=() http=() folder=() pushes=() anons=()
+echo "| round | log verify (s) | mirror via nginx (s, anon MB, file MB) | mirror from the folder (s) | pushed to mirror serve (s) |" >&2
 for round in $(seq 1 "$rounds"); do
     read -r v _ _ < <(measure log verify --data "$work/primary")
     rm -rf "$work/mirror"
@@ -81,15 +99,16 @@ for round in $(seq 1 "$rounds"); do
     "$defter" log verify --data "$work/mirror" | grep -q "^ok: $entries entries" || { echo "the mirror does not verify" >&2; exit 1; }
     rm -rf "$work/mirror"
     read -r f _ _ < <(measure mirror --from "$work/tiles" --data "$work/mirror" --vkey "$work/primary/checkpoint.vkey" --once)
-    echo "| $round | $v | $h, $anon, $file | $f |" >&2
-    verify+=("$v") http+=("$h") folder+=("$f") anons+=("$anon")
+    read -r p _ _ < <(push_round)
+    echo "| $round | $v | $h, $anon, $file | $f | $p |" >&2
+    verify+=("$v") http+=("$h") folder+=("$f") pushes+=("$p") anons+=("$anon")
 done
 
-python3 - "$entries" "$publish_s" "$publish_anon" "$files" "$megabytes" "$again_s" "${verify[*]}" "${http[*]}" "${folder[*]}" "${anons[*]}" << 'PY'
+python3 - "$entries" "$publish_s" "$publish_anon" "$files" "$megabytes" "$again_s" "${verify[*]}" "${http[*]}" "${folder[*]}" "${pushes[*]}" "${anons[*]}" << 'PY'
 import statistics, sys
 entries, publish_s, publish_anon, files, mb, again_s = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
-verify, http, folder, anon = ([float(x) for x in a.split()] for a in sys.argv[7:11])
-v, h, f = statistics.median(verify), statistics.median(http), statistics.median(folder)
+verify, http, folder, pushes, anon = ([float(x) for x in a.split()] for a in sys.argv[7:12])
+v, h, f, p = statistics.median(verify), statistics.median(http), statistics.median(folder), statistics.median(pushes)
 # Each round's ratio against the `log verify` run just before it: steadier on a shared machine
 # than a ratio of medians, since both sides of a round meet the same neighbours.
 per_round = sorted(a / b for a, b in zip(verify, http))
@@ -100,5 +119,6 @@ print(f"| the same again, nothing new | {again_s:.2f} s |")
 print(f"| baseline: `defter log verify` | {v:.2f} s ({entries / v:,.0f} entries/s) |")
 print(f"| `defter mirror --once` from zero, through nginx | {h:.2f} s ({entries / h:,.0f} entries/s): **{v / h:.2f}x** of log verify (goal 0.5x: {'met' if v / h >= 0.5 else 'not met'}); peak anonymous RSS {max(anon):.0f} MB |")
 print(f"| `defter mirror --once` from zero, from the folder itself | {f:.2f} s ({entries / f:,.0f} entries/s): {v / f:.2f}x |")
+print(f"| `defter mirror push --once` to an empty `defter mirror serve` | {p:.2f} s ({entries / p:,.0f} entries/s): {v / p:.2f}x |")
 print(f"| through nginx, each round against the `log verify` before it | {per_round[0]:.2f}-{per_round[-1]:.2f}x, median {statistics.median(per_round):.2f}x |")
 PY

@@ -3,10 +3,11 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// GET requests over HTTP/1.1 on SwiftNIO, on a few kept-alive connections to one server: how a
-/// mirror reads the tiles of a plain `http://` address. URLSession on Linux spends about 1.7 ms of
-/// CPU on each request through libcurl's callbacks and dispatch, more than writing the entries
-/// costs (`docs/benchmarks.md`); this spends a small fraction of it.
+/// GET and POST requests over HTTP/1.1 on SwiftNIO, on a few kept-alive connections to one server:
+/// how a mirror reads the tiles of a plain `http://` address, and how a log pushes to a mirror at
+/// one. URLSession on Linux spends about 1.7 ms of CPU on each request through libcurl's callbacks
+/// and dispatch, more than writing the entries costs, and more CPU than the mirror's own work to
+/// upload a body (`docs/benchmarks.md`); this spends a small fraction of it.
 ///
 /// One request at a time per connection, no pipelining. A kept-alive connection the server
 /// closed in between is retried once on a new one; anything else fails the request, in words.
@@ -43,6 +44,18 @@ final class KeepAliveHTTPClient: Sendable {
 
     /// GETs `path` (starting with `/`), waiting at most `timeout` for the whole response.
     func get(_ path: String, timeout: TimeAmount = .seconds(30)) async throws -> Response {
+        try await send(.GET, path, timeout: timeout)
+    }
+
+    /// POSTs `body` of `contentType` to `path` (starting with `/`), waiting at most `timeout` for
+    /// the whole response.
+    func post(_ path: String, body: [UInt8], contentType: String, timeout: TimeAmount = .seconds(120)) async throws -> Response {
+        try await send(.POST, path, body: body, contentType: contentType, timeout: timeout)
+    }
+
+    private func send(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil, timeout: TimeAmount
+    ) async throws -> Response {
         var attempt = 0
         while true {
             attempt += 1
@@ -50,7 +63,7 @@ final class KeepAliveHTTPClient: Sendable {
             let channel: any Channel
             if let idle { channel = idle } else { channel = try await connect() }
             do {
-                let response = try await exchange(path, on: channel, timeout: timeout)
+                let response = try await exchange(method, path, body: body, contentType: contentType, on: channel, timeout: timeout)
                 if response.keepAlive { await connections.give(channel) } else { channel.close(promise: nil) }
                 return response
             } catch let error where idle != nil && attempt == 1 && !(error is Failure) {
@@ -85,16 +98,23 @@ final class KeepAliveHTTPClient: Sendable {
         }
     }
 
-    private func exchange(_ path: String, on channel: any Channel, timeout: TimeAmount) async throws -> Response {
+    private func exchange(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String?, on channel: any Channel, timeout: TimeAmount
+    ) async throws -> Response {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: port == 80 ? host : "\(host):\(port)")
         headers.add(name: "User-Agent", value: "defter-mirror")
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+        if let body {
+            headers.add(name: "Content-Length", value: String(body.count))
+            if let contentType { headers.add(name: "Content-Type", value: contentType) }
+        }
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
         let promise = channel.eventLoop.makePromise(of: Response.self)
         let timer = channel.eventLoop.scheduleTask(in: timeout) {
             promise.fail(Failure(description: "no answer within \(timeout.nanoseconds / 1_000_000_000) s"))
         }
-        channel.writeAndFlush(Exchange(head: head, promise: promise)).whenFailure { promise.fail($0) }
+        let bytes = body.map { ByteBuffer(bytes: $0) }
+        channel.writeAndFlush(Exchange(head: head, body: bytes, promise: promise)).whenFailure { promise.fail($0) }
         defer { timer.cancel() }
         return try await promise.futureResult.get()
     }
@@ -102,6 +122,7 @@ final class KeepAliveHTTPClient: Sendable {
     /// A request and the promise its response fulfils, written to the channel.
     fileprivate struct Exchange: Sendable {
         let head: HTTPRequestHead
+        let body: ByteBuffer?
         let promise: EventLoopPromise<Response>
     }
 
@@ -126,6 +147,7 @@ final class KeepAliveHTTPClient: Sendable {
             let exchange = unwrapOutboundIn(data)
             promise = exchange.promise
             context.write(wrapOutboundOut(.head(exchange.head)), promise: nil)
+            if let body = exchange.body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: writePromise)
         }
 

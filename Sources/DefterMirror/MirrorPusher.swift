@@ -29,11 +29,12 @@ public struct MirrorPusher: Sendable {
     let transport: Transport
 
     /// A pusher of `log` to `mirror` (its submission prefix and cosigner key), over HTTP unless
-    /// another `transport` is given.
+    /// another `transport` is given: a plain `http://` mirror on SwiftNIO connections kept alive
+    /// (`KeepAliveHTTPClient`), an `https://` one through URLSession.
     public init(log: EventLog, mirror: WitnessClient.Endpoint, transport: Transport? = nil) {
         self.log = log
         self.mirror = mirror
-        self.transport = transport ?? Self.http
+        self.transport = transport ?? Self.http(to: mirror.url)
     }
 
     /// Pushes `checkpoint` and every entry it covers that the mirror lacks; returns the mirror's
@@ -74,13 +75,16 @@ public struct MirrorPusher: Sendable {
         // Start by claiming nothing is missing: the mirror's 409 says where it needs entries from.
         var start = end
         var lastStart: UInt64?
+        var prepared: (start: UInt64, body: [UInt8])?
         while true {
-            let header = EntryUpload.Header(origin: log.origin, start: start, end: end)
-            var body = header.bytes
-            for span in header.packages.prefix(EntryUpload.packagesPerRequest) {
-                body += try package(span, treeSize: end)
-            }
+            let body: [UInt8]
+            if let prepared, prepared.start == start { body = prepared.body } else { body = try request(from: start, to: end) }
+            // While the mirror takes this request, the next one is made, from where it should go on.
+            let expected = EntryUpload.Header(origin: log.origin, start: start, end: end).packages
+                .dropFirst(EntryUpload.packagesPerRequest).first?.start
+            async let following = expected.flatMap { next in (try? request(from: next, to: end)).map { (next, $0) } }
             let (status, answer) = try await send("add-entries", body, "application/octet-stream")
+            prepared = await following
             switch status {
             case 200:
                 for line in answer.split(separator: "\n").map(String.init) {
@@ -104,6 +108,17 @@ public struct MirrorPusher: Sendable {
                 throw Failure("\(mirror.key.name) refused entries [\(start), \(end)) (\(status)): \(answer.prefix(300))")
             }
         }
+    }
+
+    /// The body of an `add-entries` request of entries `[start, end)`: its header and its first
+    /// `EntryUpload.packagesPerRequest` packages.
+    private func request(from start: UInt64, to end: UInt64) throws(Failure) -> [UInt8] {
+        let header = EntryUpload.Header(origin: log.origin, start: start, end: end)
+        var body = header.bytes
+        for span in header.packages.prefix(EntryUpload.packagesPerRequest) {
+            body += try package(span, treeSize: end)
+        }
+        return body
     }
 
     /// The bytes of the package `span`: its entries and its subtree consistency proof.
@@ -141,8 +156,18 @@ public struct MirrorPusher: Sendable {
         }
     }
 
-    /// A POST over HTTP with URLSession.
-    static let http: Transport = { url, body, contentType in
+    /// POSTs to the mirror at `prefix`.
+    static func http(to prefix: URL) -> Transport {
+        guard prefix.scheme == "http", let host = prefix.host else { return urlSession }
+        let client = KeepAliveHTTPClient(host: host, port: prefix.port ?? 80, maximumIdle: 2)
+        return { url, body, contentType in
+            let response = try await client.post(url.path.isEmpty ? "/" : url.path, body: body, contentType: contentType)
+            return (response.status, response.body)
+        }
+    }
+
+    /// A POST through URLSession.
+    static let urlSession: Transport = { url, body, contentType in
         var request = URLRequest(url: url, timeoutInterval: 60)
         request.httpMethod = "POST"
         request.setValue(contentType, forHTTPHeaderField: "Content-Type")

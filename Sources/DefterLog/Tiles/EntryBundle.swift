@@ -114,6 +114,9 @@ public struct EntryBundle: Sendable {
     /// The sequence of the bundle's first entry.
     public var firstSequence: UInt64 { address.index * UInt64(TileAddress.width) + 1 }
 
+    /// The sequence of the bundle's last entry.
+    public var lastSequence: UInt64 { address.index * UInt64(TileAddress.width) + UInt64(address.width) }
+
     /// The entries from `sequence + 1` on: those up to `sequence` are held already.
     public func after(_ sequence: UInt64) -> EntryBundle {
         var copy = self
