@@ -10,9 +10,11 @@ public import Foundation
 ///   provably extend the mirror's *pending checkpoint*, which it then becomes (nothing is signed).
 /// - `add-entries` uploads entries `[upload_start, upload_end)` in packages aligned with entry
 ///   bundles, each with a subtree consistency proof against the pending checkpoint of size
-///   `upload_end`. Each package is verified, then appended to the mirror's log byte for byte
-///   (the log is both the copy and the pending entries, as the spec allows). When the mirror holds
-///   every entry up to `upload_end`, it adopts that checkpoint and answers with its cosignature.
+///   `upload_end`. Each package is verified, then its entries are accepted and appended to the
+///   mirror's log byte for byte, 65,536 at a time (or after two seconds without more), since each
+///   commit syncs the disk; the log is both the copy and the pending entries, as the spec allows.
+///   When the mirror holds every entry up to `upload_end`, committed, it adopts that checkpoint
+///   and answers with its cosignature.
 ///
 /// The mirror's log is an `EventLog` made with `LogConfiguration.mirrorOf` the log's key, the same
 /// as a pulling `Mirror` writes, so `defter serve --read-only` serves either. The last few pending
@@ -46,8 +48,8 @@ public actor PushMirror {
     /// a client that restarts from an old place is told where to go on instead.
     static let maximumRepeatedEntries = UInt64(EntryUpload.packagesPerRequest) * EntryUpload.packageWidth
     static let mirrorInfoType = "text/x.tlog.mirror-info"
-    /// Packages appended in one commit of the mirror's log: one request's worth.
-    static let packagesPerCommit = EntryUpload.packagesPerRequest
+    /// Entries gathered before one commit of the mirror's log is written (see `accept`).
+    static let entriesPerCommit = 65_536
 
     /// A mirror of the log whose key `log` was made with (`LogConfiguration.mirrorOf`), cosigning
     /// with `cosigner`.
@@ -56,10 +58,23 @@ public actor PushMirror {
         self.cosigner = cosigner
         self.clock = clock
         self.pending = try KeyValueStore.open(at: log.folder.appendingPathComponent("mirror-pending"), databases: ["pending"])
+        self.held = try log.size()
     }
 
-    /// Closes the pending checkpoints' store (not the log).
-    public nonisolated func close() { pending.close() }
+    private var closed = false
+
+    /// Commits the entries accepted and not yet committed, then closes the pending checkpoints'
+    /// store (not the log): after it, the mirror takes nothing more. Call it before closing the log.
+    public func close() async {
+        guard !closed else { return }
+        try? await exclusively { try await commitAccepted() }
+        closed = true
+        pending.close()
+    }
+
+    private func refuseWhenClosed() throws(SubmissionRefusal) {
+        guard !closed else { throw SubmissionRefusal(503, "the mirror is stopping; send this again when it is back") }
+    }
 
     // MARK: add-checkpoint
 
@@ -69,6 +84,7 @@ public actor PushMirror {
     /// extend it.
     public func addCheckpoint(_ request: [UInt8]) -> Response {
         do {
+            try refuseWhenClosed()
             let submission = try CheckpointSubmission(request, logs: [log.origin: log.verifierKey])
             let checkpoint: SignedCheckpoint
             do { checkpoint = try SignedCheckpoint(parsing: submission.logSignedNote) } catch {
@@ -128,15 +144,13 @@ public actor PushMirror {
     public nonisolated func addEntries<Body: AsyncSequence>(_ body: Body) async -> Response where Body.Element == [UInt8] {
         var reader = EntryUploadReader()
         var upload: (header: EntryUpload.Header, checkpoint: SignedCheckpoint)?
-        // Packages proven and not yet appended: they are appended together, in one commit, every
-        // `packagesPerCommit` packages and before any answer. Each commit costs a sync of the disk,
-        // so fewer, larger ones are faster (a commit each 8 packages took twice as long as one per
-        // request, even written while the next packages were proven).
+        // Packages proven in this request and not yet accepted: they join the mirror's entries
+        // together, at the end of the request or when it breaks off.
         var proven: [EntryBundle] = []
         var kept = 0
         func keepProven() async throws {
             guard !proven.isEmpty else { return }
-            try await append(proven)
+            try await accept(proven)
             kept += proven.count
             proven.removeAll()
         }
@@ -148,7 +162,6 @@ public actor PushMirror {
             guard let upload else { return nil }
             while let package = try reader.readPackage() {
                 proven.append(try await verify(package, provenBy: upload.checkpoint))
-                if proven.count >= Self.packagesPerCommit { try await keepProven() }
             }
             guard reader.readAllPackages else { return nil }
             try await keepProven()
@@ -190,7 +203,7 @@ public actor PushMirror {
     /// The body of a 409 or 202: a valid pending size, the next entry the mirror needs, and an
     /// (empty) ticket: the mirror keeps its pending checkpoints itself.
     private func mirrorInfo(size: UInt64) throws -> String {
-        "\(size)\n\(try log.size())\n\n"
+        "\(size)\n\(nextEntry)\n\n"
     }
 
     private func conflict(_ size: UInt64) throws -> SubmissionRefusal {
@@ -200,6 +213,7 @@ public actor PushMirror {
     /// Checks an upload's header against the mirror's state: the checkpoint its packages are
     /// proven against.
     private func begin(_ header: EntryUpload.Header) throws -> SignedCheckpoint {
+        try refuseWhenClosed()
         guard header.origin == log.origin else {
             throw SubmissionRefusal(404, "this mirror copies the log '\(log.origin)', not '\(header.origin.prefix(200))'")
         }
@@ -209,7 +223,7 @@ public actor PushMirror {
         }
         let mirrored = try log.newestCheckpoint()?.checkpoint.treeSize ?? 0
         guard let checkpoint = known[header.end], header.end >= mirrored else { throw try conflict(current) }
-        let next = try log.size()
+        let next = nextEntry
         guard header.start <= next, min(header.end, next) - min(header.start, next) <= Self.maximumRepeatedEntries else {
             throw try conflict(header.end)
         }
@@ -217,12 +231,14 @@ public actor PushMirror {
     }
 
     /// Verifies one package against `checkpoint`: its entries as the bundle they begin or fill.
-    private func verify(_ package: EntryUpload.Package, provenBy checkpoint: SignedCheckpoint) throws -> EntryBundle {
+    private func verify(_ package: EntryUpload.Package, provenBy checkpoint: SignedCheckpoint) async throws -> EntryBundle {
         let span = package.span
         // The subtree may begin with entries the mirror holds (the first package of an upload
-        // that starts mid-bundle, at or before the mirror's next entry): its hash needs them.
+        // that starts mid-bundle, at or before the mirror's next entry): its hash needs them,
+        // read from the log, so those not yet committed are committed first.
         var bytes: [UInt8] = []
         if span.subtreeStart < span.start {
+            if span.start > held { try await exclusively { try await commitAccepted() } }
             try log.forEachEntryBytes(from: span.subtreeStart + 1, through: span.start) { _, entry in
                 bytes += EntryUpload.bigEndian(UInt16(entry.count))
                 bytes += entry
@@ -249,20 +265,73 @@ public actor PushMirror {
         return bundle
     }
 
-    /// Appends the entries of `bundles` (proven, in order, one after another) that the mirror does
-    /// not hold yet: another upload may have kept some of them meanwhile, and they are the same.
-    private func append(_ bundles: [EntryBundle]) async throws {
-        try await exclusively {
-            let next = try log.size()
-            guard let first = bundles.first, next + 1 >= first.firstSequence else {
-                throw SubmissionRefusal(500, "the mirror lost its place: it holds \(next) entries, short of the packages it proved")
+    // MARK: Entries accepted, and their commits
+
+    /// The entries the log holds: only this mirror writes it.
+    private var held: UInt64
+    /// Entries proven and accepted after the log's, not yet committed, in order: the mirror's
+    /// *pending entries*. Each commit of the log syncs the disk, which costs more than the entries
+    /// of a whole request, so commits gather `entriesPerCommit` entries across requests (the spec
+    /// lets a mirror defer them). The 202 answers count these entries; should the mirror stop
+    /// first, they are gone, its next entry is the log's again, and a client sent back with 409
+    /// uploads them once more. Nothing is cosigned before they are committed (`finish`).
+    private var accepted: [EntryBundle] = []
+    private var acceptedCount: UInt64 = 0
+    /// Counts every acceptance: a commit scheduled for an idle mirror does nothing if more came.
+    private var acceptances = 0
+    /// How long accepted entries wait uncommitted when nothing more comes.
+    static let idleCommitDelay = Duration.seconds(2)
+
+    /// The first entry the mirror lacks.
+    private var nextEntry: UInt64 { held + acceptedCount }
+
+    /// Takes the entries of `bundles` (proven, in order, one after another) that the mirror does
+    /// not hold yet: another upload may have brought some of them meanwhile, and they are the same.
+    private func accept(_ bundles: [EntryBundle]) async throws {
+        let next = nextEntry
+        guard let first = bundles.first, next + 1 >= first.firstSequence else {
+            throw SubmissionRefusal(500, "the mirror lost its place: it has \(next) entries, short of the packages it proved")
+        }
+        let new = bundles.filter { $0.lastSequence > next }.map { $0.after(next) }
+        guard !new.isEmpty else { return }
+        accepted += new
+        acceptedCount += new.reduce(0) { $0 + UInt64($1.count) }
+        acceptances += 1
+        if acceptedCount >= Self.entriesPerCommit {
+            try await exclusively { try await commitAccepted() }
+        } else {
+            let acceptance = acceptances
+            Task {
+                try? await Task.sleep(for: Self.idleCommitDelay)
+                await self.commitWhenIdle(since: acceptance)
             }
-            let new = bundles.filter { $0.lastSequence > next }.map { $0.after(next) }
+        }
+    }
+
+    private func commitWhenIdle(since acceptance: Int) async {
+        guard !closed, acceptances == acceptance, !accepted.isEmpty else { return }
+        try? await exclusively { try await commitAccepted() }
+    }
+
+    /// Commits the accepted entries, within `exclusively`. Entries accepted while it writes stay
+    /// for the next commit; should the write fail, every accepted entry is let go (see `accepted`).
+    private func commitAccepted() async throws {
+        guard !accepted.isEmpty else { return }
+        try refuseWhenClosed()
+        let batch = accepted
+        let count = batch.reduce(UInt64(0)) { $0 + UInt64($1.count) }
+        do {
             // A mirror that starts empty keeps its id and stream index rows in memory and writes
             // them once, sorted, before it adopts a checkpoint (`finish`): each commit then writes
             // entries and tree nodes only, at the end of the file.
-            if !new.isEmpty { try await log.restore(RestoreBatch(new), deferringIndexes: true) }
+            try await log.restore(RestoreBatch(batch), deferringIndexes: true)
+        } catch {
+            (accepted, acceptedCount) = ([], 0)
+            throw error
         }
+        accepted.removeFirst(batch.count)
+        acceptedCount -= count
+        held += count
     }
 
     /// Adopts the checkpoint of size `upload_end` once every entry it covers is held, and cosigns it.
@@ -270,7 +339,8 @@ public actor PushMirror {
         do {
             return try await exclusively {
                 let size = checkpoint.checkpoint.treeSize
-                guard try log.size() >= size else { throw try conflict(size) }
+                try await commitAccepted()
+                guard held >= size else { throw try conflict(size) }
                 let mirrored = try log.newestCheckpoint()
                 let adopted: SignedCheckpoint
                 if let mirrored, mirrored.checkpoint.treeSize >= size {

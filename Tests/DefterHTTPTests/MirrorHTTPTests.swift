@@ -18,65 +18,79 @@ import Testing
             let mirrorLog = try EventLog.open(at: folder.appendingPathComponent("mirror"), configuration: configuration)
             defer { mirrorLog.close() }
             let cosigner = Cosigner(name: "mirror.example.org/m1")
-            let mirror = try PushMirror(log: mirrorLog, cosigner: cosigner)
-            defer { mirror.close() }
-            try await Application(router: MirrorHTTP.router(for: mirror)).test(.live) { client in
-                let port = try #require(client.port)
-                let endpoint = try WitnessClient.Endpoint(parsing: "http://127.0.0.1:\(port)/=\(cosigner.verifierKey.vkey)")
-                func grow(to size: UInt64) async throws {
-                    while try primary.size() < size { _ = try await primary.append(SampleEvents.call("http", Int(try primary.size()))) }
-                }
-                for size: UInt64 in [300, 700] {
-                    try await grow(to: size)
-                    let checkpoint = try await primary.checkpoint()
-                    let line = try await MirrorPusher(log: primary, mirror: endpoint).push(checkpoint)
-                    #expect(try cosigner.verifierKey.verify(line: line, body: checkpoint.checkpoint.body) != nil)
-                    #expect(try mirrorLog.root() == primary.root())
-                }
-
-                // Entries 700 to 800, gzip-compressed, after their checkpoint is pending.
-                try await grow(to: 800)
-                let checkpoint = try await primary.checkpoint()
-                let proof = try primary.consistencyProof(from: 700, to: 800).path
-                let pending = try await client.execute(
-                    uri: "/add-checkpoint", method: .post,
-                    body: ByteBuffer(string: "old 700\n" + proof.map { $0.base64 + "\n" }.joined() + "\n" + checkpoint.text)
-                ) { $0.status.code }
-                #expect(pending == 200)
-                let header = EntryUpload.Header(origin: primary.origin, start: 700, end: 800)
-                var body = header.bytes
-                for span in header.packages {
-                    var entries: [[UInt8]] = []
-                    try primary.forEachEntryBytes(from: span.start + 1, through: span.end) { _, bytes in
-                        entries.append(Array(bytes))
-                        return true
+            try await withPushMirror(on: mirrorLog, cosigner) { mirror in
+                try await Application(router: MirrorHTTP.router(for: mirror)).test(.live) { client in
+                    let port = try #require(client.port)
+                    let endpoint = try WitnessClient.Endpoint(parsing: "http://127.0.0.1:\(port)/=\(cosigner.verifierKey.vkey)")
+                    func grow(to size: UInt64) async throws {
+                        while try primary.size() < size { _ = try await primary.append(SampleEvents.call("http", Int(try primary.size()))) }
                     }
-                    body += EntryUpload.package(
-                        entries: entries, proof: try primary.subtreeConsistencyProof(start: span.subtreeStart, end: span.end, treeSize: 800)
-                    )
-                }
-                let gzipped = try gzip(body)
-                let answer = try await client.execute(
-                    uri: "/add-entries", method: .post, headers: [.contentEncoding: "gzip", .contentType: "application/octet-stream"],
-                    body: ByteBuffer(bytes: gzipped)
-                ) { ($0.status.code, String(buffer: $0.body), $0.headers[.acceptEncoding]) }
-                #expect(answer.0 == 200 && answer.2 == "gzip")
-                #expect(
-                    try cosigner.verifierKey.verify(line: answer.1.trimmingCharacters(in: .newlines), body: checkpoint.checkpoint.body)
-                        != nil)
-                #expect(try mirrorLog.root() == primary.root())
+                    for size: UInt64 in [300, 700] {
+                        try await grow(to: size)
+                        let checkpoint = try await primary.checkpoint()
+                        let line = try await MirrorPusher(log: primary, mirror: endpoint).push(checkpoint)
+                        #expect(try cosigner.verifierKey.verify(line: line, body: checkpoint.checkpoint.body) != nil)
+                        #expect(try mirrorLog.root() == primary.root())
+                    }
 
-                // A body that is not gzip although it says so keeps nothing; another encoding is 415.
-                let notGzip = try await client.execute(
-                    uri: "/add-entries", method: .post, headers: [.contentEncoding: "gzip"], body: ByteBuffer(bytes: body)
-                ) { ($0.status.code, String(buffer: $0.body)) }
-                #expect(notGzip.0 == 400 && notGzip.1.contains("not valid gzip"))
-                let brotli = try await client.execute(
-                    uri: "/add-entries", method: .post, headers: [.contentEncoding: "br"], body: ByteBuffer(bytes: body)
-                ) { $0.status.code }
-                #expect(brotli == 415)
+                    // Entries 700 to 800, gzip-compressed, after their checkpoint is pending.
+                    try await grow(to: 800)
+                    let checkpoint = try await primary.checkpoint()
+                    let proof = try primary.consistencyProof(from: 700, to: 800).path
+                    let pending = try await client.execute(
+                        uri: "/add-checkpoint", method: .post,
+                        body: ByteBuffer(string: "old 700\n" + proof.map { $0.base64 + "\n" }.joined() + "\n" + checkpoint.text)
+                    ) { $0.status.code }
+                    #expect(pending == 200)
+                    let header = EntryUpload.Header(origin: primary.origin, start: 700, end: 800)
+                    var body = header.bytes
+                    for span in header.packages {
+                        var entries: [[UInt8]] = []
+                        try primary.forEachEntryBytes(from: span.start + 1, through: span.end) { _, bytes in
+                            entries.append(Array(bytes))
+                            return true
+                        }
+                        body += EntryUpload.package(
+                            entries: entries,
+                            proof: try primary.subtreeConsistencyProof(start: span.subtreeStart, end: span.end, treeSize: 800)
+                        )
+                    }
+                    let gzipped = try gzip(body)
+                    let answer = try await client.execute(
+                        uri: "/add-entries", method: .post, headers: [.contentEncoding: "gzip", .contentType: "application/octet-stream"],
+                        body: ByteBuffer(bytes: gzipped)
+                    ) { ($0.status.code, String(buffer: $0.body), $0.headers[.acceptEncoding]) }
+                    #expect(answer.0 == 200 && answer.2 == "gzip")
+                    #expect(
+                        try cosigner.verifierKey.verify(line: answer.1.trimmingCharacters(in: .newlines), body: checkpoint.checkpoint.body)
+                            != nil)
+                    #expect(try mirrorLog.root() == primary.root())
+
+                    // A body that is not gzip although it says so keeps nothing; another encoding is 415.
+                    let notGzip = try await client.execute(
+                        uri: "/add-entries", method: .post, headers: [.contentEncoding: "gzip"], body: ByteBuffer(bytes: body)
+                    ) { ($0.status.code, String(buffer: $0.body)) }
+                    #expect(notGzip.0 == 400 && notGzip.1.contains("not valid gzip"))
+                    let brotli = try await client.execute(
+                        uri: "/add-entries", method: .post, headers: [.contentEncoding: "br"], body: ByteBuffer(bytes: body)
+                    ) { $0.status.code }
+                    #expect(brotli == 415)
+                }
             }
         }
+    }
+}
+
+/// Runs `body` with a mirror taking pushes into `log`, closed afterwards however `body` ends.
+func withPushMirror<T>(on log: EventLog, _ cosigner: Cosigner, _ body: (PushMirror) async throws -> T) async throws -> T {
+    let mirror = try PushMirror(log: log, cosigner: cosigner)
+    do {
+        let result = try await body(mirror)
+        await mirror.close()
+        return result
+    } catch {
+        await mirror.close()
+        throw error
     }
 }
 

@@ -38,7 +38,6 @@ struct MirrorServeCommand: AsyncParsableCommand {
         let log = try openMirrorLog(in: dataFolder.folder, of: vkey)
         defer { log.close() }
         let mirror = try PushMirror(log: log, cosigner: cosigner)
-        defer { mirror.close() }
         var logger = Logger(label: "defter.mirror")
         logger.logLevel = .info
         let held = try log.size()
@@ -47,7 +46,12 @@ struct MirrorServeCommand: AsyncParsableCommand {
             router: MirrorHTTP.router(for: mirror),
             configuration: .init(address: .hostname(host, port: port), serverName: "defter-mirror"),
             logger: logger)
-        try await app.runService()
+        do { try await app.runService() } catch {
+            await mirror.close()
+            throw error
+        }
+        // Entries accepted and not yet committed are committed before the log closes.
+        await mirror.close()
     }
 }
 
