@@ -224,7 +224,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DefterWitnessTests",
-            dependencies: ["DefterWitness", "DefterLog", "DefterLogTestSupport"],
+            dependencies: ["DefterWitness", "DefterLog", "DefterLogTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

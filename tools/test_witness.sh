@@ -24,6 +24,7 @@ FORK_TOKEN=$("$DEFTER" tokens issue --data "$TMP/fork" --role operator --name wi
 
 WITNESSES=()
 KEYS=()
+WITNESS_PORTS=()
 for n in 1 2; do
     key=$("$DEFTER" witness keygen --name "witness$n.example.org/w" --out "$TMP/w$n.key")
     port=$(free_port)
@@ -32,6 +33,7 @@ for n in 1 2; do
     wait_url "http://127.0.0.1:$port/healthz"
     WITNESSES+=(--witness "http://127.0.0.1:$port=$key")
     KEYS+=(--witness "$key")
+    WITNESS_PORTS+=("$port")
 done
 check "a witness refuses a second key file over an existing one" 2 "$DEFTER" witness keygen --name again --out "$TMP/w1.key"
 
@@ -60,6 +62,13 @@ check "the next checkpoint is cosigned from the witnesses' last one, and is cons
     --old-checkpoint "$TMP/first"
 check "/checkpoint of defter serve shows the cosignatures too" 0 \
     bash -c "curl -fsS 'http://127.0.0.1:$PORT/checkpoint' | grep -c '^— witness' | grep -qx 2"
+ORIGIN_HASH=$(printf '%s' "$ORIGIN" | sha256sum | cut -d' ' -f1)
+curl -fsS "http://127.0.0.1:${WITNESS_PORTS[0]}/$ORIGIN_HASH/checkpoint" >"$TMP/witnessed-checkpoint" || true
+check "a witness serves the newest checkpoint it cosigned at /<origin hash>/checkpoint: the log's signature and its own" 0 \
+    bash -c "[[ \$(sed -n 1p '$TMP/witnessed-checkpoint') == '$ORIGIN' ]] && grep -q '^— $ORIGIN ' '$TMP/witnessed-checkpoint' && grep -q '^— witness1.example.org/w ' '$TMP/witnessed-checkpoint'"
+UNKNOWN_HASH=$(printf '%s' "no.such/log" | sha256sum | cut -d' ' -f1)
+check "a witness answers 404 for a log it does not follow" 0 \
+    bash -c "[[ \$(curl -s -o /dev/null -w '%{http_code}' 'http://127.0.0.1:${WITNESS_PORTS[0]}/$UNKNOWN_HASH/checkpoint') == 404 ]]"
 check "the public dashboard names the witnesses of the checkpoint its figures were computed at" 0 \
     bash -c "curl -fsS 'http://127.0.0.1:$PORT/v1/public/dashboard' | python3 -c 'import json,sys; w = json.load(sys.stdin)[\"witnesses\"]; assert sorted(w) == [\"witness1.example.org/w\", \"witness2.example.org/w\"], w'"
 # The public report names the witnesses of the checkpoint its figures were computed at, and

@@ -60,13 +60,37 @@ public final class Witness: Sendable {
             let origin = Array(submission.origin.utf8)
             let stored = try writer.get("logs", origin).flatMap(Self.record)
             try submission.checkExtends(heldSize: stored?.size ?? 0, heldRoot: stored?.root, holder: "this witness cosigned")
+            let cosignature = try cosigner.cosign(body: submission.body, time: time)
+            // The checkpoint as the log signed it and as cosigned: what monitors read back.
             let record: JSONValue = [
                 "size": .integer(Int64(submission.size)), "root": .string(Data(submission.root).base64EncodedString()),
-                "time": .integer(Int64(time)),
+                "time": .integer(Int64(time)), "note": .string(submission.logSignedNote + cosignature),
             ]
             try writer.put("logs", origin, record.canonicalBytes)
+            return Response(status: 200, contentType: "text/plain; charset=utf-8", body: cosignature)
+        }
+    }
+
+    /// `GET /<origin hash>/checkpoint` (the witness's monitoring prefix): the newest checkpoint
+    /// cosigned for the log whose origin's SHA-256 is `originHash` (lowercase hex), with the log's
+    /// signature and this witness's cosignature, so that a monitor can compare what the log showed
+    /// the witness with what it shows everyone else. 404 when the witness follows no such log, or
+    /// has cosigned none of its checkpoints yet.
+    public func cosignedCheckpoint(originHash: String) -> Response {
+        guard let origin = logs.keys.first(where: { Hex.encode(SHA256.hash(data: Array($0.utf8))) == originHash }) else {
             return Response(
-                status: 200, contentType: "text/plain; charset=utf-8", body: try cosigner.cosign(body: submission.body, time: time))
+                status: 404, contentType: "text/plain; charset=utf-8", body: "this witness follows no log with that origin hash\n")
+        }
+        do {
+            let value = try store.read { try $0.get("logs", Array(origin.utf8)) }.flatMap { try? JSONValue(parsing: $0) }
+            guard let note = value?["note"]?.stringValue else {
+                return Response(
+                    status: 404, contentType: "text/plain; charset=utf-8",
+                    body: "this witness has not cosigned a checkpoint of \(origin) yet (or did before it kept them)\n")
+            }
+            return Response(status: 200, contentType: "text/plain; charset=utf-8", body: note)
+        } catch {
+            return Response(status: 500, contentType: "text/plain; charset=utf-8", body: "the witness failed: \(error)\n")
         }
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import DefterLog
 import DefterLogTestSupport
 import DefterWitness
@@ -36,6 +37,21 @@ private func grow(_ log: EventLog, _ range: Range<Int>) async throws -> SignedCh
             let proof = try log.consistencyProof(from: 10, to: 37).path
             #expect(witness.addCheckpoint(request(old: 10, proof: proof, second)).status == 200)
             #expect(try witness.cosignedSize(of: log.origin) == 37)
+        }
+    }
+
+    @Test func itShowsMonitorsTheNewestCheckpointItCosignedWithBothSignatures() async throws {
+        try await withWitness { log, witness, _, _ in
+            let originHash = Hex.encode(SHA256.hash(data: Array(log.origin.utf8)))
+            #expect(witness.cosignedCheckpoint(originHash: originHash).status == 404, "nothing cosigned yet")
+            #expect(witness.cosignedCheckpoint(originHash: String(repeating: "0", count: 64)).status == 404, "a log it does not follow")
+            let first = try await grow(log, 0..<10)
+            let cosignature = witness.addCheckpoint(request(old: 0, proof: [], first)).body
+            #expect(witness.cosignedCheckpoint(originHash: originHash).body == first.text + cosignature)
+            // A checkpoint it refused changes nothing it shows.
+            let second = try await grow(log, 10..<20)
+            #expect(witness.addCheckpoint(request(old: 0, proof: [], second)).status == 409)
+            #expect(witness.cosignedCheckpoint(originHash: originHash).body == first.text + cosignature)
         }
     }
 
