@@ -162,6 +162,8 @@ public actor PushMirror {
             guard let upload else { return nil }
             while let package = try reader.readPackage() {
                 proven.append(try await verify(package, provenBy: upload.checkpoint))
+                // A request longer than the spec's advice is taken a request's worth at a time.
+                if proven.count >= EntryUpload.packagesPerRequest { try await keepProven() }
             }
             guard reader.readAllPackages else { return nil }
             try await keepProven()
@@ -196,18 +198,17 @@ public actor PushMirror {
         guard kept > 0 else {
             return Response(400, "text/plain; charset=utf-8", "\(why) before the first package of entries was whole; nothing was kept\n")
         }
-        return (try? mirrorInfo(size: header.end)).map { Response(202, Self.mirrorInfoType, $0) }
-            ?? Response(500, "text/plain; charset=utf-8", "the mirror cannot read its own log\n")
+        return Response(202, Self.mirrorInfoType, mirrorInfo(size: header.end))
     }
 
     /// The body of a 409 or 202: a valid pending size, the next entry the mirror needs, and an
     /// (empty) ticket: the mirror keeps its pending checkpoints itself.
-    private func mirrorInfo(size: UInt64) throws -> String {
+    private func mirrorInfo(size: UInt64) -> String {
         "\(size)\n\(nextEntry)\n\n"
     }
 
-    private func conflict(_ size: UInt64) throws -> SubmissionRefusal {
-        SubmissionRefusal(409, try mirrorInfo(size: size).dropLast().description, contentType: Self.mirrorInfoType)
+    private func conflict(_ size: UInt64) -> SubmissionRefusal {
+        SubmissionRefusal(409, String(mirrorInfo(size: size).dropLast()), contentType: Self.mirrorInfoType)
     }
 
     /// Checks an upload's header against the mirror's state: the checkpoint its packages are
@@ -222,10 +223,10 @@ public actor PushMirror {
             throw SubmissionRefusal(422, "this mirror has no checkpoint of the log yet: send one to add-checkpoint first")
         }
         let mirrored = try log.newestCheckpoint()?.checkpoint.treeSize ?? 0
-        guard let checkpoint = known[header.end], header.end >= mirrored else { throw try conflict(current) }
+        guard let checkpoint = known[header.end], header.end >= mirrored else { throw conflict(current) }
         let next = nextEntry
         guard header.start <= next, min(header.end, next) - min(header.start, next) <= Self.maximumRepeatedEntries else {
-            throw try conflict(header.end)
+            throw conflict(header.end)
         }
         return checkpoint
     }
@@ -340,12 +341,12 @@ public actor PushMirror {
             return try await exclusively {
                 let size = checkpoint.checkpoint.treeSize
                 try await commitAccepted()
-                guard held >= size else { throw try conflict(size) }
+                guard held >= size else { throw conflict(size) }
                 let mirrored = try log.newestCheckpoint()
                 let adopted: SignedCheckpoint
                 if let mirrored, mirrored.checkpoint.treeSize >= size {
                     // Never rewind: another upload got here first, or this checkpoint's size was mirrored before.
-                    guard mirrored.checkpoint.treeSize == size else { throw try conflict(mirrored.checkpoint.treeSize) }
+                    guard mirrored.checkpoint.treeSize == size else { throw conflict(mirrored.checkpoint.treeSize) }
                     adopted = mirrored
                 } else {
                     try await log.finishDeferredIndexes()
