@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Three hosts on one machine, in network namespaces this test makes (iproute2: `ip netns`, veth,
-# a bridge): a primary `defter serve` with intake running, a mirror following it, and two
+# a bridge): a primary `defter serve` with intake running, a mirror following it (and a second one,
+# on the same host, that the primary pushes to with C2SP tlog-mirror's add-entries), and two
 # witnesses cosigning its checkpoints, each on its own address (10.77.0.2, .3, .4), reached only
 # across the bridge.
 #   - the mirror, taking only checkpoints both witnesses cosigned, stays within one checkpoint of
@@ -108,19 +109,30 @@ ip netns exec "$NS_M" "$DEFTER" mirror --from "http://$P:8153" --data "$MIRROR" 
     --witness-quorum 2 >"$TMP/mirror.log" 2>&1 &
 MIRROR_PID=$!
 PIDS+=($MIRROR_PID)
-within_one_checkpoint() { # the mirror holds at least the primary's checkpoint before the current one
-    local before now
+# A second mirror on the same host takes pushes instead (C2SP tlog-mirror): the primary's host
+# runs `defter mirror push` beside the service, every half second.
+PUSHED="$TMP/pushed"
+PUSH_VKEY=$("$DEFTER" witness keygen --name "m.netns.test/pushed" --out "$TMP/pushed.key")
+ip netns exec "$NS_M" "$DEFTER" mirror serve --data "$PUSHED" --vkey "$VKEY" --cosign-key "$TMP/pushed.key" --host "$M" --port 8155 \
+    >"$TMP/pushed-serve.log" 2>&1 &
+PIDS+=($!)
+wait_ns_url "http://$M:8155/healthz"
+ip netns exec "$NS_P" "$DEFTER" mirror push --data "$PRIMARY" --to "http://$M:8155=$PUSH_VKEY" --interval 0.5 >"$TMP/push.log" 2>&1 &
+PIDS+=($!)
+within_one_checkpoint() { # FOLDER (the mirror's by default) holds at least the primary's checkpoint before the current one
+    local folder=${1:-$MIRROR} before now
     before=$(size_at "http://$P:8153")
     for _ in $(seq 1 100); do
-        now=$(log_size "$MIRROR")
+        now=$(log_size "$folder")
         ((now >= before)) && return 0
         sleep 0.2
     done
-    echo "mirror $now entries, primary's earlier checkpoint $before" >&2
+    echo "$folder: $now entries, primary's earlier checkpoint $before" >&2
     return 1
 }
 sleep 3
 check "while calls come in, the mirror across the bridge stays within one checkpoint of the primary" 0 within_one_checkpoint
+check "the mirror the primary pushes to (tlog-mirror) stays within one checkpoint too" 0 within_one_checkpoint "$PUSHED"
 check "the primary's checkpoints carry both witnesses' cosignatures" 0 \
     bash -c "curl -fsS 'http://$P:8153/checkpoint' | grep -c '^— w[12].netns.test' | grep -qx 2"
 
@@ -133,6 +145,9 @@ grown=$(size_at "http://$P:8153")
 check "the primary kept taking calls meanwhile ($cut_at -> $grown entries)" 0 test "$grown" -gt "$cut_at"
 ip link set "$MIRROR_LINK" up
 check "the link restored, the mirror catches up with everything it missed" 0 within_one_checkpoint
+check "the link restored, the pushed mirror catches up too" 0 within_one_checkpoint "$PUSHED"
+check "the pushed mirror's log verifies with the primary's key (python verifier)" 0 \
+    python3 tools/verify_log.py "$PUSHED" --vkey "$PRIMARY/checkpoint.vkey"
 check "the mirror's log verifies with the primary's key (python verifier)" 0 \
     python3 tools/verify_log.py "$MIRROR" --vkey "$PRIMARY/checkpoint.vkey"
 
