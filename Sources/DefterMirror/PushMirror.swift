@@ -49,12 +49,15 @@ public actor PushMirror {
     static let maximumRepeatedEntries = UInt64(EntryUpload.packagesPerRequest) * EntryUpload.packageWidth
     static let mirrorInfoType = "text/x.tlog.mirror-info"
     /// Entries gathered before one commit of the mirror's log is written (see `accept`).
-    static let entriesPerCommit = 65_536
+    let entriesPerCommit: UInt64
 
     /// A mirror of the log whose key `log` was made with (`LogConfiguration.mirrorOf`), cosigning
-    /// with `cosigner`.
-    public init(log: EventLog, cosigner: Cosigner, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+    /// with `cosigner`, committing the entries it accepts `entriesPerCommit` at a time.
+    public init(
+        log: EventLog, cosigner: Cosigner, entriesPerCommit: Int = 65_536, clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
         self.log = log
+        self.entriesPerCommit = UInt64(max(1, entriesPerCommit))
         self.cosigner = cosigner
         self.clock = clock
         self.pending = try KeyValueStore.open(at: log.folder.appendingPathComponent("mirror-pending"), databases: ["pending"])
@@ -67,6 +70,7 @@ public actor PushMirror {
     /// store (not the log): after it, the mirror takes nothing more. Call it before closing the log.
     public func close() async {
         guard !closed else { return }
+        _ = try? await backgroundCommit?.value
         try? await exclusively { try await commitAccepted() }
         closed = true
         pending.close()
@@ -215,6 +219,12 @@ public actor PushMirror {
     /// proven against.
     private func begin(_ header: EntryUpload.Header) throws -> SignedCheckpoint {
         try refuseWhenClosed()
+        if let failure = commitFailure {
+            commitFailure = nil
+            throw SubmissionRefusal(
+                500,
+                "the mirror could not commit the entries it had accepted (\(failure)); they are let go: send them again from \(nextEntry)")
+        }
         guard header.origin == log.origin else {
             throw SubmissionRefusal(404, "this mirror copies the log '\(log.origin)', not '\(header.origin.prefix(200))'")
         }
@@ -280,6 +290,10 @@ public actor PushMirror {
     private var acceptedCount: UInt64 = 0
     /// Counts every acceptance: a commit scheduled for an idle mirror does nothing if more came.
     private var acceptances = 0
+    /// The commit being written while uploads go on, if any.
+    private var backgroundCommit: Task<Void, any Error>?
+    /// Why the last commit written in the background failed: the next upload is told, once.
+    private var commitFailure: String?
     /// How long accepted entries wait uncommitted when nothing more comes.
     static let idleCommitDelay = Duration.seconds(2)
 
@@ -298,8 +312,19 @@ public actor PushMirror {
         accepted += new
         acceptedCount += new.reduce(0) { $0 + UInt64($1.count) }
         acceptances += 1
-        if acceptedCount >= Self.entriesPerCommit {
-            try await exclusively { try await commitAccepted() }
+        if acceptedCount >= 2 * entriesPerCommit, let backgroundCommit {
+            // The disk is behind the uploads: wait for the commit being written.
+            try await backgroundCommit.value
+        }
+        if acceptedCount >= entriesPerCommit, backgroundCommit == nil {
+            // Written while the next uploads are read and proven; the answers do not wait for it.
+            backgroundCommit = Task {
+                defer { self.backgroundCommit = nil }
+                do { try await self.exclusively { try await self.commitAccepted() } } catch {
+                    self.commitFailure = "\(error)"
+                    throw error
+                }
+            }
         } else {
             let acceptance = acceptances
             Task {
@@ -325,7 +350,9 @@ public actor PushMirror {
             // A mirror that starts empty keeps its id and stream index rows in memory and writes
             // them once, sorted, before it adopts a checkpoint (`finish`): each commit then writes
             // entries and tree nodes only, at the end of the file.
-            try await log.restore(RestoreBatch(batch), deferringIndexes: true)
+            // The batch's index rows are sorted off the mirror's actor, which goes on proving packages.
+            let rows = await Task.detached { RestoreBatch(batch) }.value
+            try await log.restore(rows, deferringIndexes: true)
         } catch {
             (accepted, acceptedCount) = ([], 0)
             throw error

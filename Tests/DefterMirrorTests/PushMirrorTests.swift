@@ -31,8 +31,10 @@ import Testing
     }
 
     /// Runs `body` with a mirror of `primary` in `folder`, closed afterwards.
-    static func withMirror<T>(of primary: EventLog, in folder: URL, _ body: (Setup) async throws -> T) async throws -> T {
-        let setup = try setUp(primary, folder)
+    static func withMirror<T>(
+        of primary: EventLog, in folder: URL, entriesPerCommit: Int = 65_536, _ body: (Setup) async throws -> T
+    ) async throws -> T {
+        let setup = try setUp(primary, folder, entriesPerCommit: entriesPerCommit)
         do {
             let result = try await body(setup)
             await setup.close()
@@ -43,10 +45,10 @@ import Testing
         }
     }
 
-    static func setUp(_ primary: EventLog, _ folder: URL) throws -> Setup {
+    static func setUp(_ primary: EventLog, _ folder: URL, entriesPerCommit: Int = 65_536) throws -> Setup {
         let mirrorLog = try openMirror(of: primary, in: folder)
         let cosigner = Cosigner(name: "mirror.example.org/m1")
-        let mirror = try PushMirror(log: mirrorLog, cosigner: cosigner)
+        let mirror = try PushMirror(log: mirrorLog, cosigner: cosigner, entriesPerCommit: entriesPerCommit)
         let endpoint = try WitnessClient.Endpoint(parsing: "http://mirror.example.org/m1=\(cosigner.verifierKey.vkey)")
         let exchanges = Exchanges()
         let pusher = MirrorPusher(log: primary, mirror: endpoint) { url, body, _ in
@@ -60,7 +62,11 @@ import Testing
 
     @Test func aPushedMirrorVerifiesEveryEntryCopiesItByteForByteAndCosignsTheCheckpoint() async throws {
         try await withTemporaryLog { primary, root in
-            try await Self.withMirror(of: primary, in: root.deletingLastPathComponent().appendingPathComponent("mirror")) { setup in
+            // Commits of 1,000 entries: written in the background while the next requests are
+            // proven, several a push, and the uploads wait when two commits' worth are pending.
+            try await Self.withMirror(
+                of: primary, in: root.deletingLastPathComponent().appendingPathComponent("mirror"), entriesPerCommit: 1000
+            ) { setup in
                 // 600 ends inside a bundle; 1,000 begins inside the one the mirror began and ends in
                 // another; 9,000 needs more than one request of 32 packages (a 202, then on); 9,216
                 // ends on a full bundle.
