@@ -20,8 +20,11 @@ nginx_pid=""
 trap '[[ -n $nginx_pid ]] && kill $nginx_pid 2> /dev/null; rm -rf "$work"' EXIT
 
 # Runs defter with ARGS; prints its wall seconds and peak RssAnon/RssFile in MB (sampled from /proc).
+# Each run starts with the disk's queue empty (`sync`): otherwise the write-back of what the
+# previous step wrote (the 502 MB of tiles, a mirror just removed) lands in the next one's syncs.
 measure() {
     local start end anon=0 file=0
+    sync
     start=$(date +%s.%N)
     "$defter" "$@" > "$work/out.txt" 2>&1 &
     local pid=$!
