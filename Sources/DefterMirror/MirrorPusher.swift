@@ -152,7 +152,8 @@ public struct MirrorPusher: Sendable {
             // Refusals are one line of text; the mirror-info and cosignature bodies keep their lines.
             return (status, status == 200 || status == 202 || status == 409 ? text : text.trimmingCharacters(in: .whitespacesAndNewlines))
         } catch {
-            throw Failure("\(url.absoluteString): \((error as NSError).localizedDescription)")
+            let reason = (error as? KeepAliveHTTPClient.Failure)?.description ?? (error as NSError).localizedDescription
+            throw Failure("\(url.absoluteString): \(reason)")
         }
     }
 
