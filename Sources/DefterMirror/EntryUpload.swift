@@ -63,16 +63,18 @@ public enum EntryUpload {
         public let proof: [[UInt8]]
     }
 
-    /// A package's bytes: `entries` (each at most 65,535 bytes) after their lengths, then the proof.
-    public static func package(entries: [[UInt8]], proof: [MerkleHash]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        for entry in entries {
-            bytes += bigEndian(UInt16(entry.count))
-            bytes += entry
+    /// The body of an `add-entries` request for `header`: the header, then the first `packages`
+    /// packages of its canonical sequence, read from `log` and proven against its tree of size
+    /// `header.end`.
+    public static func body(_ header: Header, from log: EventLog, packages: Int = packagesPerRequest) throws -> [UInt8] {
+        var body = header.bytes
+        for span in header.packages.prefix(packages) {
+            body += try log.bundledEntries(span.start..<span.end)
+            let proof = try log.subtreeConsistencyProof(start: span.subtreeStart, end: span.end, treeSize: header.end)
+            body.append(UInt8(proof.count))
+            for hash in proof { body += hash.bytes }
         }
-        bytes.append(UInt8(proof.count))
-        for hash in proof { bytes += hash.bytes }
-        return bytes
+        return body
     }
 
     static func bigEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {

@@ -113,34 +113,8 @@ public struct MirrorPusher: Sendable {
     /// The body of an `add-entries` request of entries `[start, end)`: its header and its first
     /// `EntryUpload.packagesPerRequest` packages.
     private func request(from start: UInt64, to end: UInt64) throws(Failure) -> [UInt8] {
-        let header = EntryUpload.Header(origin: log.origin, start: start, end: end)
-        var body = header.bytes
-        for span in header.packages.prefix(EntryUpload.packagesPerRequest) {
-            body += try package(span, treeSize: end)
-        }
-        return body
-    }
-
-    /// The bytes of the package `span`: its entries and its subtree consistency proof.
-    private func package(_ span: EntryUpload.Span, treeSize: UInt64) throws(Failure) -> [UInt8] {
-        do {
-            var entries: [[UInt8]] = []
-            try log.forEachEntryBytes(from: span.start + 1, through: span.end) { _, bytes in
-                entries.append(Array(bytes))
-                return true
-            }
-            guard entries.count == Int(span.end - span.start) else {
-                throw Failure("the log holds \(entries.count) of entries [\(span.start), \(span.end))")
-            }
-            if let long = entries.first(where: { $0.count > Int(UInt16.max) }) {
-                throw Failure("an entry of \(long.count) bytes is too long for a tlog-mirror package (at most 65,535)")
-            }
-            let proof = try log.subtreeConsistencyProof(start: span.subtreeStart, end: span.end, treeSize: treeSize)
-            return EntryUpload.package(entries: entries, proof: proof)
-        } catch let failure as Failure {
-            throw failure
-        } catch {
-            throw Failure("cannot read entries [\(span.start), \(span.end)) from the log: \(error)")
+        do { return try EntryUpload.body(EntryUpload.Header(origin: log.origin, start: start, end: end), from: log) } catch {
+            throw Failure("cannot read entries [\(start), \(end)) from the log: \(error)")
         }
     }
 

@@ -42,19 +42,7 @@ import Testing
                         body: ByteBuffer(string: "old 700\n" + proof.map { $0.base64 + "\n" }.joined() + "\n" + checkpoint.text)
                     ) { $0.status.code }
                     #expect(pending == 200)
-                    let header = EntryUpload.Header(origin: primary.origin, start: 700, end: 800)
-                    var body = header.bytes
-                    for span in header.packages {
-                        var entries: [[UInt8]] = []
-                        try primary.forEachEntryBytes(from: span.start + 1, through: span.end) { _, bytes in
-                            entries.append(Array(bytes))
-                            return true
-                        }
-                        body += EntryUpload.package(
-                            entries: entries,
-                            proof: try primary.subtreeConsistencyProof(start: span.subtreeStart, end: span.end, treeSize: 800)
-                        )
-                    }
+                    let body = try EntryUpload.body(EntryUpload.Header(origin: primary.origin, start: 700, end: 800), from: primary)
                     let gzipped = try gzip(body)
                     let answer = try await client.execute(
                         uri: "/add-entries", method: .post, headers: [.contentEncoding: "gzip", .contentType: "application/octet-stream"],

@@ -107,18 +107,7 @@ import Testing
                 try await grow(primary, to: 700, stream: "primary")
                 let checkpoint = try await primary.checkpoint()
                 func upload(origin: String = primary.origin, start: UInt64, end: UInt64 = 700, packages: Int = .max) throws -> [UInt8] {
-                    let header = EntryUpload.Header(origin: origin, start: start, end: end)
-                    var body = header.bytes
-                    for span in header.packages.prefix(packages) {
-                        var entries: [[UInt8]] = []
-                        try primary.forEachEntryBytes(from: span.start + 1, through: span.end) { _, bytes in
-                            entries.append(Array(bytes))
-                            return true
-                        }
-                        let proof = try primary.subtreeConsistencyProof(start: span.subtreeStart, end: span.end, treeSize: end)
-                        body += EntryUpload.package(entries: entries, proof: proof)
-                    }
-                    return body
+                    try EntryUpload.body(EntryUpload.Header(origin: origin, start: start, end: end), from: primary, packages: packages)
                 }
                 // No pending checkpoint yet: 422.
                 #expect(await setup.send("add-entries", try upload(start: 0)).status == 422)
@@ -199,16 +188,8 @@ import Testing
             #expect(await setup.send("add-checkpoint", Array(("old 0\n\n" + checkpoint.text).utf8)).status == 200)
             // One package a request: each answered 202 with the next entry, before it is committed.
             for (start, next) in [(UInt64(0), 256), (256, 512)] {
-                let header = EntryUpload.Header(origin: primary.origin, start: start, end: 700)
-                var body = header.bytes
-                let span = try #require(header.packages.first)
-                var entries: [[UInt8]] = []
-                try primary.forEachEntryBytes(from: span.start + 1, through: span.end) { _, bytes in
-                    entries.append(Array(bytes))
-                    return true
-                }
-                body += EntryUpload.package(
-                    entries: entries, proof: try primary.subtreeConsistencyProof(start: span.subtreeStart, end: span.end, treeSize: 700))
+                let body = try EntryUpload.body(
+                    EntryUpload.Header(origin: primary.origin, start: start, end: 700), from: primary, packages: 1)
                 #expect(await setup.send("add-entries", body).body == "700\n\(next)\n\n")
                 if start == 0 {
                     // Nothing more comes: the mirror commits what it accepted on its own.

@@ -92,12 +92,6 @@ public enum MerkleTree {
         return start % ceiling == 0
     }
 
-    /// The hash of the subtree `[start, end)` (`isSubtree`), of a tree holding at least `end` leaves.
-    public static func subtreeHash(start: UInt64, end: UInt64, node: PerfectNode) throws -> MerkleHash {
-        precondition(isSubtree(start: start, end: end), "[\(start), \(end)) is not a subtree")
-        return try subtree(start: start, end: end, node: node)
-    }
-
     /// The subtree consistency proof `SUBTREE_PROOF(start, end, D_size)` of
     /// draft-ietf-plants-merkle-tree-certs-02 section 4.4.1: the hashes that, with the subtree's own
     /// hash, make the root of the tree of `size` leaves, so that the subtree `[start, end)` is shown

@@ -126,19 +126,38 @@ extension EventLog {
         let size = try size()
         guard required <= size else { throw TileError("tile \(address) needs \(required) entries; the log has \(size)") }
         let first = address.index * UInt64(TileAddress.width)
-        var out: [UInt8] = []
         if let level = address.level {
+            var out: [UInt8] = []
             out.reserveCapacity(32 * address.width)
             for hash in try perfectNodes(level: 8 * level, indices: first..<(first + UInt64(address.width))) {
                 hash.withUnsafeBytes { out.append(contentsOf: $0) }
             }
             return out
         }
+        return try bundled(first..<(first + UInt64(address.width)))
+    }
+
+    /// Entries `range`, counted from 0 (entry `i` is sequence `i + 1`), as an entry bundle holds
+    /// them: each after its length, a big-endian `UInt16`. What a bundle and a C2SP `tlog-mirror`
+    /// package carry. Throws `TileError` when the log does not hold them all, or one is longer than
+    /// a bundle can hold.
+    public func bundledEntries(_ range: Range<UInt64>) throws -> [UInt8] {
+        let size = try size()
+        guard range.upperBound <= size else {
+            throw TileError("entries [\(range.lowerBound), \(range.upperBound)) need \(range.upperBound) entries; the log has \(size)")
+        }
+        return try bundled(range)
+    }
+
+    /// `bundledEntries(_:)` of a range the log is known to hold.
+    private func bundled(_ range: Range<UInt64>) throws -> [UInt8] {
+        var out: [UInt8] = []
         var failure: TileError?
-        try forEachEntryBytes(from: first + 1, through: first + UInt64(address.width)) { sequence, bytes in
+        try forEachEntryBytes(from: range.lowerBound + 1, through: range.upperBound) { sequence, bytes in
             guard bytes.count <= Self.maximumBundledEntryBytes else {
                 failure = TileError(
-                    "entry \(sequence) is \(bytes.count) bytes, more than an entry bundle's 65,535; it cannot be published as tiles")
+                    "entry \(sequence) is \(bytes.count) bytes, more than an entry bundle's 65,535; it cannot be published as tiles nor pushed to a mirror"
+                )
                 return false
             }
             out.append(UInt8(bytes.count >> 8))
