@@ -22,21 +22,7 @@ public import Foundation
 /// them can resume after a newer one arrives, or after a restart.
 public actor PushMirror {
     /// An answer: an HTTP status, a content type and a body.
-    public struct Response: Sendable, Equatable {
-        public let status: Int
-        public let contentType: String
-        public let body: String
-
-        init(_ status: Int, _ contentType: String, _ body: String) {
-            self.status = status
-            self.contentType = contentType
-            self.body = body
-        }
-
-        init(_ refusal: SubmissionRefusal) {
-            self.init(refusal.status, refusal.contentType, refusal.message + "\n")
-        }
-    }
+    public typealias Response = SubmissionAnswer
 
     let log: EventLog
     let cosigner: Cosigner
@@ -104,12 +90,12 @@ public actor PushMirror {
                     return true
                 }
                 for key in sizes.dropLast(Self.pendingKept) { _ = try writer.delete("pending", key) }
-                return Response(200, "text/plain; charset=utf-8", "")
+                return Response(status: 200, body: "")
             }
         } catch let refusal as SubmissionRefusal {
             return Response(refusal)
         } catch {
-            return Response(500, "text/plain; charset=utf-8", "the mirror failed: \(error)\n")
+            return Response(status: 500, body: "the mirror failed: \(error)\n")
         }
     }
 
@@ -197,12 +183,12 @@ public actor PushMirror {
     /// next entry when at least one package was kept, 400 otherwise.
     private func endedEarly(_ header: EntryUpload.Header?, kept: Int, why: String) -> Response {
         guard let header else {
-            return Response(400, "text/plain; charset=utf-8", "\(why) before the upload's header was whole; nothing was kept\n")
+            return Response(status: 400, body: "\(why) before the upload's header was whole; nothing was kept\n")
         }
         guard kept > 0 else {
-            return Response(400, "text/plain; charset=utf-8", "\(why) before the first package of entries was whole; nothing was kept\n")
+            return Response(status: 400, body: "\(why) before the first package of entries was whole; nothing was kept\n")
         }
-        return Response(202, Self.mirrorInfoType, mirrorInfo(size: header.end))
+        return Response(status: 202, contentType: Self.mirrorInfoType, body: mirrorInfo(size: header.end))
     }
 
     /// The body of a 409 or 202: a valid pending size, the next entry the mirror needs, and an
@@ -250,11 +236,7 @@ public actor PushMirror {
         var bytes: [UInt8] = []
         if span.subtreeStart < span.start {
             if span.start > held { try await exclusively { try await commitAccepted() } }
-            try log.forEachEntryBytes(from: span.subtreeStart + 1, through: span.start) { _, entry in
-                bytes += EntryUpload.bigEndian(UInt16(entry.count))
-                bytes += entry
-                return true
-            }
+            bytes = try log.bundledEntries(span.subtreeStart..<span.start)
         }
         bytes += package.entryBytes
         let address = TileAddress(level: nil, index: span.subtreeStart / EntryUpload.packageWidth, width: Int(span.end - span.subtreeStart))
@@ -347,10 +329,10 @@ public actor PushMirror {
         let batch = accepted
         let count = batch.reduce(UInt64(0)) { $0 + UInt64($1.count) }
         do {
-            // A mirror that starts empty keeps its id and stream index rows in memory and writes
-            // them once, sorted, before it adopts a checkpoint (`finish`): each commit then writes
-            // entries and tree nodes only, at the end of the file.
-            // The batch's index rows are sorted off the mirror's actor, which goes on proving packages.
+            // The rows are sorted off the mirror's actor, which goes on proving packages. A mirror
+            // that starts empty keeps its id and stream index rows in memory and writes them once,
+            // sorted, before it adopts a checkpoint (`finish`): each commit then writes entries and
+            // tree nodes only, at the end of the file.
             let rows = await Task.detached { RestoreBatch(batch) }.value
             try await log.restore(rows, deferringIndexes: true)
         } catch {
@@ -384,12 +366,12 @@ public actor PushMirror {
                     body: adopted.checkpoint.body, time: UInt64(max(1, clock().timeIntervalSince1970.rounded(.down))))
                 try WitnessClient.keep(
                     [line.trimmingCharacters(in: .newlines)], treeSize: size, at: log.folder.appendingPathComponent("witnesses"))
-                return Response(200, "text/plain; charset=utf-8", line)
+                return Response(status: 200, body: line)
             }
         } catch let refusal as SubmissionRefusal {
             return Response(refusal)
         } catch {
-            return Response(500, "text/plain; charset=utf-8", "the mirror could not adopt the checkpoint of size \(header.end): \(error)\n")
+            return Response(status: 500, body: "the mirror could not adopt the checkpoint of size \(header.end): \(error)\n")
         }
     }
 
@@ -398,8 +380,8 @@ public actor PushMirror {
     private var writing = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    /// Runs `body` with no other package or checkpoint being written: between reading where the
-    /// log ends and appending after it, no other upload may append.
+    /// Runs `body` with no other commit or adoption being written: a commit takes what was
+    /// accepted so far, and an adoption needs every commit before it done.
     private func exclusively<T>(_ body: () async throws -> T) async throws -> T {
         while writing { await withCheckedContinuation { waiting.append($0) } }
         writing = true

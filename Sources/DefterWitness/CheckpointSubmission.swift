@@ -109,3 +109,21 @@ public struct SubmissionRefusal: Error, Sendable, Equatable, CustomStringConvert
 
     public var description: String { "\(status): \(message)" }
 }
+
+/// The answer to a submission, a witness's or a mirror's: an HTTP status, a content type and a body.
+public struct SubmissionAnswer: Sendable, Equatable {
+    public let status: Int
+    public let contentType: String
+    public let body: String
+
+    public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+
+    /// The answer to a refused request: its status, and its message as the body.
+    public init(_ refusal: SubmissionRefusal) {
+        self.init(status: refusal.status, contentType: refusal.contentType, body: refusal.message + "\n")
+    }
+}

@@ -12,12 +12,8 @@ public import Foundation
 /// write transaction, so two racing requests cannot roll the record back, and the record is on
 /// disk before the cosignature is returned.
 public final class Witness: Sendable {
-    /// The answer to one request: an HTTP status, a content type and a body.
-    public struct Response: Sendable, Equatable {
-        public let status: Int
-        public let contentType: String
-        public let body: String
-    }
+    /// The answer to one request.
+    public typealias Response = SubmissionAnswer
 
     let store: KeyValueStore
     let cosigner: Cosigner
@@ -47,7 +43,7 @@ public final class Witness: Sendable {
         do {
             return try add(request)
         } catch let refusal as SubmissionRefusal {
-            return Response(status: refusal.status, contentType: refusal.contentType, body: refusal.message + "\n")
+            return Response(refusal)
         } catch {
             return Response(status: 500, contentType: "text/plain; charset=utf-8", body: "the witness failed: \(error)\n")
         }
