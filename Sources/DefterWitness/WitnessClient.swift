@@ -19,7 +19,7 @@ public final class WitnessClient: Sendable {
         public init(parsing text: String) throws(WitnessKeyError) {
             guard let equals = text.firstIndex(of: "="), let url = URL(string: String(text[..<equals])),
                 ["http", "https"].contains(url.scheme ?? "")
-            else { throw WitnessKeyError("--witness \(text.prefix(200)) is not URL=VKEY with an http or https URL") }
+            else { throw WitnessKeyError("\(text.prefix(200)) is not URL=VKEY with an http or https URL") }
             var key = String(text[text.index(after: equals)...])
             if FileManager.default.fileExists(atPath: key), let contents = try? String(contentsOfFile: key, encoding: .utf8) {
                 key = contents

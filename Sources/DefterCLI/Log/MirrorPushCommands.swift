@@ -82,7 +82,7 @@ struct MirrorPushCommand: AsyncParsableCommand {
     var interval: Double = 10
 
     func run() async throws {
-        let endpoints = try witnessEndpoints(mirrors)
+        let endpoints = try witnessEndpoints(mirrors, option: "--to")
         guard !endpoints.isEmpty else { throw CLIFailure("name at least one mirror: --to URL=VKEY", exitCode: CLIFailure.badInput) }
         let log = try dataFolder.open(readOnly: true)
         defer { log.close() }

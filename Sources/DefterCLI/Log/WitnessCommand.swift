@@ -115,10 +115,10 @@ func cosignerKeys(_ texts: [String]) throws -> [CosignerVerifierKey] {
     }
 }
 
-/// The witnesses to ask, from `--witness URL=VKEY` options.
-func witnessEndpoints(_ texts: [String]) throws -> [WitnessClient.Endpoint] {
+/// The cosigners to ask (witnesses, or mirrors with `option` `--to`), from `URL=VKEY` options.
+func witnessEndpoints(_ texts: [String], option: String = "--witness") throws -> [WitnessClient.Endpoint] {
     do { return try texts.map { try WitnessClient.Endpoint(parsing: $0) } } catch {
-        throw CLIFailure("\(error)", exitCode: CLIFailure.badInput)
+        throw CLIFailure("\(option) \(error)", exitCode: CLIFailure.badInput)
     }
 }
 
