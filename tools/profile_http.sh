@@ -3,6 +3,7 @@
 # one route, then the inclusive share of the functions that matter, and the server's CPU time a
 # request (from /proc, steadier than a rate on a shared machine).
 # Usage: tools/profile_http.sh intake|queue [SECONDS]     (needs a release build and Debian's linux-perf)
+# KEEP_PROFILE=FILE keeps the perf.data for `perf report -i FILE`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-intake}
@@ -13,7 +14,7 @@ defter=.build/release/defter
 [[ -x $defter ]] || swift build -c release --product defter >&2
 TMP=$(mktemp -d)
 server=""
-cleanup() { [[ -n $server ]] && kill "$server" 2>/dev/null; rm -rf "$TMP"; }
+cleanup() { [[ -n $server ]] && kill "$server" 2>/dev/null; [[ -n ${KEEP_PROFILE:-} ]] && cp "$TMP/perf.data" "$KEEP_PROFILE"; rm -rf "$TMP"; }
 trap cleanup EXIT
 "$defter" demo seed --calls 2000 --year 2025 --data "$TMP/data" >/dev/null 2>&1
 token=$("$defter" tokens issue --role operator --name profile --data "$TMP/data")

@@ -23,6 +23,13 @@ public final class Projections: Sendable {
     let logger: Logger
     /// How long `run` waits before trying again when the disk is full.
     let diskFullRetryDelay: Duration
+    /// Following the live log, the shortest time between two catch-ups: the commits that arrive
+    /// meanwhile are applied together. Each catch-up commits every store, and a commit rewrites
+    /// every page it touched, so under heavy intake one catch-up per log commit cost more than the
+    /// intake itself wrote. Reads are not delayed by it: each read catches its projection up first.
+    let liveInterval: Duration
+    /// The default `liveInterval`.
+    public static let defaultLiveInterval: Duration = .milliseconds(25)
 
     /// Every projection, in a stable order.
     public var all: [ProjectionWorker] { [tickets, queues, stats] }
@@ -32,16 +39,18 @@ public final class Projections: Sendable {
     /// Opens the projections of `log` under `root` (default: `<log folder>/projections`).
     /// `batchSize`: entries per batch (and per store transaction) when they catch up together;
     /// `logger`: where `run` reports a projection that stopped, or a full disk;
-    /// `diskFullRetryDelay`: how long `run` waits for space before trying again.
+    /// `diskFullRetryDelay`: how long `run` waits for space before trying again; `liveInterval`:
+    /// the shortest time between two of `run`'s catch-ups.
     public init(
         log: EventLog, root: URL? = nil, batchSize: Int = defaultBatchSize, logger: Logger = Logger(label: "defter.projections"),
-        diskFullRetryDelay: Duration = .seconds(5)
+        diskFullRetryDelay: Duration = .seconds(5), liveInterval: Duration = defaultLiveInterval
     ) throws {
         let root = root ?? log.folder.appendingPathComponent("projections")
         self.root = root
         self.batchSize = batchSize
         self.logger = logger
         self.diskFullRetryDelay = diskFullRetryDelay
+        self.liveInterval = liveInterval
         tickets = try ProjectionWorker(projection: TicketViewProjection(), log: log, root: root)
         queues = try ProjectionWorker(projection: QueueProjection(), log: log, root: root)
         stats = try ProjectionWorker(projection: StatisticsProjection(), log: log, root: root)
@@ -198,13 +207,20 @@ public final class Projections: Sendable {
     /// A projection that stops (an entry it cannot apply) is logged and left at its checkpoint
     /// while the others keep following the log. A full disk stops none: the batch that did not
     /// fit is not kept, the error is logged, and `run` tries again every `diskFullRetryDelay`
-    /// until there is space, going on from the checkpoints.
+    /// until there is space, going on from the checkpoints. Catch-ups start at most once every
+    /// `liveInterval`.
     public func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
                 var reported = Set<String>()
                 var waitingForSpace = false
+                let clock = ContinuousClock()
+                var lastStarted = clock.now - self.liveInterval
                 while !Task.isCancelled {
+                    // The first commit after a quiet spell is applied at once; under load, what
+                    // arrives within `liveInterval` of the last catch-up waits to be applied with it.
+                    try await Task.sleep(until: lastStarted + self.liveInterval, clock: clock)
+                    lastStarted = clock.now
                     let applied: UInt64
                     do {
                         applied = try self.advance()
