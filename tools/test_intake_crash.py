@@ -8,9 +8,10 @@ new calls to POST /v1/calls as fast as it answers (every third with an Idempoten
 the server with SIGKILL at a random moment, starts it again, and checks that every call answered
 201 is in the log with the ticket it was answered with: retrying it answers 200 with the same
 ticket. After the last round it checks that the log verifies (`defter log verify`), that the
-ticket numbers of the year are 1..N with no gap and no duplicate, and that the projections the
-killed servers left equal a clean rebuild (`defter replay`, then the digests of
-`defter projections status`). Python's standard library only; it shares no code with Defter.
+ticket numbers of the year are 1..N with no gap and no duplicate, that every citizen key a
+committed event names is in the vault (read with py-lmdb), and that the projections the killed
+servers left equal a clean rebuild (`defter replay`, then the digests of `defter projections
+status`). Python's standard library and py-lmdb only; it shares no code with Defter.
 """
 import argparse
 import json
@@ -174,11 +175,25 @@ def main():
             fail(f"defter log verify: {verify.stdout}{verify.stderr}")
 
         numbered = []
+        citizens = set()
         read = subprocess.run([args.defter, "log", "read", "--data", data], check=True, capture_output=True, text=True)
         for line in read.stdout.splitlines():
             entry = json.loads(line)
             if entry.get("type") == "TicketNumberAssigned":
                 numbered.append(entry["data"]["ticket"])
+            sealed = entry.get("data", {}).get("personalData")
+            if isinstance(sealed, dict) and "citizen" in sealed:
+                citizens.add(sealed["citizen"])
+        # A citizen key is durable no later than the first event that names it: every key a
+        # committed event names is in the vault, whichever moment the SIGKILLs fell on.
+        import lmdb  # py-lmdb, installed by tools/setup
+        vault = lmdb.open(f"{data}/vault", readonly=True, lock=False, max_dbs=4, subdir=True)
+        with vault.begin() as txn:
+            keys = vault.open_db(b"keys", txn=txn, create=False)
+            lost = sorted(c for c in citizens if txn.get(c.encode(), db=keys) is None)
+        vault.close()
+        if not check(f"every citizen key the log names is in the vault ({len(citizens)} keys)", citizens and not lost):
+            fail(f"{len(lost)} citizen keys named by committed events are missing from the vault: {lost[:5]}")
         by_year = {}
         for ticket in numbered:
             year, sequence = ticket.split("-")

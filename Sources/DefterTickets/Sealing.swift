@@ -18,11 +18,16 @@ public struct PersonalDataSealer: Sendable {
         self.vault = vault
     }
 
-    /// Seals `data` (already validated) under `citizen`'s key, creating the key durably when it
-    /// is new; concurrent new keys share one vault commit.
-    public func sealDurably(_ data: PersonalData, for citizen: CitizenRef) async throws -> SealedPersonalData {
-        let key = try await vault.key(citizen.rawValue) { Self.randomBytes(32) }
-        return try seal(data, for: citizen, key: key)
+    /// Seals `data` (already validated) under `citizen`'s key at once, the key provisional when
+    /// it is new (`KeyVault.provisionalKey`). Nothing sealed may be recorded before the returned
+    /// step has run: pass it to `EventLog.append(_:committingFirst:)`, which stores the key just
+    /// before the events that name it, in the same writer cycle.
+    public func sealProvisionally(_ data: PersonalData, for citizen: CitizenRef) throws -> (
+        sealed: SealedPersonalData, storeKey: @Sendable () throws -> Void
+    ) {
+        let key = try vault.provisionalKey(citizen.rawValue) { Self.randomBytes(32) }
+        let vault = self.vault
+        return (try seal(data, for: citizen, key: key), { try vault.makeDurable(citizen.rawValue, key) })
     }
 
     /// The citizen a caller is: the same phone number (or national id) always gives the same

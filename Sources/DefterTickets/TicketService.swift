@@ -262,9 +262,10 @@ public actor TicketService {
     /// the ticket made the first time.
     ///
     /// Only numbering and the append run on the actor: validation, routing and sealing run on
-    /// the caller's task, so concurrent calls overlap, and their new citizen keys share one
-    /// vault commit and their appends one log commit. A key is durable before the event that
-    /// names it is appended.
+    /// the caller's task, so concurrent calls overlap. A new citizen key is provisional until the
+    /// log's writer stores it, just before it commits the events that name it
+    /// (`EventLog.append(_:committingFirst:)`): the new keys of a group commit share one vault
+    /// transaction, and a key is durable before any event that names it.
     public nonisolated func receiveCall(_ request: CallRequest) async throws -> IntakeResult {
         if let existing = try existingTicket(forCall: request.callId) { return existing }
         let catalog: Catalog
@@ -279,12 +280,12 @@ public actor TicketService {
         }
         let at = request.at ?? clock()
         let citizen = try sealer.citizen(for: caller)
-        let sealed = try await sealer.sealDurably(caller, for: citizen)
+        let (sealed, storeKey) = try sealer.sealProvisionally(caller, for: citizen)
         let routing = request.informationTopic == nil ? router.classify(caller.text) : nil
         return try await record(
             PreparedCall(
                 request: request, catalog: catalog, operatorId: operatorId, category: category, at: at, sealed: sealed,
-                textLength: caller.text.count, routing: routing))
+                storeKey: storeKey, textLength: caller.text.count, routing: routing))
     }
 
     /// A call validated, sealed and routed, waiting for its number.
@@ -295,6 +296,8 @@ public actor TicketService {
         let category: CategoryID?
         let at: Date
         let sealed: SealedPersonalData
+        /// Stores the key `sealed` is sealed under; runs before the call's events are committed.
+        let storeKey: @Sendable () throws -> Void
         let textLength: Int
         let routing: RoutingDecision?
     }
@@ -325,7 +328,7 @@ public actor TicketService {
             let publication = call.routing == nil ? nil : try routerPublication()
             if let publication { batch.insert(publication, at: 0) }
             do {
-                try await log.append(batch)
+                try await log.append(batch, committingFirst: call.storeKey)
                 if publication != nil { routerPublished = true }
             } catch AppendError.idempotencyConflict(let id, _) where id.rawValue.hasPrefix("router:") {
                 // Another process published this version first: it is recorded, which is what counts.

@@ -1,5 +1,6 @@
 import DefterLogTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @testable import DefterLog
@@ -106,6 +107,34 @@ import Testing
             #expect(try log.size() == 1)
             #expect(try log.version(of: StreamID("other")) == 0)
             #expect(try await log.append(SampleEvents.call("ticket-9", 2, expectedVersion: 1)) == 2)
+        }
+    }
+
+    @Test("an append's first step runs on the writer before its commit; one that throws refuses its batch alone")
+    func firstStepBeforeCommit() async throws {
+        struct NoKey: Error {}
+        try await withTemporaryLog { log, _ in
+            let sizeSeen = Mutex<UInt64?>(nil)
+            try await log.append([SampleEvents.call("ticket-1", 1)], committingFirst: { sizeSeen.withLock { $0 = try? log.size() } })
+            #expect(sizeSeen.withLock { $0 } == 0, "the step ran before the batch was committed")
+            #expect(try log.size() == 1)
+            // Concurrent appends, one of whose steps fails: that one alone is refused.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 2...9 {
+                    group.addTask {
+                        if n == 5 {
+                            await #expect(throws: NoKey.self) {
+                                try await log.append([SampleEvents.call("ticket-\(n)", 1)], committingFirst: { throw NoKey() })
+                            }
+                        } else {
+                            try await log.append([SampleEvents.call("ticket-\(n)", 1)], committingFirst: {})
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try log.size() == 8)
+            #expect(try log.version(of: StreamID("ticket-5")) == 0)
         }
     }
 

@@ -218,6 +218,22 @@ public final class EventLog: Sendable {
         return try await writer.append(try Self.prepare(events, maximumPayloadBytes: configuration.maximumPayloadBytes))
     }
 
+    /// Appends a batch as `append(_:)` does, after `first` has run on the log's writer, in the
+    /// same cycle as the transaction that writes the batch and just before it. When `first`
+    /// throws, the batch is refused with its error and nothing of it is written.
+    ///
+    /// The ticket service passes `KeyVault.makeDurable` here: a call's new citizen key is stored
+    /// durably just before the events that name it, and the keys of every call in a group commit
+    /// are stored in one vault transaction, with no hop to a thread of the vault's own.
+    @discardableResult
+    public nonisolated(nonsending) func append(_ events: [NewEvent], committingFirst first: @escaping @Sendable () throws -> Void)
+        async throws -> AppendResult
+    {
+        guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
+        guard !events.isEmpty else { throw AppendError.emptyBatch }
+        return try await writer.append(try Self.prepare(events, maximumPayloadBytes: configuration.maximumPayloadBytes), first: first)
+    }
+
     /// The smallest batch whose events are validated and encoded on two threads.
     static let parallelPreparationThreshold = 512
 

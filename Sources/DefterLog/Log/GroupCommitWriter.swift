@@ -11,7 +11,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     // Safe to share: `queue`, `stopping`, `wakeAt` and `head` are guarded by `condition`; everything
     // else is immutable or touched only by the writer thread.
     private enum Job {
-        case append([PreparedEvent], CheckedContinuation<AppendResult, any Error>)
+        /// A batch, and what must be done on the writer before the transaction that writes it.
+        case append([PreparedEvent], first: (@Sendable () throws -> Void)?, CheckedContinuation<AppendResult, any Error>)
         /// Signs at the given tree size, or at the head when nil.
         case checkpoint(UInt64?, CheckedContinuation<SignedCheckpoint, any Error>)
         case restore([LogEntry], CheckedContinuation<AppendResult, any Error>)
@@ -22,7 +23,7 @@ final class GroupCommitWriter: @unchecked Sendable {
 
         func fail(_ error: any Error) {
             switch self {
-            case .append(_, let c): c.resume(throwing: error)
+            case .append(_, _, let c): c.resume(throwing: error)
             case .checkpoint(_, let c): c.resume(throwing: error)
             case .restore(_, let c): c.resume(throwing: error)
             case .restoreBundles(_, _, let c): c.resume(throwing: error)
@@ -107,10 +108,14 @@ final class GroupCommitWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues the batch on the caller's executor (`nonsending`), so calls queue in the order made.
-    nonisolated(nonsending) func append(_ events: [PreparedEvent]) async throws -> AppendResult {
+    /// Queues the batch on the caller's executor (`nonsending`), so calls queue in the order made;
+    /// `first` runs on the writer before the transaction that writes it (see
+    /// `EventLog.append(_:committingFirst:)`).
+    nonisolated(nonsending) func append(_ events: [PreparedEvent], first: (@Sendable () throws -> Void)? = nil) async throws
+        -> AppendResult
+    {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue(.append(events, continuation))
+            enqueue(.append(events, first: first, continuation))
         }
     }
 
@@ -200,7 +205,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 let job = queue[taken]
                 taken += 1
                 switch job {
-                case .append(let batch, _): events += batch.count
+                case .append(let batch, _, _): events += batch.count
                 case .restore(let batch, _): events += batch.count
                 case .restoreBundles(let batch, _, _): events += batch.count
                 case .checkpoint, .adopt, .finishIndexes: break
@@ -210,7 +215,8 @@ final class GroupCommitWriter: @unchecked Sendable {
             queue.removeFirst(taken)
             condition.unlock()
             let started = DispatchTime.now().uptimeNanoseconds
-            process(group)
+            group = runningFirstSteps(of: group)
+            if !group.isEmpty { process(group) }
             lastGroupNanoseconds = DispatchTime.now().uptimeNanoseconds - started
             lastGroupJobs = group.count
         }
@@ -223,6 +229,25 @@ final class GroupCommitWriter: @unchecked Sendable {
         case signed(SignedCheckpoint)
         case refused(any Error)
         case done
+    }
+
+    /// Runs each append's first step (`EventLog.append(_:committingFirst:)`), in order; an append
+    /// whose step throws is refused with its error, and the others are written.
+    private func runningFirstSteps(of group: [Job]) -> [Job] {
+        var ready: [Job] = []
+        ready.reserveCapacity(group.count)
+        for job in group {
+            if case .append(_, let first?, _) = job {
+                do {
+                    try first()
+                } catch {
+                    job.fail(error)
+                    continue
+                }
+            }
+            ready.append(job)
+        }
+        return ready
     }
 
     /// Writes what is still deferred when the log closes, so that a clean stop leaves complete
@@ -273,7 +298,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                         groupWroteDeferredRows = true
                     }
                     switch job {
-                    case .append(let events, _):
+                    case .append(let events, _, _):
                         outcomes.append(
                             try write(events, at: recordedAtText, txn: txn, head: &newHead, frontier: &frontier, appends: appends))
                     case .checkpoint(nil, _):
@@ -322,11 +347,11 @@ final class GroupCommitWriter: @unchecked Sendable {
         var appendedEvents = 0
         for (job, outcome) in zip(group, outcomes) {
             switch (job, outcome) {
-            case (.append(_, let c), .appended(let result)):
+            case (.append(_, _, let c), .appended(let result)):
                 appendedBatches += 1
                 appendedEvents += result.appendedCount
                 c.resume(returning: result)
-            case (.append(_, let c), .refused(let error)): c.resume(throwing: error)
+            case (.append(_, _, let c), .refused(let error)): c.resume(throwing: error)
             case (.checkpoint(_, let c), .signed(let checkpoint)): c.resume(returning: checkpoint)
             case (.checkpoint(_, let c), .refused(let error)): c.resume(throwing: error)
             case (.restore(_, let c), .appended(let result)):

@@ -21,8 +21,8 @@ public final class KeyVault: @unchecked Sendable {
     private let lock = ReadWriteLock()
     private var environment: LMDBEnvironment?
     private let logger: Logger
-    /// Group-commits the creation of keys (`key(_:creatingWith:) async`).
-    let writer = KeyVaultWriter()
+    /// Keys handed out for sealing and not yet stored (`provisionalKey(_:creatingWith:)`).
+    let provisional = ProvisionalKeys()
 
     private static let keysDatabase = "keys"
 
@@ -84,7 +84,7 @@ public final class KeyVault: @unchecked Sendable {
             let dbi = environment.database(Self.keysDatabase)
             return try environment.write { txn in
                 if let existing = try txn.get(dbi, key: Array(id.utf8)) { return existing }
-                let fresh = make()
+                let fresh = provisional.key(id) ?? make()
                 try txn.put(dbi, key: Array(id.utf8), value: fresh)
                 return fresh
             }
@@ -95,7 +95,10 @@ public final class KeyVault: @unchecked Sendable {
     /// vault's file. Returns whether the key existed.
     @discardableResult
     public func erase(_ id: String) throws -> Bool {
-        try lock.withExclusiveLock {
+        // A key not stored yet is dropped first: it is never stored, and what was sealed under it
+        // stays unreadable, as erased data must.
+        let wasProvisional = provisional.drop(id)
+        let wasStored = try lock.withExclusiveLock {
             guard let current = environment else { throw StorageError(.closed, "the key vault at \(folder.path) is closed") }
             let dbi = current.database(Self.keysDatabase)
             let existed = try current.write { txn in try txn.delete(dbi, key: Array(id.utf8)) }
@@ -116,6 +119,7 @@ public final class KeyVault: @unchecked Sendable {
             logger.info("erased a key and compacted the vault")
             return existed
         }
+        return wasStored || wasProvisional
     }
 
     /// Closes the vault.
@@ -128,27 +132,6 @@ public final class KeyVault: @unchecked Sendable {
 }
 
 extension KeyVault {
-    /// The keys stored under each id, the missing ones created by their `make`, in one durable
-    /// transaction (the vault writer's group commit).
-    func createKeys(_ requests: [(id: String, make: () -> [UInt8])]) throws -> [String: [UInt8]] {
-        try withEnvironmentForBulk { environment in
-            let dbi = environment.database("keys")
-            return try environment.write { txn in
-                var keys: [String: [UInt8]] = [:]
-                for (id, make) in requests where keys[id] == nil {
-                    if let existing = try txn.get(dbi, key: Array(id.utf8)) {
-                        keys[id] = existing
-                    } else {
-                        let fresh = make()
-                        try txn.put(dbi, key: Array(id.utf8), value: fresh)
-                        keys[id] = fresh
-                    }
-                }
-                return keys
-            }
-        }
-    }
-
     /// The keys stored under `ids`, creating the missing ones with `make`, in one durable
     /// transaction (for bulk intake).
     public func keys(_ ids: [String], creatingWith make: () -> [UInt8]) throws -> [String: [UInt8]] {
@@ -160,7 +143,7 @@ extension KeyVault {
                     if let existing = try txn.get(dbi, key: Array(id.utf8)) {
                         keys[id] = existing
                     } else {
-                        let fresh = make()
+                        let fresh = provisional.key(id) ?? make()
                         try txn.put(dbi, key: Array(id.utf8), value: fresh)
                         keys[id] = fresh
                     }
