@@ -112,6 +112,34 @@ import Testing
         }
     }
 
+    @Test("a key handed out for sealing while another thread creates the same id durably is the key stored")
+    func durableCreationMeetsIntake() async throws {
+        try await withTemporaryDirectory { root in
+            let vault = try KeyVault.open(at: root.appendingPathComponent("vault"))
+            defer { vault.close() }
+            let making = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
+            let created = DispatchSemaphore(value: 0)
+            let durable = LockedBox<[UInt8]?>(nil)
+            Thread.detachNewThread {
+                durable.value = try? vault.key("c-new") {
+                    making.signal()
+                    release.wait()
+                    return [2]
+                }
+                created.signal()
+            }
+            making.wait()
+            // Intake seals under a key of its own while the durable creation is inside its transaction.
+            let sealedUnder = try vault.provisionalKey("c-new") { [1] }
+            release.signal()
+            created.wait()
+            #expect(durable.value == sealedUnder, "the durable creation stored the key intake was handed")
+            try vault.makeDurable("c-new", sealedUnder)
+            #expect(try vault.key("c-new") == sealedUnder)
+        }
+    }
+
     @Test("an erased provisional key is never stored, so what was sealed under it stays unreadable")
     func erasedBeforeStored() async throws {
         try await withTemporaryDirectory { root in

@@ -80,15 +80,19 @@ public final class KeyVault: @unchecked Sendable {
     /// The key stored under `id`, created with `make` when missing. The write is durable before
     /// the key is returned, so nothing is ever sealed under a key that could be lost.
     public func key(_ id: String, creatingWith make: () -> [UInt8]) throws -> [UInt8] {
-        try withEnvironment { environment in
+        let created = try withEnvironment { environment in
             let dbi = environment.database(Self.keysDatabase)
-            return try environment.write { txn in
-                if let existing = try txn.get(dbi, key: Array(id.utf8)) { return existing }
-                let fresh = provisional.key(id) ?? make()
+            return try environment.write { txn -> (key: [UInt8], new: Bool) in
+                if let existing = try txn.get(dbi, key: Array(id.utf8)) { return (existing, false) }
+                // A provisional key under `id` is the one to store; else this one is claimed as
+                // provisional until it is stored, so that intake meanwhile seals under it too.
+                let fresh = provisional.claim(id, make())
                 try txn.put(dbi, key: Array(id.utf8), value: fresh)
-                return fresh
+                return (fresh, true)
             }
         }
+        if created.new { provisional.release([id: created.key]) }
+        return created.key
     }
 
     /// Destroys the key under `id` and compacts the vault so that no copy of it remains in the
@@ -135,21 +139,27 @@ extension KeyVault {
     /// The keys stored under `ids`, creating the missing ones with `make`, in one durable
     /// transaction (for bulk intake).
     public func keys(_ ids: [String], creatingWith make: () -> [UInt8]) throws -> [String: [UInt8]] {
-        try withEnvironmentForBulk { environment in
+        var created: [String: [UInt8]] = [:]
+        let keys = try withEnvironmentForBulk { environment in
             let dbi = environment.database("keys")
             return try environment.write { txn in
+                created = [:]
                 var keys: [String: [UInt8]] = [:]
                 for id in ids {
                     if let existing = try txn.get(dbi, key: Array(id.utf8)) {
                         keys[id] = existing
                     } else {
-                        let fresh = provisional.key(id) ?? make()
+                        // As in `key(_:creatingWith:)`: claimed, so that intake seals under it too.
+                        let fresh = provisional.claim(id, make())
                         try txn.put(dbi, key: Array(id.utf8), value: fresh)
                         keys[id] = fresh
+                        created[id] = fresh
                     }
                 }
                 return keys
             }
         }
+        provisional.release(created)
+        return keys
     }
 }

@@ -99,6 +99,17 @@ final class ProvisionalKeys: Sendable {
         }
     }
 
+    /// The provisional key under `id`, or else `candidate`, held from now on: a key being created
+    /// durably is claimed before its transaction commits, so that a caller of `provisionalKey`
+    /// meanwhile is handed the same key, not one of its own.
+    func claim(_ id: String, _ candidate: [UInt8]) -> [UInt8] {
+        state.withLock { state in
+            if let held = state.keys[id] { return held }
+            state.keys[id] = candidate
+            return candidate
+        }
+    }
+
     /// Every provisional key.
     func all() -> [String: [UInt8]] { state.withLock { $0.keys } }
 
