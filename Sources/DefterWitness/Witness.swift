@@ -45,7 +45,7 @@ public final class Witness: Sendable {
         } catch let refusal as SubmissionRefusal {
             return Response(refusal)
         } catch {
-            return Response(status: 500, contentType: "text/plain; charset=utf-8", body: "the witness failed: \(error)\n")
+            return Response(status: 500, body: "the witness failed: \(error)\n")
         }
     }
 
@@ -63,7 +63,7 @@ public final class Witness: Sendable {
                 "time": .integer(Int64(time)), "note": .string(submission.logSignedNote + cosignature),
             ]
             try writer.put("logs", origin, record.canonicalBytes)
-            return Response(status: 200, contentType: "text/plain; charset=utf-8", body: cosignature)
+            return Response(status: 200, body: cosignature)
         }
     }
 
@@ -75,7 +75,7 @@ public final class Witness: Sendable {
     public func cosignedCheckpoint(originHash: String) -> Response {
         guard let origin = logs.keys.first(where: { Hex.encode(SHA256.hash(data: Array($0.utf8))) == originHash }) else {
             return Response(
-                status: 404, contentType: "text/plain; charset=utf-8", body: "this witness follows no log with that origin hash\n")
+                status: 404, body: "this witness follows no log with that origin hash\n")
         }
         do {
             let value = try store.read { try $0.get("logs", Array(origin.utf8)) }.flatMap { try? JSONValue(parsing: $0) }
@@ -84,9 +84,9 @@ public final class Witness: Sendable {
                     status: 404, contentType: "text/plain; charset=utf-8",
                     body: "this witness has not cosigned a checkpoint of \(origin) yet (or did before it kept them)\n")
             }
-            return Response(status: 200, contentType: "text/plain; charset=utf-8", body: note)
+            return Response(status: 200, body: note)
         } catch {
-            return Response(status: 500, contentType: "text/plain; charset=utf-8", body: "the witness failed: \(error)\n")
+            return Response(status: 500, body: "the witness failed: \(error)\n")
         }
     }
 

@@ -213,9 +213,7 @@ public final class EventLog: Sendable {
     /// - Throws: `AppendError` when the batch is refused, `StorageError` when storage fails.
     @discardableResult
     public nonisolated(nonsending) func append(_ events: [NewEvent]) async throws -> AppendResult {
-        guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
-        guard !events.isEmpty else { throw AppendError.emptyBatch }
-        return try await writer.append(try Self.prepare(events, maximumPayloadBytes: configuration.maximumPayloadBytes))
+        try await append(events, first: nil)
     }
 
     /// Appends a batch as `append(_:)` does, after `first` has run on the log's writer, in the
@@ -228,6 +226,13 @@ public final class EventLog: Sendable {
     @discardableResult
     public nonisolated(nonsending) func append(_ events: [NewEvent], committingFirst first: @escaping @Sendable () throws -> Void)
         async throws -> AppendResult
+    {
+        try await append(events, first: first)
+    }
+
+    /// Both `append`s: prepares the batch and queues it, still on the caller's executor.
+    private nonisolated(nonsending) func append(_ events: [NewEvent], first: (@Sendable () throws -> Void)?) async throws
+        -> AppendResult
     {
         guard let writer else { throw StorageError(.io, "the log at \(folder.path) was opened read-only") }
         guard !events.isEmpty else { throw AppendError.emptyBatch }

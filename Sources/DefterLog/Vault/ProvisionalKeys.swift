@@ -39,28 +39,24 @@ extension KeyVault {
         }
     }
 
-    /// Stores every provisional key in one durable transaction; returns how many it stored.
-    @discardableResult
-    func storeProvisionalKeys() throws -> Int {
-        guard provisional.holdsAny else { return 0 }
-        let (held, written) = try withEnvironmentForBulk { environment in
+    /// Stores every provisional key in one durable transaction.
+    func storeProvisionalKeys() throws {
+        guard provisional.holdsAny else { return }
+        let held = try withEnvironmentForBulk { environment in
             let dbi = environment.database("keys")
-            return try environment.write { txn -> ([String: [UInt8]], Int) in
+            return try environment.write { txn in
                 let held = provisional.all()
-                var written = 0
                 for (id, key) in held {
                     // A key stored already (by a durable creation that took this one, or by
                     // another process) stays as it is; `makeDurable` tells which.
                     guard try txn.get(dbi, key: Array(id.utf8)) == nil else { continue }
                     try txn.put(dbi, key: Array(id.utf8), value: key)
-                    written += 1
                 }
-                return (held, written)
+                return held
             }
         }
         // Each is in the vault now, this one or the one stored before it: lookups find it there.
         provisional.release(held)
-        return written
     }
 }
 
@@ -78,9 +74,6 @@ final class ProvisionalKeys: Sendable {
 
     /// Whether any key waits to be stored.
     var holdsAny: Bool { state.withLock { !$0.keys.isEmpty } }
-
-    /// The provisional key under `id`, if any.
-    func key(_ id: String) -> [UInt8]? { state.withLock { $0.keys[id] } }
 
     /// The provisional key under `id`, if any, and how many releases there have been so far.
     func lookup(_ id: String) -> (key: [UInt8]?, releases: Int) {
