@@ -163,6 +163,13 @@ extension DefterAPI {
         let fields = try await object(bytes)
         try Self.requireOnly(fields, Self.callFields)
         if let call = CallRequestReading.call(fields) { return call }
+        if case .string(let channel)? = fields["channel"], Channel(rawValue: channel) == nil {
+            throw APIError(
+                status: .badRequest, code: "bad_input",
+                message:
+                    "\"channel\" is \"\(channel.prefix(40))\"; say how the call came in: \(Channel.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
         do {
             return try TicketEventCodec.makeDecoder().decode(CallRequest.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, _) {

@@ -134,6 +134,22 @@ func json(_ buffer: ByteBuffer) -> JSONValue { (try? JSONValue(parsing: Array(bu
         }
     }
 
+    @Test("a channel the service does not know is refused with the channels it knows")
+    func unknownChannelNamesTheKnownOnes() async throws {
+        try await withAPI { h in
+            try await h.app.test(.router) { client in
+                let body = #"{"callId":"x","channel":"fax","operatorId":"o","district":"Elbistan","caller":{"text":"a"}}"#
+                try await client.execute(uri: "/v1/calls", method: .post, headers: headers(h.operatorToken), body: ByteBuffer(string: body))
+                { response in
+                    #expect(response.status == .badRequest)
+                    let message = json(response.body)["message"]?.stringValue ?? ""
+                    #expect(
+                        message.contains("\"fax\"") && message.contains("phone, web, mobile-app, whatsapp, email, walk-in"), "\(message)")
+                }
+            }
+        }
+    }
+
     @Test(
         "bad bodies get 400 with a JSON error and write nothing",
         arguments: [
